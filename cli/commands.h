@@ -1,0 +1,16 @@
+#pragma once
+// Each file cli/<area>_commands.cpp adds its subcommands to the app. A command's callback does its
+// work and stores the process exit status in Context::exit_code; errors are rfarm::Error exceptions
+// that main() turns into one line on stderr and Error::exit_code().
+#include <CLI/CLI.hpp>
+
+namespace rfarm::cli {
+
+struct Context {
+  int exit_code = 0;
+  std::string config_path;  // --config, before $RFARM_CONFIG and ./rfarm.yaml
+};
+
+// One line per area: void add_<area>_commands(CLI::App& app, Context& ctx);
+
+}  // namespace rfarm::cli

@@ -1,0 +1,36 @@
+// rfarm: the command-line entry point. Parses flags, dispatches to a subcommand, and turns errors
+// into one clear line on stderr and a non-zero exit status.
+#include <cstdio>
+#include <exception>
+#include <string>
+
+#include "cli/commands.h"
+#include "core/error.h"
+#include "core/version.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"rfarm: a Slurm-native render farm with a verifiable token ledger"};
+  app.set_version_flag("--version", std::string("rfarm ") + rfarm::kVersion + " (commit " +
+                                        rfarm::kGitCommit + ")");
+  app.require_subcommand(1);
+  app.fallthrough();
+
+  rfarm::cli::Context ctx;
+  app.add_option("--config", ctx.config_path,
+                 "rfarm.yaml to use (default: $RFARM_CONFIG, then ./rfarm.yaml, then built-in defaults)");
+
+  // Each area adds its subcommands (declared in cli/commands.h).
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const rfarm::Error& e) {
+    std::fprintf(stderr, "rfarm: error: %s\n", e.what());
+    return e.exit_code();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "rfarm: internal error: %s\n", e.what());
+    return 70;
+  }
+  return ctx.exit_code;
+}
