@@ -1,0 +1,115 @@
+// rfarm_spank.so: the C ABI surface Slurm calls. Kept tiny (NVIDIA pyxis shape): every hook copies
+// what Slurm hands it, delegates to plain C++ in rfarm_spank_hooks, catches every exception (none
+// may cross into slurmstepd) and reports errors through slurm_error. Nothing here is slow or
+// networked.
+//
+// Contexts: options are registered with spank_option_register() from slurm_spank_init in every
+// context. A static spank_options table is not enough: Slurm 22.05's sbatch rejects such options as
+// unrecognised, while registered ones work for srun, salloc, sbatch and #SBATCH lines alike.
+// spank.h declares the hooks without C++ linkage guards.
+extern "C" {
+#include <slurm/spank.h>
+}
+
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include "plugins/slurm/options.h"
+
+// What SPANK_PLUGIN(rfarm, 1) declares, spelled out so the symbols stay visible in a library built
+// with hidden visibility (Slurm's loader looks them up by name).
+#define RFARM_SPANK_EXPORT extern "C" __attribute__((visibility("default")))
+RFARM_SPANK_EXPORT const char plugin_name[] = "rfarm";
+RFARM_SPANK_EXPORT const char plugin_type[] = "spank";
+RFARM_SPANK_EXPORT const unsigned int plugin_version = SLURM_VERSION_NUMBER;
+RFARM_SPANK_EXPORT const unsigned int spank_plugin_version = 1;
+
+namespace {
+
+using rfarm::spank::Options;
+
+// One process loads the plugin once; Slurm calls hooks from a single thread.
+Options g_options;
+
+int on_account(int /*val*/, const char* optarg, int /*remote*/) noexcept {
+  try {
+    // optarg belongs to Slurm and is gone by the time the job runs: copy it.
+    std::string value = optarg ? std::string(optarg) : std::string();
+    if (std::string why = rfarm::spank::check_account(value); !why.empty()) {
+      slurm_error("rfarm: %s", why.c_str());
+      return -1;
+    }
+    g_options.account = std::move(value);
+    return 0;
+  } catch (const std::exception& e) {
+    slurm_error("rfarm: --rfarm-account: %s", e.what());
+    return -1;
+  } catch (...) {
+    return -1;
+  }
+}
+
+int on_job(int /*val*/, const char* optarg, int /*remote*/) noexcept {
+  try {
+    std::string value = optarg ? std::string(optarg) : std::string();
+    if (std::string why = rfarm::spank::check_job_id(value); !why.empty()) {
+      slurm_error("rfarm: %s", why.c_str());
+      return -1;
+    }
+    g_options.job = std::move(value);
+    return 0;
+  } catch (const std::exception& e) {
+    slurm_error("rfarm: --rfarm-job: %s", e.what());
+    return -1;
+  } catch (...) {
+    return -1;
+  }
+}
+
+// spank_option_register takes non-const char*: keep the strings in writable static storage.
+char k_account_name[] = "rfarm-account";
+char k_account_arginfo[] = "NAME";
+char k_account_usage[] = "Charge this rfarm token account for the job (default: your default account)";
+char k_job_name[] = "rfarm-job";
+char k_job_arginfo[] = "ID";
+char k_job_usage[] = "The rfarm render job this Slurm job works for (set by rfarm submit)";
+
+struct spank_option g_account_option = {k_account_name, k_account_arginfo, k_account_usage, 1, 0, on_account};
+struct spank_option g_job_option = {k_job_name, k_job_arginfo, k_job_usage, 1, 0, on_job};
+
+}  // namespace
+
+RFARM_SPANK_EXPORT int slurm_spank_init(spank_t sp, int /*ac*/, char** /*av*/) {
+  try {
+    if (spank_option_register(sp, &g_account_option) != ESPANK_SUCCESS ||
+        spank_option_register(sp, &g_job_option) != ESPANK_SUCCESS) {
+      slurm_error("rfarm: could not register the --rfarm-* options");
+      return -1;
+    }
+    return 0;
+  } catch (...) {
+    slurm_error("rfarm: unexpected error in slurm_spank_init");
+    return -1;
+  }
+}
+
+// Remote context, in slurmstepd before the task runs: publish the user's choices to the job.
+RFARM_SPANK_EXPORT int slurm_spank_user_init(spank_t sp, int /*ac*/, char** /*av*/) {
+  try {
+    if (!g_options.account.empty() &&
+        spank_setenv(sp, rfarm::spank::kAccountEnv, g_options.account.c_str(), 1) != ESPANK_SUCCESS) {
+      slurm_error("rfarm: could not set %s in the job environment", rfarm::spank::kAccountEnv);
+      return -1;
+    }
+    if (!g_options.job.empty() &&
+        spank_setenv(sp, rfarm::spank::kJobEnv, g_options.job.c_str(), 1) != ESPANK_SUCCESS) {
+      slurm_error("rfarm: could not set %s in the job environment", rfarm::spank::kJobEnv);
+      return -1;
+    }
+    return 0;
+  } catch (...) {
+    slurm_error("rfarm: unexpected error in slurm_spank_user_init");
+    return -1;
+  }
+}

@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# A real single-node Slurm 22.05 cluster on loopback, for tests and demos. Needs root.
+#
+#   scripts/slurm-testbed.sh start DIR [--cluster NAME] [--plugin PATH] [--plugin-args "ARGS"]
+#                                      [--gpus N] [--cpus N] [--first-job-id N]
+#   scripts/slurm-testbed.sh stop  DIR
+#   scripts/slurm-testbed.sh env   DIR      # prints `export SLURM_CONF=...` lines to eval
+#   scripts/slurm-testbed.sh status DIR
+#
+# Everything lives under DIR: a private munged (its own socket), slurm.conf, gres.conf, the
+# plugstack file, state, spool, pid and log files. Ports are chosen free at start and recorded in
+# DIR/testbed.env. Several testbeds (distinct DIR and --cluster) run side by side on one host.
+# `stop` ends exactly the daemons this DIR started, by the pids it recorded, never by name.
+set -euo pipefail
+
+die() { echo "slurm-testbed: $*" >&2; exit 1; }
+usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+
+[ $# -ge 2 ] || usage
+cmd=$1; dir=$2; shift 2
+
+cluster=rfarm
+plugin=""
+plugin_args=""
+gpus=2
+cpus=2
+first_job_id=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --cluster) cluster=$2; shift 2 ;;
+    --plugin) plugin=$2; shift 2 ;;
+    --plugin-args) plugin_args=$2; shift 2 ;;
+    --gpus) gpus=$2; shift 2 ;;
+    --cpus) cpus=$2; shift 2 ;;
+    --first-job-id) first_job_id=$2; shift 2 ;;
+    *) die "unknown option '$1' (see the usage at the top of $0)" ;;
+  esac
+done
+
+# Slurm lowercases cluster names; insist on that up front so SLURM_CLUSTER_NAME matches.
+[[ "$cluster" =~ ^[a-z][a-z0-9_-]{0,39}$ ]] || die "--cluster '$cluster': use lowercase letters, digits, '-' or '_'"
+
+host=$(hostname -s)
+
+pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
+
+# A free TCP port on 127.0.0.1 (bound, then released, by the kernel's choice).
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Stops the daemons recorded under DIR/run: SIGTERM to all at once (each shuts down in parallel),
+# then SIGKILL for any still alive after 10 s. Only recorded pids are signalled, never names.
+do_stop() {
+  [ -d "$dir/run" ] || return 0
+  local pids=() f pid
+  for f in slurmd slurmctld munged; do
+    pid=$(cat "$dir/run/$f.pid" 2>/dev/null || true)
+    if pid_alive "$pid"; then pids+=("$pid"); kill -TERM "$pid" 2>/dev/null || true; fi
+  done
+  for _ in $(seq 1 100); do
+    local alive=0
+    for pid in "${pids[@]}"; do pid_alive "$pid" && alive=1; done
+    [ $alive = 0 ] && break
+    sleep 0.1
+  done
+  for pid in "${pids[@]}"; do
+    if pid_alive "$pid"; then
+      echo "slurm-testbed: pid $pid ignored SIGTERM, sending SIGKILL" >&2
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+  rm -f "$dir/run/slurmd.pid" "$dir/run/slurmctld.pid" "$dir/run/munged.pid"
+}
+
+do_env() {
+  [ -f "$dir/testbed.env" ] || die "$dir is not a started testbed (no $dir/testbed.env)"
+  cat "$dir/testbed.env"
+}
+
+do_status() {
+  local ok=0
+  for d in munged slurmctld slurmd; do
+    local pid
+    pid=$(cat "$dir/run/$d.pid" 2>/dev/null || true)
+    if pid_alive "$pid"; then echo "$d running (pid $pid)"; else echo "$d not running"; ok=1; fi
+  done
+  return $ok
+}
+
+do_start() {
+  [ "$(id -u)" -eq 0 ] || die "must run as root (slurmd needs it)"
+  for b in munged slurmctld slurmd sinfo python3; do
+    command -v "$b" >/dev/null || die "'$b' not found: run scripts/install-deps.sh"
+  done
+  [ -r /etc/munge/munge.key ] || die "/etc/munge/munge.key missing: install the 'munge' package"
+  if [ -f "$dir/run/slurmctld.pid" ] && pid_alive "$(cat "$dir/run/slurmctld.pid")"; then
+    die "a testbed is already running in $dir (stop it first)"
+  fi
+
+  mkdir -p "$dir"
+  dir=$(cd "$dir" && pwd)
+  # The munge socket path must stay under ~107 bytes.
+  [ ${#dir} -lt 80 ] || die "DIR path too long for a unix socket (${#dir} chars): use a shorter one"
+  mkdir -p "$dir"/{munge,state,spool,run,log,etc,jobs}
+  chmod 700 "$dir/munge"
+
+  # --- munged, private to this testbed ---
+  install -m 0400 /etc/munge/munge.key "$dir/munge/munge.key"
+  munged --force --socket="$dir/munge/munge.socket" --key-file="$dir/munge/munge.key" \
+    --pid-file="$dir/run/munged.pid" --log-file="$dir/log/munged.log" \
+    --seed-file="$dir/munge/munged.seed" 2>>"$dir/log/munged.stderr"
+  for _ in $(seq 1 50); do [ -S "$dir/munge/munge.socket" ] && break; sleep 0.1; done
+  [ -S "$dir/munge/munge.socket" ] || die "munged did not start (see $dir/log/munged.log)"
+
+  local ctld_port slurmd_port
+  ctld_port=$(free_port)
+  slurmd_port=$(free_port)
+  while [ "$slurmd_port" = "$ctld_port" ]; do slurmd_port=$(free_port); done
+  [ -n "$first_job_id" ] || first_job_id=$(( (RANDOM % 900 + 100) * 1000 ))
+
+  # --- plugstack: the rfarm SPANK plugin when given ---
+  : > "$dir/etc/plugstack.conf"
+  if [ -n "$plugin" ]; then
+    [ -f "$plugin" ] || die "--plugin $plugin: no such file"
+    echo "required $(realpath "$plugin") $plugin_args" > "$dir/etc/plugstack.conf"
+  fi
+
+  # --- GPUs: Slurm 22.05 drops a file-less GPU ("Removing file-less GPU"), so each one gets a
+  # stand-in file under DIR/dev. With task/none nothing opens them; --gres=gpu:N schedules, counts
+  # and sets CUDA_VISIBLE_DEVICES as on a real GPU node.
+  local gres_node=""
+  if [ "$gpus" -gt 0 ]; then
+    mkdir -p "$dir/dev"
+    for i in $(seq 0 $((gpus - 1))); do : > "$dir/dev/gpu$i"; done
+    echo "NodeName=$host Name=gpu File=$dir/dev/gpu[0-$((gpus - 1))]" > "$dir/etc/gres.conf"
+    gres_node="Gres=gpu:$gpus"
+  else
+    : > "$dir/etc/gres.conf"
+  fi
+
+  cat > "$dir/etc/slurm.conf" <<EOF
+# Generated by rfarm scripts/slurm-testbed.sh for a loopback test cluster.
+ClusterName=$cluster
+SlurmctldHost=$host(127.0.0.1)
+SlurmctldPort=$ctld_port
+SlurmdPort=$slurmd_port
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+AuthInfo=socket=$dir/munge/munge.socket
+CredType=cred/munge
+StateSaveLocation=$dir/state
+SlurmdSpoolDir=$dir/spool
+SlurmctldPidFile=$dir/run/slurmctld.pid.daemon
+SlurmdPidFile=$dir/run/slurmd.pid.daemon
+SlurmctldLogFile=$dir/log/slurmctld.log
+SlurmdLogFile=$dir/log/slurmd.log
+SlurmctldDebug=info
+SlurmdDebug=info
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+AccountingStorageType=accounting_storage/none
+JobAcctGatherType=jobacct_gather/none
+JobCompType=jobcomp/none
+PriorityType=priority/multifactor
+SchedulerType=sched/backfill
+MpiDefault=none
+ReturnToService=2
+FirstJobId=$first_job_id
+MaxArraySize=100001
+MaxJobCount=200000
+GresTypes=gpu
+PlugStackConfig=$dir/etc/plugstack.conf
+SlurmdTimeout=60
+InactiveLimit=0
+KillWait=5
+NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=4000 $gres_node State=UNKNOWN
+PartitionName=batch Nodes=$host Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO
+EOF
+  # slurm.conf and gres.conf must sit side by side (Slurm finds gres.conf next to slurm.conf).
+
+  export SLURM_CONF="$dir/etc/slurm.conf"
+  # Foreground daemons under nohup keep their pid ours to record and to stop.
+  nohup slurmctld -D -i -f "$SLURM_CONF" >"$dir/log/slurmctld.stdout" 2>&1 &
+  echo $! > "$dir/run/slurmctld.pid"
+  nohup slurmd -D -f "$SLURM_CONF" >"$dir/log/slurmd.stdout" 2>&1 &
+  echo $! > "$dir/run/slurmd.pid"
+
+  cat > "$dir/testbed.env" <<EOF
+export SLURM_CONF=$dir/etc/slurm.conf
+export RFARM_TESTBED_DIR=$dir
+export RFARM_TESTBED_CLUSTER=$cluster
+EOF
+
+  # Wait until the node is idle (a few seconds on these machines).
+  local state=""
+  for _ in $(seq 1 150); do
+    pid_alive "$(cat "$dir/run/slurmctld.pid")" || { tail -20 "$dir/log/slurmctld.log" >&2 || true; do_stop; die "slurmctld exited (log above)"; }
+    pid_alive "$(cat "$dir/run/slurmd.pid")" || { tail -20 "$dir/log/slurmd.log" >&2 || true; do_stop; die "slurmd exited (log above)"; }
+    state=$(sinfo -h -N -o '%t' 2>/dev/null | head -n1 || true)
+    [ "$state" = "idle" ] && break
+    case "$state" in inval|drain*|down*) sleep 0.5; state=$(sinfo -h -N -o '%t' 2>/dev/null | head -n1 || true)
+      [ "$state" = "idle" ] || break ;; esac
+    sleep 0.2
+  done
+  if [ "$state" != "idle" ]; then
+    tail -20 "$dir/log/slurmctld.log" >&2 || true
+    do_stop
+    die "node not idle after 30 s (state '$state'; logs in $dir/log)"
+  fi
+  echo "slurm-testbed: cluster '$cluster' up in $dir (ctld port $ctld_port, slurmd port $slurmd_port)"
+}
+
+case "$cmd" in
+  start) do_start ;;
+  stop) do_stop ;;
+  env) do_env ;;
+  status) do_status ;;
+  *) usage ;;
+esac

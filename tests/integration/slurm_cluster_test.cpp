@@ -1,0 +1,125 @@
+// Integration tests against a real Slurm 22.05 cluster booted on loopback by
+// scripts/slurm-testbed.sh: MPI jobs through sbatch + srun --mpi=pmix, the rfarm SPANK plugin's
+// options in srun/sbatch, and two clusters side by side.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "support/process.h"
+#include "support/slurm_testbed.h"
+
+namespace rfarm::testing {
+namespace {
+
+std::string mpi_hello() { return std::string(RFARM_BINARY_DIR) + "/bin/rfarm_mpi_hello"; }
+
+class SlurmCluster : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (auto why = SlurmTestbed::unavailable_reason()) GTEST_SKIP() << *why;
+  }
+};
+
+#define ASSERT_STARTED(tb) ASSERT_TRUE((tb).started()) << (tb).start_log() << (tb).logs_tail()
+
+TEST_F(SlurmCluster, BootsIdleWithDeclaredGpus) {
+  SlurmTestbed tb({.cluster = "boot"});
+  ASSERT_STARTED(tb);
+  RunResult info = tb.slurm({"sinfo", "-h", "-N", "-o", "%t %G"});
+  ASSERT_EQ(info.exit_code, 0) << info.err;
+  EXPECT_NE(info.out.find("idle"), std::string::npos) << info.out;
+  EXPECT_NE(info.out.find("gpu:2"), std::string::npos) << info.out;
+}
+
+TEST_F(SlurmCluster, SbatchWaitRunsATwoRankMpiJobWithSrunPmix) {
+  SlurmTestbed tb({.cluster = "mpi"});
+  ASSERT_STARTED(tb);
+  const std::string out = (tb.work_dir() / "mpi.out").string();
+  RunResult r = tb.slurm({"sbatch", "--wait", "--parsable", "-n", "2", "-D", tb.work_dir().string(),
+                          "-o", out, "--wrap", "srun --mpi=pmix -n 2 " + mpi_hello()});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err << tb.logs_tail();
+  const std::string text = read_file(out);
+  // Both ranks ran in one MPI world and their Allreduce saw each other (0 + 1 = 1).
+  EXPECT_NE(text.find("rank 0 of 2 on cluster mpi: rank sum 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("rank 1 of 2 on cluster mpi: rank sum 1"), std::string::npos) << text;
+}
+
+TEST_F(SlurmCluster, FailingJobExitCodeReachesSbatchWait) {
+  SlurmTestbed tb({.cluster = "fail"});
+  ASSERT_STARTED(tb);
+  RunResult r = tb.slurm({"sbatch", "--wait", "-D", tb.work_dir().string(), "-o", "/dev/null",
+                          "--wrap", "exit 3"});
+  EXPECT_NE(r.exit_code, 0) << r.out << r.err;
+}
+
+TEST_F(SlurmCluster, GresGpuRequestsScheduleAndCount) {
+  SlurmTestbed tb({.cluster = "gpus"});
+  ASSERT_STARTED(tb);
+  RunResult r = tb.slurm({"srun", "--gres=gpu:2", "-D", tb.work_dir().string(), "printenv", "SLURM_GPUS_ON_NODE"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "2\n");
+  // More GPUs than the node has can never be satisfied: Slurm refuses at submission.
+  RunResult too_many = tb.slurm({"srun", "--gres=gpu:3", "-D", tb.work_dir().string(), "true"});
+  EXPECT_NE(too_many.exit_code, 0);
+}
+
+TEST_F(SlurmCluster, SpankPluginOptionsAppearInSrunAndSbatchHelp) {
+  SlurmTestbed tb({.cluster = "help"});
+  ASSERT_STARTED(tb);
+  for (const char* cmd : {"srun", "sbatch", "salloc"}) {
+    RunResult r = tb.slurm({cmd, "--help"});
+    EXPECT_NE(r.out.find("--rfarm-account=NAME"), std::string::npos) << cmd << ":\n" << r.out;
+    EXPECT_NE(r.out.find("--rfarm-job=ID"), std::string::npos) << cmd << ":\n" << r.out;
+  }
+}
+
+TEST_F(SlurmCluster, SpankOptionsReachTheJobFromSrunSbatchAndSbatchLines) {
+  SlurmTestbed tb({.cluster = "opts"});
+  ASSERT_STARTED(tb);
+  RunResult srun = tb.slurm({"srun", "--rfarm-account=studio-a", "--rfarm-job=j42", "-D",
+                             tb.work_dir().string(), "sh", "-c", "echo $RFARM_ACCOUNT/$RFARM_JOB_ID"});
+  ASSERT_EQ(srun.exit_code, 0) << srun.err;
+  EXPECT_EQ(srun.out, "studio-a/j42\n");
+
+  const auto flag_out = tb.work_dir() / "flag.out";
+  RunResult flag = tb.slurm({"sbatch", "--wait", "--rfarm-account=studio-b", "-D", tb.work_dir().string(),
+                             "-o", flag_out.string(), "--wrap", "echo account=$RFARM_ACCOUNT"});
+  ASSERT_EQ(flag.exit_code, 0) << flag.err;
+  EXPECT_EQ(read_file(flag_out), "account=studio-b\n");
+
+  const auto script = write_file(tb.work_dir() / "job.sh",
+                                 "#!/bin/bash\n#SBATCH --rfarm-account=studio-c\n#SBATCH --rfarm-job=render-7\n"
+                                 "echo account=$RFARM_ACCOUNT job=$RFARM_JOB_ID\n");
+  const auto line_out = tb.work_dir() / "line.out";
+  RunResult line = tb.slurm({"sbatch", "--wait", "-D", tb.work_dir().string(), "-o", line_out.string(),
+                             script.string()});
+  ASSERT_EQ(line.exit_code, 0) << line.err;
+  EXPECT_EQ(read_file(line_out), "account=studio-c job=render-7\n");
+}
+
+TEST_F(SlurmCluster, SpankRefusesAMalformedAccountBeforeTheJobRuns) {
+  SlurmTestbed tb({.cluster = "refuse"});
+  ASSERT_STARTED(tb);
+  const auto marker = tb.work_dir() / "ran";
+  RunResult r = tb.slurm({"srun", "--rfarm-account=Bad Name!", "-D", tb.work_dir().string(), "touch",
+                          marker.string()});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("--rfarm-account"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(marker)) << "the job ran despite the refusal";
+}
+
+TEST_F(SlurmCluster, TwoClustersRunSideBySide) {
+  SlurmTestbed a({.cluster = "alpha"});
+  ASSERT_STARTED(a);
+  SlurmTestbed b({.cluster = "beta"});
+  ASSERT_STARTED(b);
+  RunResult ra = a.slurm({"srun", "-D", a.work_dir().string(), "printenv", "SLURM_CLUSTER_NAME"});
+  RunResult rb = b.slurm({"srun", "-D", b.work_dir().string(), "printenv", "SLURM_CLUSTER_NAME"});
+  ASSERT_EQ(ra.exit_code, 0) << ra.err;
+  ASSERT_EQ(rb.exit_code, 0) << rb.err;
+  EXPECT_EQ(ra.out, "alpha\n");
+  EXPECT_EQ(rb.out, "beta\n");
+}
+
+}  // namespace
+}  // namespace rfarm::testing

@@ -1,0 +1,77 @@
+#include "support/slurm_testbed.h"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace rfarm::testing {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string script() { return (source_dir() / "scripts" / "slurm-testbed.sh").string(); }
+
+bool on_path(const std::string& name) {
+  return run({"sh", "-c", "command -v " + name + " >/dev/null"}).exit_code == 0;
+}
+
+std::string tail_of(const fs::path& p, std::size_t max_lines) {
+  std::ifstream f(p);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(f, line);) lines.push_back(line);
+  std::ostringstream out;
+  std::size_t from = lines.size() > max_lines ? lines.size() - max_lines : 0;
+  for (std::size_t i = from; i < lines.size(); ++i) out << lines[i] << "\n";
+  return out.str();
+}
+
+}  // namespace
+
+std::optional<std::string> SlurmTestbed::unavailable_reason() {
+  if (geteuid() != 0) return "the Slurm testbed needs root (slurmd runs as root)";
+  for (const char* b : {"munged", "slurmctld", "slurmd", "sbatch", "python3"}) {
+    if (!on_path(b)) return std::string(b) + " not found: run scripts/install-deps.sh";
+  }
+  return std::nullopt;
+}
+
+SlurmTestbed::SlurmTestbed(TestbedOptions options)
+    : options_(std::move(options)), dir_("rfarm-slurm") {
+  std::vector<std::string> argv = {"bash", script(), "start", dir_.path().string(),
+                                   "--cluster", options_.cluster, "--gpus", std::to_string(options_.gpus)};
+  if (options_.with_plugin) {
+    argv.push_back("--plugin");
+    argv.push_back(std::string(RFARM_BINARY_DIR) + "/lib/rfarm_spank.so");
+    if (!options_.plugin_args.empty()) {
+      argv.push_back("--plugin-args");
+      argv.push_back(options_.plugin_args);
+    }
+  }
+  RunResult r = run(argv);
+  start_log_ = r.out + r.err;
+  started_ = r.exit_code == 0;
+}
+
+SlurmTestbed::~SlurmTestbed() {
+  // Always stop, even after a failed start: the script stops only what this dir recorded.
+  run({"bash", script(), "stop", dir_.path().string()});
+}
+
+std::map<std::string, std::string> SlurmTestbed::env() const {
+  return {{"SLURM_CONF", (dir_.path() / "etc" / "slurm.conf").string()}};
+}
+
+RunResult SlurmTestbed::slurm(std::vector<std::string> argv,
+                              const std::map<std::string, std::string>& extra_env) const {
+  auto e = env();
+  for (const auto& [k, v] : extra_env) e[k] = v;
+  return run(argv, e);
+}
+
+std::string SlurmTestbed::logs_tail() const {
+  return "--- slurmctld.log ---\n" + tail_of(dir_.path() / "log" / "slurmctld.log", 20) +
+         "--- slurmd.log ---\n" + tail_of(dir_.path() / "log" / "slurmd.log", 20);
+}
+
+}  // namespace rfarm::testing

@@ -1,0 +1,50 @@
+#pragma once
+// A real single-node Slurm cluster for a test, booted by scripts/slurm-testbed.sh under a
+// temporary directory and stopped (by recorded pids) when the object dies.
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "support/process.h"
+
+namespace rfarm::testing {
+
+struct TestbedOptions {
+  std::string cluster = "rfarm";
+  bool with_plugin = true;   // load <build>/lib/rfarm_spank.so through PlugStackConfig
+  std::string plugin_args;   // plugstack arguments for the plugin
+  int gpus = 2;              // GPUs declared in gres.conf
+};
+
+class SlurmTestbed {
+ public:
+  // Returns why a testbed cannot run here (not root, Slurm or munge missing), or nullopt.
+  static std::optional<std::string> unavailable_reason();
+
+  explicit SlurmTestbed(TestbedOptions options = {});
+  ~SlurmTestbed();
+  SlurmTestbed(const SlurmTestbed&) = delete;
+  SlurmTestbed& operator=(const SlurmTestbed&) = delete;
+
+  bool started() const { return started_; }
+  const std::string& start_log() const { return start_log_; }
+  const std::filesystem::path& dir() const { return dir_.path(); }
+  // A scratch directory for job scripts and outputs, inside the testbed dir.
+  std::filesystem::path work_dir() const { return dir_.path() / "jobs"; }
+  // SLURM_CONF and friends, for running Slurm's commands against this cluster.
+  std::map<std::string, std::string> env() const;
+  // Runs a Slurm client command (sbatch, srun, squeue, ...) against this cluster.
+  RunResult slurm(std::vector<std::string> argv, const std::map<std::string, std::string>& extra_env = {}) const;
+  // The tail of the daemons' logs, for failure messages.
+  std::string logs_tail() const;
+
+ private:
+  TestbedOptions options_;
+  TempDir dir_;
+  bool started_ = false;
+  std::string start_log_;
+};
+
+}  // namespace rfarm::testing
