@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
                  "rfarm.yaml to use (default: $RFARM_CONFIG, then ./rfarm.yaml, then built-in defaults)");
 
   // Each area adds its subcommands (declared in cli/commands.h).
+  rfarm::cli::add_config_commands(app, ctx);
 
   try {
     app.parse(argc, argv);

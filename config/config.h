@@ -1,0 +1,150 @@
+#pragma once
+// rfarm.yaml as typed, validated structs. load_config() reads one file; every problem in it is an
+// rfarm::Error(BadInput) whose message is one line "FILE:LINE:COL: key.path: problem (fix)".
+// Money is rfarm::Amount (core/money.h): integer base units, 10^-decimals of a token; fractions are parts per million
+// or basis points. No floating point anywhere: two machines reading one file agree to the unit.
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/money.h"
+
+namespace rfarm::config {
+
+// ---- limits (checked by the loader; a file beyond them is rejected, not truncated) ----------
+inline constexpr std::size_t kMaxConfigBytes = 1 << 20;     // rfarm.yaml is hand-written
+inline constexpr std::size_t kMaxClusterNameLength = 40;    // Slurm ClusterName
+inline constexpr std::size_t kMaxNameLength = 64;           // partitions, accounts, GPU models, QOS
+inline constexpr std::size_t kMaxUnixUserLength = 32;       // useradd's limit
+inline constexpr std::size_t kMaxListEntries = 10'000;      // accounts, users, partitions, ...
+inline constexpr int kMaxTokenDecimals = 18;                // 10^18 still fits in int64
+inline constexpr std::uint32_t kBasisPoints = 10'000;       // 100%
+inline constexpr std::uint32_t kPartsPerMillion = 1'000'000;  // 100%
+inline constexpr std::uint32_t kMaxTilesPerFrame = 65'536;
+inline constexpr std::uint32_t kMaxSamplesPerPixel = 1 << 20;
+inline constexpr std::uint32_t kMaxTileSize = 4096;
+inline constexpr std::uint32_t kMaxRayDepth = 1024;
+inline constexpr std::uint32_t kMaxResolution = 65'536;     // per axis
+inline constexpr std::int64_t kMaxUnbondingDelaySeconds = 10LL * 365 * 86'400;
+
+enum class ClusterBackend { Local, Slurm };
+
+struct ClusterConfig {
+  std::string name = "rfarm";                 // lowercase, Slurm-compatible
+  ClusterBackend backend = ClusterBackend::Local;
+  std::filesystem::path slurm_conf;           // empty: Slurm's own default (or $SLURM_CONF)
+  std::vector<std::string> partitions;        // Slurm partitions rfarm may submit to
+  std::string default_partition;              // one of partitions; empty when there are none
+  std::string verification_partition;         // one of partitions; defaults to default_partition
+  std::string verification_qos;               // Slurm QOS for verification jobs; empty: none
+  std::vector<std::string> gpu_models;        // e.g. "h100"; each needs a price
+  bool operator==(const ClusterConfig&) const = default;
+};
+
+struct TokenConfig {
+  std::string symbol = "RFT";
+  int decimals = 6;  // 1 token = 10^decimals base units
+  bool operator==(const TokenConfig&) const = default;
+};
+
+struct PricesConfig {
+  std::map<std::string, Amount> gpu_hour;  // GPU model -> base units per GPU-hour
+  Amount cpu_core_hour;                    // base units per CPU-core-hour
+  bool operator==(const PricesConfig&) const = default;
+};
+
+struct FeesConfig {
+  std::uint32_t treasury_bps = 100;  // share of each charge paid to the treasury
+  std::uint32_t burn_bps = 0;        // share of each charge destroyed; treasury + burn <= 10000
+  Amount verifier_reward;            // base units paid for each verification verdict
+  bool operator==(const FeesConfig&) const = default;
+};
+
+struct VerificationConfig {
+  std::uint32_t cheat_fraction_ppm = 50'000;   // f: fraction of tiles a cheater fakes, 0 < f <= 1
+  std::uint32_t detection_ppm = 999'000;       // P: wanted chance to catch them, 0 < P < 1
+  std::uint32_t min_tiles_per_frame = 1;       // sampled tiles per frame, lower bound
+  std::uint32_t max_tiles_per_frame = 64;      // and upper bound
+  std::uint32_t cross_device_tolerance_ppm = 1'000;  // relative pixel difference allowed CPU vs GPU
+  bool operator==(const VerificationConfig&) const = default;
+};
+
+enum class AccountKind { User, Provider, Treasury, Verifier };
+
+struct AccountConfig {
+  std::string name;
+  AccountKind kind = AccountKind::User;
+  std::vector<std::string> unix_users;  // who may charge jobs to this account
+  Amount min_balance;                   // base units the balance is never taken below
+  bool operator==(const AccountConfig&) const = default;
+};
+
+enum class LedgerBackend { Sqlite };
+
+struct LedgerConfig {
+  LedgerBackend backend = LedgerBackend::Sqlite;
+  std::filesystem::path path;  // default: <state_dir>/ledger.sqlite3
+  bool operator==(const LedgerConfig&) const = default;
+};
+
+struct KeysConfig {
+  std::filesystem::path cluster_signing_key;  // default: <state_dir>/keys/cluster.key
+  std::filesystem::path node_key;             // default: <state_dir>/keys/node.key
+  bool operator==(const KeysConfig&) const = default;
+};
+
+struct RenderDefaults {
+  std::uint32_t spp = 64;  // samples per pixel
+  std::uint32_t tile_size = 64;
+  std::uint32_t max_depth = 8;
+  std::uint32_t width = 1920;
+  std::uint32_t height = 1080;
+  bool operator==(const RenderDefaults&) const = default;
+};
+
+struct StakeConfig {
+  std::int64_t unbonding_delay_seconds = 7 * 86'400;
+  std::uint32_t slash_bps = 1'000;  // share of a provider's stake taken for a proven fake tile
+  bool operator==(const StakeConfig&) const = default;
+};
+
+struct Config {
+  ClusterConfig cluster;
+  TokenConfig token;
+  PricesConfig prices;
+  FeesConfig fees;
+  VerificationConfig verification;
+  std::vector<AccountConfig> accounts;       // names unique
+  std::map<std::string, std::string> users;  // unix user -> default account (listed on it)
+  LedgerConfig ledger;
+  KeysConfig keys;
+  std::filesystem::path state_dir = "/var/lib/rfarm";
+  std::filesystem::path spool_dir = "/var/spool/rfarm";
+  RenderDefaults render;
+  StakeConfig stake;
+  bool operator==(const Config&) const = default;
+};
+
+// The built-in configuration (what an empty rfarm.yaml gives).
+Config default_config();
+
+// Reads and validates one rfarm.yaml. Relative paths in it resolve against its directory.
+// Throws rfarm::Error(BadInput) naming file:line:col, the key path, the problem and a fix.
+Config load_config(const std::filesystem::path& path);
+
+// Same for text already in memory: `file` names it in errors, `base_dir` anchors relative paths.
+Config load_config_text(std::string_view text, const std::string& file,
+                        const std::filesystem::path& base_dir);
+
+// The account with this name, or nullptr.
+const AccountConfig* find_account(const Config& config, std::string_view name);
+
+// Names used in the file for the enums ("slurm", "provider", ...).
+std::string_view to_string(ClusterBackend backend);
+std::string_view to_string(AccountKind kind);
+std::string_view to_string(LedgerBackend backend);
+
+}  // namespace rfarm::config

@@ -1,0 +1,33 @@
+#pragma once
+// The keys rfarm.yaml accepts, one list per mapping. The loader rejects any other key with these
+// lists, and config_key_paths() (config/schema.h) is built from the same lists, so the schema the
+// tests walk is the schema the loader enforces.
+#include <array>
+#include <string_view>
+
+namespace rfarm::config::detail {
+
+inline constexpr std::array<std::string_view, 13> kTopKeys = {
+    "cluster", "token", "prices", "fees", "verification", "accounts", "users",
+    "ledger", "keys", "state_dir", "spool_dir", "render", "stake"};
+inline constexpr std::array<std::string_view, 8> kClusterKeys = {
+    "name", "backend", "slurm_conf", "partitions", "default_partition", "verification_partition",
+    "verification_qos", "gpu_models"};
+inline constexpr std::array<std::string_view, 2> kTokenKeys = {"symbol", "decimals"};
+inline constexpr std::array<std::string_view, 2> kPricesKeys = {"gpu_hour", "cpu_core_hour"};
+inline constexpr std::array<std::string_view, 3> kFeesKeys = {"treasury_bps", "burn_bps", "verifier_reward"};
+inline constexpr std::array<std::string_view, 5> kVerificationKeys = {
+    "cheat_fraction", "detection_probability", "min_tiles_per_frame", "max_tiles_per_frame",
+    "cross_device_tolerance"};
+inline constexpr std::array<std::string_view, 4> kAccountKeys = {"name", "kind", "unix_users", "min_balance"};
+inline constexpr std::array<std::string_view, 2> kLedgerKeys = {"backend", "path"};
+inline constexpr std::array<std::string_view, 2> kKeysKeys = {"cluster_signing_key", "node_key"};
+inline constexpr std::array<std::string_view, 4> kRenderKeys = {"spp", "tile_size", "max_depth", "resolution"};
+inline constexpr std::array<std::string_view, 2> kStakeKeys = {"unbonding_delay", "slash_bps"};
+
+// Choices for enum-valued keys, in enum order.
+inline constexpr std::array<std::string_view, 2> kClusterBackends = {"local", "slurm"};
+inline constexpr std::array<std::string_view, 4> kAccountKinds = {"user", "provider", "treasury", "verifier"};
+inline constexpr std::array<std::string_view, 1> kLedgerBackends = {"sqlite"};
+
+}  // namespace rfarm::config::detail

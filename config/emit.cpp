@@ -1,0 +1,114 @@
+#include "config/emit.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include "config/detail/decimal.h"
+
+namespace rfarm::config {
+
+std::string format_ppm_percent(std::uint32_t ppm) {
+  // 1% is 10^4 ppm: ppm is a percentage with 4 decimals.
+  return detail::format_decimal(ppm, 4) + "%";
+}
+
+
+std::string format_duration(std::int64_t seconds) {
+  if (seconds == 0) return "0s";
+  for (const auto& [unit, suffix] : {std::pair<std::int64_t, char>{86'400, 'd'}, {3'600, 'h'}, {60, 'm'}}) {
+    if (seconds % unit == 0) return std::to_string(seconds / unit) + suffix;
+  }
+  return std::to_string(seconds) + "s";
+}
+
+namespace {
+
+// The document as JSON first; YAML is emitted from the same tree so both always agree.
+nlohmann::ordered_json tree(const Config& c) {
+  using json = nlohmann::ordered_json;
+  const int d = c.token.decimals;
+  json gpu_hour = json::object();
+  for (const auto& [model, price] : c.prices.gpu_hour) gpu_hour[model] = format_amount(price, d);
+  json accounts = json::array();
+  for (const AccountConfig& a : c.accounts) {
+    accounts.push_back({{"name", a.name},
+                        {"kind", std::string(to_string(a.kind))},
+                        {"unix_users", a.unix_users},
+                        {"min_balance", format_amount(a.min_balance, d)}});
+  }
+  json users = json::object();
+  for (const auto& [user, account] : c.users) users[user] = account;
+  json cluster = {{"name", c.cluster.name}, {"backend", std::string(to_string(c.cluster.backend))}};
+  // Optional names are left out when empty: the loader rejects an empty value.
+  if (!c.cluster.slurm_conf.empty()) cluster["slurm_conf"] = c.cluster.slurm_conf.string();
+  cluster["partitions"] = c.cluster.partitions;
+  if (!c.cluster.default_partition.empty()) cluster["default_partition"] = c.cluster.default_partition;
+  if (!c.cluster.verification_partition.empty()) cluster["verification_partition"] = c.cluster.verification_partition;
+  if (!c.cluster.verification_qos.empty()) cluster["verification_qos"] = c.cluster.verification_qos;
+  cluster["gpu_models"] = c.cluster.gpu_models;
+  return json{
+      {"cluster", cluster},
+      {"token", {{"symbol", c.token.symbol}, {"decimals", c.token.decimals}}},
+      {"prices", {{"gpu_hour", gpu_hour}, {"cpu_core_hour", format_amount(c.prices.cpu_core_hour, d)}}},
+      {"fees",
+       {{"treasury_bps", c.fees.treasury_bps},
+        {"burn_bps", c.fees.burn_bps},
+        {"verifier_reward", format_amount(c.fees.verifier_reward, d)}}},
+      {"verification",
+       {{"cheat_fraction", format_ppm_percent(c.verification.cheat_fraction_ppm)},
+        {"detection_probability", format_ppm_percent(c.verification.detection_ppm)},
+        {"min_tiles_per_frame", c.verification.min_tiles_per_frame},
+        {"max_tiles_per_frame", c.verification.max_tiles_per_frame},
+        {"cross_device_tolerance", format_ppm_percent(c.verification.cross_device_tolerance_ppm)}}},
+      {"accounts", accounts},
+      {"users", users},
+      {"ledger", {{"backend", std::string(to_string(c.ledger.backend))}, {"path", c.ledger.path.string()}}},
+      {"keys", {{"cluster_signing_key", c.keys.cluster_signing_key.string()}, {"node_key", c.keys.node_key.string()}}},
+      {"state_dir", c.state_dir.string()},
+      {"spool_dir", c.spool_dir.string()},
+      {"render",
+       {{"spp", c.render.spp},
+        {"tile_size", c.render.tile_size},
+        {"max_depth", c.render.max_depth},
+        {"resolution", {c.render.width, c.render.height}}}},
+      {"stake",
+       {{"unbonding_delay", format_duration(c.stake.unbonding_delay_seconds)},
+        {"slash_bps", c.stake.slash_bps}}},
+  };
+}
+
+void emit(YAML::Emitter& out, const nlohmann::ordered_json& j) {
+  switch (j.type()) {
+    case nlohmann::ordered_json::value_t::object:
+      out << YAML::BeginMap;
+      for (const auto& [k, v] : j.items()) {
+        out << YAML::Key << k << YAML::Value;
+        emit(out, v);
+      }
+      out << YAML::EndMap;
+      break;
+    case nlohmann::ordered_json::value_t::array:
+      // Short lists of names read best inline: [h100, a100].
+      out << (j.empty() || !j.front().is_object() ? YAML::Flow : YAML::Block) << YAML::BeginSeq;
+      for (const auto& v : j) emit(out, v);
+      out << YAML::EndSeq;
+      break;
+    case nlohmann::ordered_json::value_t::string:
+      out << j.get<std::string>();
+      break;
+    default:
+      out << j.dump();
+      break;
+  }
+}
+
+}  // namespace
+
+nlohmann::ordered_json to_json(const Config& config) { return tree(config); }
+
+std::string to_yaml(const Config& config) {
+  YAML::Emitter out;
+  emit(out, tree(config));
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace rfarm::config
