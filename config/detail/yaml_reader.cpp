@@ -168,6 +168,13 @@ bool read_bool(const Reader& r, const YAML::Node& node, std::string_view path) {
 Amount read_amount(const Reader& r, const YAML::Node& node, std::string_view path, int decimals) {
   const std::string fix = "a decimal amount with at most " + std::to_string(decimals) + " decimal places, e.g. \"2.5\"";
   const std::string& text = scalar_text(r, node, path, fix);
+  // parse_amount quotes the whole text in its message: keep that one short line.
+  constexpr std::size_t kMaxAmountLength = 64;
+  const bool printable = std::all_of(text.begin(), text.end(), [](char c) {
+    return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f;
+  });
+  if (!printable || text.size() > kMaxAmountLength)
+    r.fail(node, path, shown_value(text) + " is not a decimal amount", fix);
   try {
     return parse_amount(text, decimals, path);
   } catch (const Error& e) {
