@@ -173,6 +173,14 @@ void Frontier::append(const Hash256& leaf) {
   ++size_;
 }
 
+std::optional<Frontier> Frontier::restore(std::uint64_t size, std::vector<Hash256> peaks) {
+  if (static_cast<std::size_t>(std::popcount(size)) != peaks.size()) return std::nullopt;
+  Frontier f;
+  f.size_ = size;
+  f.peaks_ = std::move(peaks);
+  return f;
+}
+
 Hash256 Frontier::root() const {
   if (peaks_.empty()) return sha256(std::string_view{});
   // RFC 6962 puts the smaller, unbalanced right part under right children: fold from the right.

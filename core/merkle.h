@@ -10,6 +10,7 @@
 // preimage resistance). Functions here take leaves that are already leaf-hashed, so a log can keep
 // only the 32-byte leaf hashes. Proofs are the RFC's PATH (inclusion) and PROOF (consistency).
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -46,6 +47,12 @@ class Frontier {
   void append(const Hash256& leaf_hash);
   std::uint64_t size() const { return size_; }
   Hash256 root() const;
+
+  // The perfect-subtree roots, largest first: what a log persists to resume appending.
+  const std::vector<Hash256>& peaks() const { return peaks_; }
+  // Rebuilds a frontier from size() and peaks(); nullopt when their counts disagree
+  // (a tree of size n has exactly popcount(n) peaks).
+  static std::optional<Frontier> restore(std::uint64_t size, std::vector<Hash256> peaks);
 
  private:
   std::uint64_t size_ = 0;

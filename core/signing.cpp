@@ -60,7 +60,7 @@ void write_all(int fd, std::string_view data, const std::filesystem::path& path)
 }
 
 // Write-temp, fsync, rename, fsync the directory: after return the file is durable and whole.
-void write_file_atomically(const std::filesystem::path& path, std::string_view text, mode_t mode) {
+void write_key_file(const std::filesystem::path& path, std::string_view text, mode_t mode) {
   std::filesystem::path tmp = path;
   tmp += ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
@@ -170,13 +170,13 @@ void SigningKey::save(const std::filesystem::path& private_path, const std::file
   }
   std::string secret_line = std::string(kPrivateTag) + " " + to_hex(seed_) + "\n";
   try {
-    write_file_atomically(private_path, secret_line, 0600);
+    write_key_file(private_path, secret_line, 0600);
   } catch (...) {
     sodium_memzero(secret_line.data(), secret_line.size());
     throw;
   }
   sodium_memzero(secret_line.data(), secret_line.size());
-  write_file_atomically(public_path, std::string(kPublicTag) + " " + public_.hex() + "\n", 0644);
+  write_key_file(public_path, std::string(kPublicTag) + " " + public_.hex() + "\n", 0644);
 }
 
 PublicKey SigningKey::public_key() const { return public_; }

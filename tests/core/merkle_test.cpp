@@ -141,3 +141,21 @@ TEST(Merkle, OutOfRangeRequestsThrow) {
 
 }  // namespace
 }  // namespace rfarm::merkle
+
+namespace rfarm::merkle {
+namespace {
+
+TEST(Merkle, FrontierRestoreResumesAppending) {
+  auto all = leaves_of(entries(40));
+  Frontier f;
+  for (std::size_t i = 0; i < 13; ++i) f.append(all[i]);
+  auto g = Frontier::restore(f.size(), f.peaks());
+  ASSERT_TRUE(g);
+  for (std::size_t i = 13; i < 40; ++i) g->append(all[i]);
+  EXPECT_EQ(g->root(), root(all));
+  EXPECT_FALSE(Frontier::restore(13, {}));                  // 13 = 0b1101 needs three peaks
+  EXPECT_FALSE(Frontier::restore(4, f.peaks()));            // 4 needs one
+}
+
+}  // namespace
+}  // namespace rfarm::merkle

@@ -1,0 +1,294 @@
+#include "ledger/audit.h"
+
+#include <map>
+
+#include "core/error.h"
+#include "core/merkle.h"
+#include "ledger/event.h"
+#include "ledger/limits.h"
+
+namespace rfarm::ledger {
+
+namespace {
+
+template <class... Ts>
+struct overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+overloaded(Ts...) -> overloaded<Ts...>;
+
+class Replay {
+ public:
+  explicit Replay(std::vector<std::string>& problems) : problems_(problems) {}
+
+  void apply(const Event& e) {
+    std::visit(overloaded{
+                   [&](const AccountEvent& a) {
+                     if (accounts_.count(a.account.id)) return problem(e, "creates account " + a.account.id.hex() + " twice");
+                     accounts_[a.account.id] = a.account;
+                     origin_[a.account.id] = e.seq;
+                   },
+                   [&](const TransferEvent& t) { transfer(e, t); },
+                   [&](const ExpiryEvent& x) { release(e, x.pending_id, x.pending_amount, PendingState::expired, Amount(0)); },
+                   [&](const FrameEvent&) {},
+               },
+               e.body);
+  }
+
+  std::map<Id128, Account> accounts_;
+  std::map<Id128, std::uint64_t> origin_;  // account id -> event that created it
+  std::map<Id128, Transfer> transfers_;
+
+ private:
+  void problem(const Event& e, const std::string& what) {
+    problems_.push_back("events row " + std::to_string(e.seq) + ": " + what);
+  }
+
+  bool add(const Event& e, Amount& field, Amount v) {
+    auto r = field.checked_add(v);
+    if (!r || r->units > kMaxAmount) {
+      problem(e, "overflows a balance");
+      return false;
+    }
+    field = *r;
+    return true;
+  }
+  bool sub(const Event& e, Amount& field, Amount v) {
+    auto r = field.checked_sub(v);
+    if (!r) {
+      problem(e, "releases more than is pending");
+      return false;
+    }
+    field = *r;
+    return true;
+  }
+
+  void transfer(const Event& e, const TransferEvent& te) {
+    const Transfer& t = te.transfer;
+    if (transfers_.count(t.id)) return problem(e, "records transfer " + t.id.hex() + " twice");
+    if (t.flags == transfer_flags::post_pending || t.flags == transfer_flags::void_pending) {
+      transfers_[t.id] = t;
+      bool post = t.flags == transfer_flags::post_pending;
+      release(e, t.pending_id, te.pending_amount, post ? PendingState::posted : PendingState::voided,
+              post ? t.amount : Amount(0));
+      return;
+    }
+    auto d = accounts_.find(t.debit_account);
+    auto c = accounts_.find(t.credit_account);
+    if (d == accounts_.end() || c == accounts_.end() || t.debit_account == t.credit_account || t.amount.units == 0) {
+      return problem(e, "transfer " + t.id.hex() + " names a missing account or a zero amount");
+    }
+    bool pending = t.flags == transfer_flags::pending;
+    if (!add(e, pending ? d->second.debits_pending : d->second.debits_posted, t.amount)) return;
+    if (!add(e, pending ? c->second.credits_pending : c->second.credits_posted, t.amount)) return;
+    const Account& da = d->second;
+    if ((da.flags & account_flags::debits_must_not_exceed_credits) != 0 &&
+        da.debits_pending.units + da.debits_posted.units > da.credits_posted.units) {
+      problem(e, "overdraws account " + da.id.hex() + " (" + da.name + "), which may not overdraw");
+    }
+    const Account& ca = c->second;
+    if ((ca.flags & account_flags::credits_must_not_exceed_debits) != 0 &&
+        ca.credits_pending.units + ca.credits_posted.units > ca.debits_posted.units) {
+      problem(e, "over-credits account " + ca.id.hex() + " (" + ca.name + ")");
+    }
+    transfers_[t.id] = t;
+  }
+
+  // A post, void or expiry: the hold leaves pending; a post moves `posted` into posted.
+  void release(const Event& e, const Id128& pending_id, Amount pending_amount, PendingState to, Amount posted) {
+    auto p = transfers_.find(pending_id);
+    if (p == transfers_.end() || p->second.flags != transfer_flags::pending) {
+      return problem(e, "settles " + pending_id.hex() + ", which is not a pending transfer");
+    }
+    if (p->second.state != PendingState::pending) {
+      return problem(e, "settles " + pending_id.hex() + ", which is already " + std::string(to_string(p->second.state)));
+    }
+    if (p->second.amount != pending_amount || posted > pending_amount) {
+      return problem(e, "settles " + pending_id.hex() + " with amounts that do not match the hold");
+    }
+    p->second.state = to;
+    Account& d = accounts_[p->second.debit_account];
+    Account& c = accounts_[p->second.credit_account];
+    if (!sub(e, d.debits_pending, pending_amount) || !sub(e, c.credits_pending, pending_amount)) return;
+    if (posted.units != 0) {
+      if (!add(e, d.debits_posted, posted)) return;
+      add(e, c.credits_posted, posted);
+    }
+  }
+
+  std::vector<std::string>& problems_;
+};
+
+void compare_field(std::vector<std::string>& problems, const std::string& row, std::string_view field,
+                   const std::string& stored, const std::string& replayed) {
+  if (stored != replayed) {
+    problems.push_back(row + ": " + std::string(field) + " is " + stored + " but the events give " + replayed);
+  }
+}
+
+std::string u(std::uint64_t v) { return std::to_string(v); }
+
+void compare_accounts(const Replay& replay, const std::vector<Account>& stored, std::vector<std::string>& problems) {
+  std::map<Id128, bool> seen;
+  for (const Account& a : stored) {
+    std::string row = "accounts row " + a.id.hex() + " (" + a.name + ")";
+    auto it = replay.accounts_.find(a.id);
+    if (it == replay.accounts_.end()) {
+      problems.push_back(row + ": no event created this account (row inserted by hand?)");
+      continue;
+    }
+    seen[a.id] = true;
+    const Account& r = it->second;
+    compare_field(problems, row, "name", a.name, r.name);
+    compare_field(problems, row, "kind", std::string(to_string(a.kind)), std::string(to_string(r.kind)));
+    compare_field(problems, row, "owner", a.owner, r.owner);
+    compare_field(problems, row, "cluster", a.cluster, r.cluster);
+    compare_field(problems, row, "flags", u(a.flags), u(r.flags));
+    compare_field(problems, row, "timestamp", u(a.timestamp), u(r.timestamp));
+    compare_field(problems, row, "debits_pending", u(a.debits_pending.units), u(r.debits_pending.units));
+    compare_field(problems, row, "debits_posted", u(a.debits_posted.units), u(r.debits_posted.units));
+    compare_field(problems, row, "credits_pending", u(a.credits_pending.units), u(r.credits_pending.units));
+    compare_field(problems, row, "credits_posted", u(a.credits_posted.units), u(r.credits_posted.units));
+  }
+  for (const auto& [id, a] : replay.accounts_) {
+    if (!seen.count(id)) {
+      problems.push_back("accounts: account " + id.hex() + " (" + a.name + ") created by event #" +
+                         u(replay.origin_.at(id)) + " is missing from the table (row deleted by hand?)");
+    }
+  }
+}
+
+void compare_transfers(const Replay& replay, const std::vector<Transfer>& stored, std::vector<std::string>& problems) {
+  std::map<Id128, bool> seen;
+  for (const Transfer& t : stored) {
+    std::string row = "transfers row " + t.id.hex();
+    auto it = replay.transfers_.find(t.id);
+    if (it == replay.transfers_.end()) {
+      problems.push_back(row + ": no event recorded this transfer (row inserted by hand?)");
+      continue;
+    }
+    seen[t.id] = true;
+    const Transfer& r = it->second;
+    compare_field(problems, row, "debit_account", t.debit_account.hex(), r.debit_account.hex());
+    compare_field(problems, row, "credit_account", t.credit_account.hex(), r.credit_account.hex());
+    compare_field(problems, row, "amount", u(t.amount.units), u(r.amount.units));
+    compare_field(problems, row, "code", std::string(to_string(t.code)), std::string(to_string(r.code)));
+    compare_field(problems, row, "flags", u(t.flags), u(r.flags));
+    compare_field(problems, row, "pending_id", t.pending_id.hex(), r.pending_id.hex());
+    compare_field(problems, row, "timeout", u(t.timeout_seconds), u(r.timeout_seconds));
+    compare_field(problems, row, "job", t.user_data.job, r.user_data.job);
+    compare_field(problems, row, "frames", t.user_data.frames, r.user_data.frames);
+    compare_field(problems, row, "usage", t.user_data.usage, r.user_data.usage);
+    compare_field(problems, row, "timestamp", u(t.timestamp), u(r.timestamp));
+    compare_field(problems, row, "expires_at", u(t.expires_at), u(r.expires_at));
+    compare_field(problems, row, "state", std::string(to_string(t.state)), std::string(to_string(r.state)));
+    compare_field(problems, row, "event", u(t.event), u(r.event));
+  }
+  for (const auto& [id, t] : replay.transfers_) {
+    if (!seen.count(id)) {
+      problems.push_back("transfers: transfer " + id.hex() + " recorded by event #" + u(t.event) +
+                         " is missing from the table (row deleted by hand?)");
+    }
+  }
+}
+
+class ReadSnapshot {
+ public:
+  explicit ReadSnapshot(Storage& s) : s_(s) { s_.begin_read(); }
+  ~ReadSnapshot() {
+    try {
+      s_.end_read();
+    } catch (...) {
+    }
+  }
+  ReadSnapshot(const ReadSnapshot&) = delete;
+  ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+
+ private:
+  Storage& s_;
+};
+
+}  // namespace
+
+AuditReport audit(Storage& storage, const PublicKey& key, const std::string& cluster) {
+  ReadSnapshot snap(storage);
+  AuditReport report;
+  auto& problems = report.problems;
+
+  // 1 + 2: events, leaf hashes, replay.
+  std::uint64_t count = storage.event_count();
+  auto events = storage.read_events(0, count);
+  report.events = events.size();
+  std::vector<Hash256> leaves;
+  leaves.reserve(events.size());
+  Replay replay(problems);
+  for (std::uint64_t i = 0; i < events.size(); ++i) {
+    const StoredEvent& row = events[i];
+    if (row.index != i) {
+      problems.push_back("events: row " + u(i) + " is missing (the next row has index " + u(row.index) + ")");
+      break;  // every later index is shifted; the root check below reports the damage too
+    }
+    Hash256 leaf = merkle::leaf_hash(as_bytes(row.body));
+    leaves.push_back(leaf);
+    if (leaf != row.leaf_hash) problems.push_back("events row " + u(i) + ": body does not match its leaf_hash");
+    try {
+      replay.apply(decode_event(row.body, i));
+    } catch (const Error& e) {
+      problems.push_back(std::string("events row ") + u(i) + ": " + e.what());
+    }
+  }
+
+  // 3: the tables against the replay.
+  auto accounts = storage.list_accounts();
+  auto transfers = storage.list_transfers();
+  report.accounts = accounts.size();
+  report.transfers = transfers.size();
+  compare_accounts(replay, accounts, problems);
+  compare_transfers(replay, transfers, problems);
+
+  // 4: signed heads against roots recomputed from the bodies.
+  auto heads = storage.list_heads();
+  report.heads = heads.size();
+  merkle::Frontier frontier;
+  std::uint64_t previous = 0;
+  bool root_mismatch_reported = false;
+  for (const SignedHead& h : heads) {
+    std::string row = "heads row size=" + u(h.size);
+    if (!verify_head(key, h)) problems.push_back(row + ": signature does not verify with the cluster key");
+    if (h.cluster != cluster) problems.push_back(row + ": cluster is " + h.cluster + ", expected " + cluster);
+    if (h.size > leaves.size()) {
+      problems.push_back(row + ": signs " + u(h.size) + " events but the log holds " + u(leaves.size()) +
+                         " (event rows deleted?)");
+      break;
+    }
+    while (frontier.size() < h.size) frontier.append(leaves[frontier.size()]);
+    if (frontier.root() != h.root && !root_mismatch_reported) {
+      // Earlier heads matched, so the altered rows are among the ones this head added.
+      problems.push_back(row + ": root does not match the events; events rows " + u(previous) + ".." + u(h.size - 1) +
+                         " were altered after they were signed");
+      root_mismatch_reported = true;
+    }
+    previous = h.size;
+  }
+  if (heads.empty() && !leaves.empty()) problems.push_back("heads: no signed head covers the log");
+  if (!heads.empty() && heads.back().size < leaves.size()) {
+    problems.push_back("events rows " + u(heads.back().size) + ".." + u(leaves.size() - 1) +
+                       " are not covered by any signed head (rows appended by hand?)");
+  }
+
+  // 5: the invariant over the stored accounts.
+  __extension__ typedef unsigned __int128 u128;
+  u128 dp = 0, dq = 0, cp = 0, cq = 0;
+  for (const Account& a : accounts) {
+    dp += a.debits_posted.units;
+    dq += a.debits_pending.units;
+    cp += a.credits_posted.units;
+    cq += a.credits_pending.units;
+  }
+  if (dp != cp) problems.push_back("accounts: sum of debits_posted differs from sum of credits_posted");
+  if (dq != cq) problems.push_back("accounts: sum of debits_pending differs from sum of credits_pending");
+  return report;
+}
+
+}  // namespace rfarm::ledger

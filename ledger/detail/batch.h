@@ -1,0 +1,39 @@
+#pragma once
+// The state one write transaction carries: the log's frontier and clock as of the transaction's
+// start (re-read from storage inside it, so concurrent writer processes never fork the log).
+#include <algorithm>
+#include <cstdint>
+
+#include "core/merkle.h"
+#include "ledger/event.h"
+#include "ledger/ledger.h"
+
+namespace rfarm::ledger {
+
+struct Ledger::Batch {
+  Storage& storage;
+  merkle::Frontier frontier;
+  std::uint64_t last_timestamp = 0;
+  const Clock& clock;
+  std::uint64_t events_appended = 0;
+
+  // Ledger timestamps are strictly increasing even if the wall clock steps back, so every event has
+  // a unique time and "ordered by timestamp" equals "ordered by log index".
+  std::uint64_t next_timestamp() {
+    last_timestamp = std::max(clock(), last_timestamp + 1);
+    return last_timestamp;
+  }
+
+  // Appends one event as the next leaf; returns its index.
+  std::uint64_t append(Event e) {
+    e.seq = frontier.size();
+    std::string body = encode_event(e);
+    Hash256 leaf = merkle::leaf_hash(as_bytes(body));
+    storage.append_event({e.seq, std::move(body), leaf});
+    frontier.append(leaf);
+    ++events_appended;
+    return e.seq;
+  }
+};
+
+}  // namespace rfarm::ledger

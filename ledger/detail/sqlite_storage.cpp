@@ -1,0 +1,409 @@
+// The SQLite backend of ledger/storage.h.
+//
+// Durability: journal_mode=WAL with synchronous=FULL. In WAL mode a commit appends to the -wal file;
+// with FULL, SQLite fsyncs the WAL before COMMIT returns, so an acknowledged batch survives a
+// SIGKILL or a power cut (NORMAL would only sync at checkpoints and could lose the last commits on
+// power loss). WAL also lets readers (balance, proofs, audit) run while a writer commits.
+// One transaction per batch amortises that fsync over up to kMaxBatchSize transfers; BEGIN
+// IMMEDIATE takes the write lock up front, so two writers serialise instead of deadlocking.
+//
+// Ids, hashes and enum values are stored as text (hex, names): a human with the sqlite3 shell can
+// read every row, and audit can name what it finds wrong. Amounts are INTEGER (< 2^63 by limits.h).
+#include <memory>
+
+#include "core/error.h"
+#include "ledger/detail/sqlite_db.h"
+#include "ledger/storage.h"
+
+namespace rfarm::ledger {
+
+namespace {
+
+using detail::Database;
+using detail::Statement;
+
+constexpr std::string_view kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS accounts(
+  id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, owner TEXT NOT NULL,
+  cluster TEXT NOT NULL, flags INTEGER NOT NULL,
+  debits_pending INTEGER NOT NULL, debits_posted INTEGER NOT NULL,
+  credits_pending INTEGER NOT NULL, credits_posted INTEGER NOT NULL,
+  timestamp INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS transfers(
+  id TEXT PRIMARY KEY, debit_account TEXT NOT NULL, credit_account TEXT NOT NULL,
+  amount INTEGER NOT NULL, code TEXT NOT NULL, flags INTEGER NOT NULL, pending_id TEXT NOT NULL,
+  timeout INTEGER NOT NULL, job TEXT NOT NULL, frames TEXT NOT NULL, usage TEXT NOT NULL,
+  timestamp INTEGER NOT NULL, expires_at INTEGER NOT NULL, state TEXT NOT NULL,
+  event INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS transfers_expiry ON transfers(expires_at) WHERE state = 'pending' AND expires_at > 0;
+CREATE INDEX IF NOT EXISTS transfers_debit ON transfers(debit_account, event);
+CREATE INDEX IF NOT EXISTS transfers_credit ON transfers(credit_account, event);
+CREATE TABLE IF NOT EXISTS events(idx INTEGER PRIMARY KEY, body TEXT NOT NULL, leaf_hash TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS heads(
+  size INTEGER PRIMARY KEY, cluster TEXT NOT NULL, root TEXT NOT NULL, timestamp INTEGER NOT NULL,
+  signature TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS frame_commits(
+  job TEXT NOT NULL, frame INTEGER NOT NULL, provider TEXT NOT NULL, exr_hash TEXT NOT NULL,
+  tile_root TEXT NOT NULL, event INTEGER NOT NULL, PRIMARY KEY(job, frame, provider)) WITHOUT ROWID;
+)sql";
+
+constexpr std::string_view kAccountCols =
+    "id, name, kind, owner, cluster, flags, debits_pending, debits_posted, credits_pending, credits_posted, timestamp";
+constexpr std::string_view kTransferCols =
+    "id, debit_account, credit_account, amount, code, flags, pending_id, timeout, job, frames, usage, timestamp, "
+    "expires_at, state, event";
+
+[[noreturn]] void bad_row(const std::string& db, std::string_view table, std::string_view key, std::string_view field) {
+  throw Error(Error::Kind::Integrity, db + ": table " + std::string(table) + " row " + std::string(key) + ": field " +
+                                          std::string(field) + " holds an invalid value (run `rfarm ledger audit`)");
+}
+
+class SqliteStorage final : public Storage {
+ public:
+  SqliteStorage(const std::filesystem::path& path, const SqliteOptions& options) : db_(path, options.create) {
+    db_.exec("PRAGMA journal_mode=WAL");
+    db_.exec(options.durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF");
+    db_.exec("PRAGMA foreign_keys=OFF");
+    if (options.create) {
+      db_.exec("BEGIN IMMEDIATE");
+      db_.exec(kSchema);
+      db_.exec("COMMIT");
+    }
+  }
+
+  void begin() override {
+    if (in_tx_) throw Error(Error::Kind::Internal, "ledger storage: nested begin()");
+    stmt(begin_, "BEGIN IMMEDIATE").run();
+    in_tx_ = true;
+  }
+  void commit() override {
+    require_tx();
+    stmt(commit_, "COMMIT").run();
+    in_tx_ = false;
+  }
+  void rollback() override {
+    if (!in_tx_) return;
+    in_tx_ = false;
+    stmt(rollback_, "ROLLBACK").run();
+  }
+  void begin_read() override { stmt(begin_read_, "BEGIN DEFERRED").run(); }
+  void end_read() override { stmt(end_read_, "COMMIT").run(); }
+
+  std::optional<std::string> get_meta(std::string_view key) override {
+    auto& s = stmt(get_meta_, "SELECT value FROM meta WHERE key = ?1");
+    s.bind(1, key);
+    std::optional<std::string> out;
+    if (s.step()) out = s.column_text(0);
+    s.reset();
+    return out;
+  }
+  void put_meta(std::string_view key, std::string_view value) override {
+    require_tx();
+    stmt(put_meta_, "INSERT INTO meta(key, value) VALUES(?1, ?2) ON CONFLICT(key) DO UPDATE SET value = ?2")
+        .bind(1, key)
+        .bind(2, value)
+        .run();
+  }
+
+  std::optional<Account> find_account(const Id128& id) override {
+    auto& s = stmt(find_account_, "SELECT " + std::string(kAccountCols) + " FROM accounts WHERE id = ?1");
+    s.bind(1, id.hex());
+    return one_account(s);
+  }
+  std::optional<Account> find_account_by_name(std::string_view name) override {
+    auto& s = stmt(find_account_name_, "SELECT " + std::string(kAccountCols) + " FROM accounts WHERE name = ?1");
+    s.bind(1, name);
+    return one_account(s);
+  }
+  void insert_account(const Account& a) override {
+    require_tx();
+    auto& s = stmt(insert_account_, "INSERT INTO accounts(" + std::string(kAccountCols) +
+                                        ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+    s.bind(1, a.id.hex()).bind(2, a.name).bind(3, to_string(a.kind)).bind(4, a.owner).bind(5, a.cluster);
+    s.bind(6, std::int64_t{a.flags}).bind_u64(7, a.debits_pending.units).bind_u64(8, a.debits_posted.units);
+    s.bind_u64(9, a.credits_pending.units).bind_u64(10, a.credits_posted.units).bind_u64(11, a.timestamp);
+    s.run();
+  }
+  void update_balances(const Account& a) override {
+    require_tx();
+    auto& s = stmt(update_balances_,
+                   "UPDATE accounts SET debits_pending = ?2, debits_posted = ?3, credits_pending = ?4, "
+                   "credits_posted = ?5 WHERE id = ?1");
+    s.bind(1, a.id.hex()).bind_u64(2, a.debits_pending.units).bind_u64(3, a.debits_posted.units);
+    s.bind_u64(4, a.credits_pending.units).bind_u64(5, a.credits_posted.units);
+    s.run();
+    if (sqlite3_changes(db_.handle()) != 1) {
+      throw Error(Error::Kind::Internal, "ledger storage: update_balances of unknown account " + a.id.hex());
+    }
+  }
+  std::vector<Account> list_accounts() override {
+    auto& s = stmt(list_accounts_, "SELECT " + std::string(kAccountCols) + " FROM accounts ORDER BY timestamp, id");
+    std::vector<Account> out;
+    while (s.step()) out.push_back(read_account(s));
+    s.reset();
+    return out;
+  }
+
+  std::optional<Transfer> find_transfer(const Id128& id) override {
+    auto& s = stmt(find_transfer_, "SELECT " + std::string(kTransferCols) + " FROM transfers WHERE id = ?1");
+    s.bind(1, id.hex());
+    std::optional<Transfer> out;
+    if (s.step()) out = read_transfer(s);
+    s.reset();
+    return out;
+  }
+  void insert_transfer(const Transfer& t) override {
+    require_tx();
+    auto& s = stmt(insert_transfer_, "INSERT INTO transfers(" + std::string(kTransferCols) +
+                                         ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)");
+    s.bind(1, t.id.hex()).bind(2, t.debit_account.hex()).bind(3, t.credit_account.hex()).bind_u64(4, t.amount.units);
+    s.bind(5, to_string(t.code)).bind(6, std::int64_t{t.flags}).bind(7, t.pending_id.hex());
+    s.bind_u64(8, t.timeout_seconds).bind(9, t.user_data.job).bind(10, t.user_data.frames).bind(11, t.user_data.usage);
+    s.bind_u64(12, t.timestamp).bind_u64(13, t.expires_at).bind(14, to_string(t.state)).bind_u64(15, t.event);
+    s.run();
+  }
+  void set_pending_state(const Id128& id, PendingState state) override {
+    require_tx();
+    stmt(set_state_, "UPDATE transfers SET state = ?2 WHERE id = ?1").bind(1, id.hex()).bind(2, to_string(state)).run();
+    if (sqlite3_changes(db_.handle()) != 1) {
+      throw Error(Error::Kind::Internal, "ledger storage: set_pending_state of unknown transfer " + id.hex());
+    }
+  }
+  std::vector<Transfer> expired_pending(std::uint64_t now, std::size_t limit) override {
+    auto& s = stmt(expired_, "SELECT " + std::string(kTransferCols) +
+                                 " FROM transfers WHERE state = 'pending' AND expires_at > 0 AND expires_at <= ?1 "
+                                 "ORDER BY expires_at, id LIMIT ?2");
+    s.bind_u64(1, now).bind_u64(2, limit);
+    return all_transfers(s);
+  }
+  std::vector<Transfer> transfers_of(const Id128& account, std::size_t limit) override {
+    auto& s = stmt(transfers_of_, "SELECT " + std::string(kTransferCols) +
+                                      " FROM transfers WHERE debit_account = ?1 OR credit_account = ?1 "
+                                      "ORDER BY event DESC LIMIT ?2");
+    s.bind(1, account.hex()).bind_u64(2, limit);
+    return all_transfers(s);
+  }
+  std::vector<Transfer> list_transfers() override {
+    auto& s = stmt(list_transfers_, "SELECT " + std::string(kTransferCols) + " FROM transfers ORDER BY event");
+    return all_transfers(s);
+  }
+
+  void append_event(const StoredEvent& e) override {
+    require_tx();
+    stmt(append_event_, "INSERT INTO events(idx, body, leaf_hash) VALUES(?1, ?2, ?3)")
+        .bind_u64(1, e.index)
+        .bind(2, e.body)
+        .bind(3, e.leaf_hash.hex())
+        .run();
+  }
+  std::uint64_t event_count() override {
+    // MAX over the INTEGER PRIMARY KEY is one b-tree descent; COUNT(*) would scan the table.
+    auto& s = stmt(event_count_, "SELECT COALESCE(MAX(idx) + 1, 0) FROM events");
+    s.step();
+    std::uint64_t n = s.column_u64(0);
+    s.reset();
+    return n;
+  }
+  std::vector<StoredEvent> read_events(std::uint64_t from, std::uint64_t to) override {
+    auto& s = stmt(read_events_, "SELECT idx, body, leaf_hash FROM events WHERE idx >= ?1 AND idx < ?2 ORDER BY idx");
+    s.bind_u64(1, from).bind_u64(2, to);
+    std::vector<StoredEvent> out;
+    while (s.step()) {
+      StoredEvent e;
+      e.index = s.column_u64(0);
+      e.body = s.column_text(1);
+      auto h = Hash256::from_hex(s.column_text(2));
+      if (!h) bad_row(db_.name(), "events", std::to_string(e.index), "leaf_hash");
+      e.leaf_hash = *h;
+      out.push_back(std::move(e));
+    }
+    s.reset();
+    return out;
+  }
+  std::vector<Hash256> read_leaf_hashes(std::uint64_t from, std::uint64_t to) override {
+    auto& s = stmt(read_leaves_, "SELECT idx, leaf_hash FROM events WHERE idx >= ?1 AND idx < ?2 ORDER BY idx");
+    s.bind_u64(1, from).bind_u64(2, to);
+    std::vector<Hash256> out;
+    while (s.step()) {
+      auto h = Hash256::from_hex(s.column_text(1));
+      if (!h) bad_row(db_.name(), "events", std::to_string(s.column_u64(0)), "leaf_hash");
+      out.push_back(*h);
+    }
+    s.reset();
+    return out;
+  }
+
+  void insert_head(const SignedHead& h) override {
+    require_tx();
+    stmt(insert_head_, "INSERT INTO heads(size, cluster, root, timestamp, signature) VALUES(?1, ?2, ?3, ?4, ?5)")
+        .bind_u64(1, h.size)
+        .bind(2, h.cluster)
+        .bind(3, h.root.hex())
+        .bind_u64(4, h.timestamp)
+        .bind(5, h.signature.hex())
+        .run();
+  }
+  std::optional<SignedHead> latest_head() override {
+    auto& s = stmt(latest_head_, "SELECT size, cluster, root, timestamp, signature FROM heads ORDER BY size DESC LIMIT 1");
+    return one_head(s);
+  }
+  std::optional<SignedHead> head_with_size(std::uint64_t size) override {
+    auto& s = stmt(head_size_, "SELECT size, cluster, root, timestamp, signature FROM heads WHERE size = ?1");
+    s.bind_u64(1, size);
+    return one_head(s);
+  }
+  std::vector<SignedHead> list_heads() override {
+    auto& s = stmt(list_heads_, "SELECT size, cluster, root, timestamp, signature FROM heads ORDER BY size");
+    std::vector<SignedHead> out;
+    while (s.step()) out.push_back(read_head(s));
+    s.reset();
+    return out;
+  }
+
+  std::optional<StoredFrameCommit> find_frame_commit(std::string_view job, std::uint64_t frame,
+                                                     const Id128& provider) override {
+    auto& s = stmt(find_frame_, "SELECT exr_hash, tile_root, event FROM frame_commits WHERE job = ?1 AND frame = ?2 "
+                                "AND provider = ?3");
+    s.bind(1, job).bind_u64(2, frame).bind(3, provider.hex());
+    std::optional<StoredFrameCommit> out;
+    if (s.step()) {
+      StoredFrameCommit c;
+      c.commit.job = std::string(job);
+      c.commit.frame = frame;
+      c.commit.provider = provider;
+      auto exr = Hash256::from_hex(s.column_text(0));
+      auto tiles = Hash256::from_hex(s.column_text(1));
+      if (!exr || !tiles) bad_row(db_.name(), "frame_commits", std::string(job) + "/" + std::to_string(frame), "hash");
+      c.commit.exr_hash = *exr;
+      c.commit.tile_root = *tiles;
+      c.event = s.column_u64(2);
+      out = c;
+    }
+    s.reset();
+    return out;
+  }
+  void insert_frame_commit(const StoredFrameCommit& c) override {
+    require_tx();
+    stmt(insert_frame_, "INSERT INTO frame_commits(job, frame, provider, exr_hash, tile_root, event) "
+                        "VALUES(?1, ?2, ?3, ?4, ?5, ?6)")
+        .bind(1, c.commit.job)
+        .bind_u64(2, c.commit.frame)
+        .bind(3, c.commit.provider.hex())
+        .bind(4, c.commit.exr_hash.hex())
+        .bind(5, c.commit.tile_root.hex())
+        .bind_u64(6, c.event)
+        .run();
+  }
+
+ private:
+  Statement& stmt(std::unique_ptr<Statement>& slot, std::string_view sql) {
+    if (!slot) slot = std::make_unique<Statement>(db_.handle(), sql, db_.name());
+    return *slot;
+  }
+  void require_tx() const {
+    if (!in_tx_) throw Error(Error::Kind::Internal, "ledger storage: write outside a transaction");
+  }
+
+  Id128 id_field(const Statement& s, int col, std::string_view table, const std::string& key, std::string_view field) {
+    auto id = Id128::from_hex(s.column_text(col));
+    if (!id) bad_row(db_.name(), table, key, field);
+    return *id;
+  }
+
+  Account read_account(const Statement& s) {
+    Account a;
+    std::string key = s.column_text(0);
+    a.id = id_field(s, 0, "accounts", key, "id");
+    a.name = s.column_text(1);
+    auto kind = account_kind_from_string(s.column_text(2));
+    if (!kind) bad_row(db_.name(), "accounts", key, "kind");
+    a.kind = *kind;
+    a.owner = s.column_text(3);
+    a.cluster = s.column_text(4);
+    a.flags = static_cast<std::uint32_t>(s.column_u64(5));
+    a.debits_pending = Amount(s.column_u64(6));
+    a.debits_posted = Amount(s.column_u64(7));
+    a.credits_pending = Amount(s.column_u64(8));
+    a.credits_posted = Amount(s.column_u64(9));
+    a.timestamp = s.column_u64(10);
+    return a;
+  }
+  std::optional<Account> one_account(Statement& s) {
+    std::optional<Account> out;
+    if (s.step()) out = read_account(s);
+    s.reset();
+    return out;
+  }
+
+  Transfer read_transfer(const Statement& s) {
+    Transfer t;
+    std::string key = s.column_text(0);
+    t.id = id_field(s, 0, "transfers", key, "id");
+    t.debit_account = id_field(s, 1, "transfers", key, "debit_account");
+    t.credit_account = id_field(s, 2, "transfers", key, "credit_account");
+    t.amount = Amount(s.column_u64(3));
+    auto code = transfer_code_from_string(s.column_text(4));
+    if (!code) bad_row(db_.name(), "transfers", key, "code");
+    t.code = *code;
+    t.flags = static_cast<std::uint32_t>(s.column_u64(5));
+    t.pending_id = id_field(s, 6, "transfers", key, "pending_id");
+    t.timeout_seconds = s.column_u64(7);
+    t.user_data = {s.column_text(8), s.column_text(9), s.column_text(10)};
+    t.timestamp = s.column_u64(11);
+    t.expires_at = s.column_u64(12);
+    auto state = pending_state_from_string(s.column_text(13));
+    if (!state) bad_row(db_.name(), "transfers", key, "state");
+    t.state = *state;
+    t.event = s.column_u64(14);
+    return t;
+  }
+  std::vector<Transfer> all_transfers(Statement& s) {
+    std::vector<Transfer> out;
+    while (s.step()) out.push_back(read_transfer(s));
+    s.reset();
+    return out;
+  }
+
+  SignedHead read_head(const Statement& s) {
+    SignedHead h;
+    h.size = s.column_u64(0);
+    h.cluster = s.column_text(1);
+    auto root = Hash256::from_hex(s.column_text(2));
+    if (!root) bad_row(db_.name(), "heads", std::to_string(h.size), "root");
+    h.root = *root;
+    h.timestamp = s.column_u64(3);
+    auto sig = Signature::from_hex(s.column_text(4));
+    if (!sig) bad_row(db_.name(), "heads", std::to_string(h.size), "signature");
+    h.signature = *sig;
+    return h;
+  }
+  std::optional<SignedHead> one_head(Statement& s) {
+    std::optional<SignedHead> out;
+    if (s.step()) out = read_head(s);
+    s.reset();
+    return out;
+  }
+
+  Database db_;
+  bool in_tx_ = false;
+  std::unique_ptr<Statement> begin_, commit_, rollback_, begin_read_, end_read_, get_meta_, put_meta_;
+  std::unique_ptr<Statement> find_account_, find_account_name_, insert_account_, update_balances_, list_accounts_;
+  std::unique_ptr<Statement> find_transfer_, insert_transfer_, set_state_, expired_, transfers_of_, list_transfers_;
+  std::unique_ptr<Statement> append_event_, event_count_, read_events_, read_leaves_;
+  std::unique_ptr<Statement> insert_head_, latest_head_, head_size_, list_heads_, find_frame_, insert_frame_;
+};
+
+}  // namespace
+
+std::unique_ptr<Storage> open_sqlite_storage(const std::filesystem::path& path, const SqliteOptions& options) {
+  if (!options.create && path != ":memory:" && !std::filesystem::exists(path)) {
+    throw Error(Error::Kind::BadInput, path.string() + ": no ledger database here (check --ledger / $RFARM_LEDGER, "
+                                                       "or create one with `rfarm ledger init`)");
+  }
+  SqliteOptions o = options;
+  if (path == ":memory:") o.create = true;
+  return std::make_unique<SqliteStorage>(path, o);
+}
+
+}  // namespace rfarm::ledger

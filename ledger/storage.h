@@ -1,0 +1,92 @@
+#pragma once
+// The ledger's storage interface: the only thing a backend (SQLite now, PostgreSQL later) provides.
+// It is deliberately dumb: rows in, rows out, and transactions. Every rule (validation, balances,
+// idempotency, the event log) lives in Ledger, so all backends enforce the same rules.
+//
+// Contract:
+//  - begin() starts an exclusive write transaction; commit() returns only once the transaction is
+//    durable (fsync'ed); rollback() undoes every write since begin(). A crash before commit() returns
+//    leaves no trace of the transaction.
+//  - Reads outside begin()/commit() see the latest committed state; begin_read()/end_read() give a
+//    consistent snapshot for multi-query readers (audit, proofs).
+//  - Writes outside a transaction are a programming error (Error(Internal)).
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ledger/tree_head.h"
+#include "ledger/types.h"
+
+namespace rfarm::ledger {
+
+struct StoredEvent {
+  std::uint64_t index = 0;  // position in the log, 0-based
+  std::string body;         // canonical encoding (ledger/event.h)
+  Hash256 leaf_hash;        // merkle::leaf_hash(body), stored so proofs need no re-hashing
+};
+
+struct StoredFrameCommit {
+  FrameCommit commit;
+  std::uint64_t event = 0;
+};
+
+class Storage {
+ public:
+  virtual ~Storage() = default;
+
+  virtual void begin() = 0;
+  virtual void commit() = 0;
+  virtual void rollback() = 0;
+  virtual void begin_read() = 0;
+  virtual void end_read() = 0;
+
+  virtual std::optional<std::string> get_meta(std::string_view key) = 0;
+  virtual void put_meta(std::string_view key, std::string_view value) = 0;
+
+  virtual std::optional<Account> find_account(const Id128& id) = 0;
+  virtual std::optional<Account> find_account_by_name(std::string_view name) = 0;
+  virtual void insert_account(const Account& account) = 0;
+  // Rewrites the four balance fields of an existing account.
+  virtual void update_balances(const Account& account) = 0;
+  virtual std::vector<Account> list_accounts() = 0;  // ordered by creation (timestamp)
+
+  virtual std::optional<Transfer> find_transfer(const Id128& id) = 0;
+  virtual void insert_transfer(const Transfer& transfer) = 0;
+  virtual void set_pending_state(const Id128& id, PendingState state) = 0;
+  // Pending transfers whose expires_at is in (0, now], oldest expiry first, at most `limit`.
+  virtual std::vector<Transfer> expired_pending(std::uint64_t now, std::size_t limit) = 0;
+  // Transfers that debit or credit `account`, newest first.
+  virtual std::vector<Transfer> transfers_of(const Id128& account, std::size_t limit) = 0;
+  virtual std::vector<Transfer> list_transfers() = 0;  // ordered by event index
+
+  virtual void append_event(const StoredEvent& event) = 0;  // index must equal event_count()
+  virtual std::uint64_t event_count() = 0;
+  virtual std::vector<StoredEvent> read_events(std::uint64_t from, std::uint64_t to) = 0;  // [from, to)
+  virtual std::vector<Hash256> read_leaf_hashes(std::uint64_t from, std::uint64_t to) = 0;
+
+  virtual void insert_head(const SignedHead& head) = 0;
+  virtual std::optional<SignedHead> latest_head() = 0;
+  virtual std::optional<SignedHead> head_with_size(std::uint64_t size) = 0;
+  virtual std::vector<SignedHead> list_heads() = 0;  // ordered by size
+
+  virtual std::optional<StoredFrameCommit> find_frame_commit(std::string_view job, std::uint64_t frame,
+                                                             const Id128& provider) = 0;
+  virtual void insert_frame_commit(const StoredFrameCommit& commit) = 0;
+};
+
+struct SqliteOptions {
+  // false only for tests and simulations: skips fsync (synchronous=OFF). Never for a real ledger.
+  bool durable = true;
+  bool create = false;  // create the file and schema if missing (ledger init)
+};
+
+// Opens (or with options.create, creates) an SQLite ledger database. Path ":memory:" gives a
+// private in-memory database (simulation tests). Throws Error(Io) when the file cannot be opened,
+// Error(BadInput) when it is missing and create is false.
+std::unique_ptr<Storage> open_sqlite_storage(const std::filesystem::path& path, const SqliteOptions& options = {});
+
+}  // namespace rfarm::ledger
