@@ -1,0 +1,270 @@
+// Deterministic simulation (TigerBeetle style): a seeded random workload drives the real Ledger
+// (SQLite in memory) and a deliberately simple in-memory model of the specification side by side.
+// After every batch the per-transfer results, every account's balances, the invariant and the log
+// size must agree; periodically a full audit (replay + Merkle roots + signatures) must pass.
+// A failure prints its seed; replay one seed with RFARM_SIM_SEED=<seed>.
+#include <gtest/gtest.h>
+
+#include <bit>
+#include <cstdlib>
+#include <map>
+#include <random>
+
+#include "ledger/audit.h"
+#include "ledger_fixture.h"
+
+namespace rfarm::ledger {
+namespace {
+
+using TR = TransferResult;
+
+struct MAccount {
+  std::uint32_t flags = 0;
+  std::uint64_t dp = 0, dpo = 0, cp = 0, cpo = 0;  // debits pending/posted, credits pending/posted
+};
+
+struct MTransfer {
+  TransferRequest req;
+  Id128 debit, credit;
+  std::uint64_t amount = 0;
+  PendingState state = PendingState::none;
+  std::uint64_t expires_at = 0;
+};
+
+// The specification, written as plainly as possible and independently of ledger/apply.cpp.
+struct Model {
+  std::map<Id128, MAccount> accounts;
+  std::map<Id128, MTransfer> transfers;
+  std::uint64_t last_ts = 0;
+  std::uint64_t events = 0;
+
+  std::uint64_t next_ts(std::uint64_t clock) {
+    last_ts = std::max(clock, last_ts + 1);
+    return last_ts;
+  }
+
+  void sweep(std::uint64_t clock) {
+    bool any = false;
+    for (auto& [id, t] : transfers) {
+      if (t.state == PendingState::pending && t.expires_at != 0 && t.expires_at <= clock) any = true;
+    }
+    if (!any) return;
+    std::uint64_t now = next_ts(clock);
+    // Oldest expiry first (then id), one event each; the first reuses `now`.
+    std::vector<std::pair<std::uint64_t, Id128>> due;
+    for (auto& [id, t] : transfers) {
+      if (t.state == PendingState::pending && t.expires_at != 0 && t.expires_at <= now) due.push_back({t.expires_at, id});
+    }
+    std::sort(due.begin(), due.end());
+    for (std::size_t i = 0; i < due.size(); ++i) {
+      MTransfer& t = transfers[due[i].second];
+      accounts[t.debit].dp -= t.amount;
+      accounts[t.credit].cp -= t.amount;
+      t.state = PendingState::expired;
+      if (i > 0) next_ts(clock);
+      ++events;
+    }
+  }
+
+  TR apply(const TransferRequest& r, std::uint64_t clock) {
+    if (r.id.is_zero()) return TR::id_must_not_be_zero;
+    if (auto it = transfers.find(r.id); it != transfers.end()) {
+      const MTransfer& t = it->second;
+      bool two = r.flags == transfer_flags::post_pending || r.flags == transfer_flags::void_pending;
+      bool same = r.flags == t.req.flags && r.code == t.req.code && r.pending_id == t.req.pending_id &&
+                  r.timeout_seconds == t.req.timeout_seconds && r.user_data == t.req.user_data &&
+                  (r.debit_account == t.debit || (two && r.debit_account.is_zero())) &&
+                  (r.credit_account == t.credit || (two && r.credit_account.is_zero())) &&
+                  (r.amount.units == t.amount || (two && r.amount.units == 0));
+      return same ? TR::exists : TR::exists_with_different_fields;
+    }
+    if (std::popcount(r.flags) > 1) return TR::flags_are_mutually_exclusive;
+    if (r.flags == transfer_flags::post_pending || r.flags == transfer_flags::void_pending) {
+      bool is_post = r.flags == transfer_flags::post_pending;
+      if (r.pending_id.is_zero()) return TR::pending_id_required;
+      auto it = transfers.find(r.pending_id);
+      if (it == transfers.end()) return TR::pending_transfer_not_found;
+      MTransfer& p = it->second;
+      if (p.req.flags != transfer_flags::pending) return TR::pending_transfer_not_pending;
+      if (p.state == PendingState::posted) return TR::pending_transfer_already_posted;
+      if (p.state == PendingState::voided) return TR::pending_transfer_already_voided;
+      if (p.state == PendingState::expired) return TR::pending_transfer_expired;
+      std::uint64_t amount = p.amount;
+      if (is_post) {
+        if (r.amount.units != 0) amount = r.amount.units;
+        if (amount > p.amount) return TR::exceeds_pending_amount;
+      } else if (r.amount.units != 0 && r.amount.units != p.amount) {
+        return TR::void_amount_must_match_pending;
+      }
+      accounts[p.debit].dp -= p.amount;
+      accounts[p.credit].cp -= p.amount;
+      if (is_post) {
+        accounts[p.debit].dpo += amount;
+        accounts[p.credit].cpo += amount;
+      }
+      p.state = is_post ? PendingState::posted : PendingState::voided;
+      transfers[r.id] = MTransfer{r, p.debit, p.credit, amount, PendingState::none, 0};
+      next_ts(clock);
+      ++events;
+      return TR::ok;
+    }
+    bool pending = r.flags == transfer_flags::pending;
+    if (!r.pending_id.is_zero()) return TR::pending_id_must_be_zero;
+    if (r.timeout_seconds != 0 && !pending) return TR::timeout_reserved_for_pending;
+    if (r.debit_account == r.credit_account) return TR::accounts_must_be_different;
+    if (r.amount.units == 0) return TR::amount_must_not_be_zero;
+    if (!accounts.count(r.debit_account)) return TR::debit_account_not_found;
+    if (!accounts.count(r.credit_account)) return TR::credit_account_not_found;
+    MAccount d = accounts[r.debit_account], c = accounts[r.credit_account];
+    (pending ? d.dp : d.dpo) += r.amount.units;
+    (pending ? c.cp : c.cpo) += r.amount.units;
+    if ((d.flags & account_flags::debits_must_not_exceed_credits) && d.dp + d.dpo > d.cpo) return TR::exceeds_credits;
+    if ((c.flags & account_flags::credits_must_not_exceed_debits) && c.cp + c.cpo > c.dpo) return TR::exceeds_debits;
+    accounts[r.debit_account] = d;
+    accounts[r.credit_account] = c;
+    std::uint64_t ts = next_ts(clock);
+    transfers[r.id] = MTransfer{r, r.debit_account, r.credit_account, r.amount.units,
+                                pending ? PendingState::pending : PendingState::none,
+                                pending && r.timeout_seconds ? ts + r.timeout_seconds * kNanosPerSecond : 0};
+    ++events;
+    return TR::ok;
+  }
+
+  std::vector<TR> submit(const std::vector<TransferRequest>& batch, std::uint64_t clock) {
+    sweep(clock);
+    Model saved = *this;
+    std::vector<TR> results(batch.size(), TR::batch_failed);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      TR r = apply(batch[i], clock);
+      if (r != TR::ok && r != TR::exists) {
+        for (std::size_t j = 0; j < i; ++j) {
+          if (results[j] == TR::ok) results[j] = TR::batch_failed;
+        }
+        results[i] = r;
+        *this = saved;
+        return results;
+      }
+      results[i] = r;
+    }
+    return results;
+  }
+};
+
+void run_simulation(std::uint64_t seed, int steps, bool check_coverage = false) {
+  SCOPED_TRACE("simulation seed " + std::to_string(seed) + " (replay: RFARM_SIM_SEED=" + std::to_string(seed) + ")");
+  std::mt19937_64 rng(seed);
+  auto pick = [&](std::uint64_t n) { return std::uniform_int_distribution<std::uint64_t>(0, n - 1)(rng); };
+  testing::ManualClock clock;
+  Ledger ledger = testing::make_ledger(clock);
+  Model model;
+  model.events = ledger.event_count();
+  model.last_ts = *clock.now;  // init used one timestamp: the issuer
+  model.accounts[ledger.issuer()] = {};
+
+  std::vector<Id128> ids{ledger.issuer()};
+  std::vector<NewAccount> created;
+  for (std::uint64_t i = 1; i <= 8; ++i) {
+    std::uint32_t flags = i <= 5   ? account_flags::debits_must_not_exceed_credits
+                          : i == 6 ? account_flags::credits_must_not_exceed_debits
+                                   : 0;
+    created.push_back({Id128{7, i}, "acct" + std::to_string(i), AccountKind::user, "", flags});
+    ids.push_back(Id128{7, i});
+    model.accounts[Id128{7, i}].flags = flags;
+  }
+  for (auto r : ledger.create_accounts(created)) ASSERT_EQ(r, AccountResult::ok);
+  model.events += created.size();
+  for (std::size_t i = 0; i < created.size(); ++i) model.next_ts(*clock.now);
+
+  std::vector<TransferRequest> submitted;
+  std::vector<Id128> holds;   // every hold id tried
+  std::vector<Id128> placed;  // holds that were applied
+  auto some_hold = [&]() { return !placed.empty() && pick(4) != 0 ? placed[pick(placed.size())] : holds[pick(holds.size())]; };
+  std::map<TR, int> seen;  // how often each result occurred: the workload must reach every corner
+  std::uint64_t next_id = 1;
+  auto random_account = [&]() { return pick(20) == 0 ? Id128{9, 9} : ids[pick(ids.size())]; };
+
+  for (int step = 0; step < steps; ++step) {
+    // Mostly small batches: in an all-or-nothing batch only the first failure shows its reason.
+    std::vector<TransferRequest> batch(pick(2) == 0 ? 1 : 1 + pick(pick(4) == 0 ? 12 : 3));
+    for (auto& r : batch) {
+      std::uint64_t kind = pick(100);
+      Id128 tid{1, next_id++};
+      if (kind < 20) {
+        r = single(tid, ledger.issuer(), ids[1 + pick(ids.size() - 1)], Amount(1 + pick(1000)), TransferCode::deposit);
+      } else if (kind < 45) {
+        r = single(tid, random_account(), random_account(), Amount(pick(400)), TransferCode::charge);
+      } else if (kind < 65) {
+        r = hold(tid, random_account(), random_account(), Amount(pick(300)), pick(3) == 0 ? 0 : 1 + pick(30));
+        holds.push_back(tid);
+      } else if (kind < 78 && !holds.empty()) {
+        r = post(tid, some_hold(), Amount(pick(3) == 0 ? 0 : pick(320)));
+      } else if (kind < 88 && !holds.empty()) {
+        r = void_pending(tid, pick(10) == 0 ? Id128{1, next_id + 1000} : some_hold());
+      } else if (kind < 97 && !submitted.empty()) {
+        r = submitted[pick(submitted.size())];  // a retry
+        if (pick(4) == 0) r.amount = Amount(r.amount.units + 1);  // a conflicting retry
+      } else {
+        r = single(pick(2) ? Id128{} : tid, random_account(), random_account(), Amount(1), TransferCode::fee);
+        if (pick(2)) r.flags = transfer_flags::pending | transfer_flags::post_pending;
+      }
+    }
+    std::vector<TR> expected = model.submit(batch, *clock.now);
+    std::vector<TR> got = ledger.submit(batch);
+    ASSERT_EQ(got, expected) << "step " << step;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (got[i] == TR::ok) submitted.push_back(batch[i]);
+      if (got[i] == TR::ok && batch[i].flags == transfer_flags::pending) placed.push_back(batch[i].id);
+      ++seen[got[i]];
+    }
+    for (const auto& [aid, m] : model.accounts) {
+      Account a = *ledger.find_account(aid);
+      ASSERT_EQ(a.debits_pending.units, m.dp) << "step " << step << " account " << a.name;
+      ASSERT_EQ(a.debits_posted.units, m.dpo) << "step " << step << " account " << a.name;
+      ASSERT_EQ(a.credits_pending.units, m.cp) << "step " << step << " account " << a.name;
+      ASSERT_EQ(a.credits_posted.units, m.cpo) << "step " << step << " account " << a.name;
+    }
+    ledger.check_invariants();
+    ASSERT_EQ(ledger.event_count(), model.events) << "step " << step;
+    ASSERT_EQ(ledger.head()->size, model.events) << "step " << step;
+
+    if (pick(3) == 0) clock.advance_seconds(pick(8));
+    if (pick(5) == 0) *clock.now += pick(1'000'000);  // sub-second jitter
+    if (pick(10) == 0) {
+      model.sweep(*clock.now);
+      ledger.sweep();
+    }
+    if (step % 100 == 99) {
+      auto report = audit(ledger.storage(), ledger.public_key(), "test");
+      ASSERT_TRUE(report.ok()) << "step " << step << ": " << report.problems.front();
+    }
+  }
+  auto report = audit(ledger.storage(), ledger.public_key(), "test");
+  ASSERT_TRUE(report.ok()) << report.problems.front();
+  if (check_coverage) {  // only for the fixed seeds: a random seed must never make the test flaky
+    for (TR r : {TR::ok, TR::exists, TR::exists_with_different_fields, TR::batch_failed, TR::exceeds_credits,
+                 TR::exceeds_pending_amount, TR::pending_transfer_already_posted, TR::pending_transfer_already_voided,
+                 TR::pending_transfer_expired, TR::pending_transfer_not_found, TR::accounts_must_be_different,
+                 TR::debit_account_not_found, TR::flags_are_mutually_exclusive}) {
+      EXPECT_GT(seen[r], 0) << "the workload never produced " << to_string(r);
+    }
+    std::size_t expired = 0;
+    for (const auto& [tid, t] : model.transfers) expired += t.state == PendingState::expired;
+    EXPECT_GT(expired, 0u) << "no hold ever expired";
+  }
+}
+
+TEST(LedgerSimulation, MatchesModelAcrossSeeds) {
+  if (const char* s = std::getenv("RFARM_SIM_SEED")) {
+    run_simulation(std::strtoull(s, nullptr, 10), 2000);
+    return;
+  }
+  // Fixed seeds keep CI reproducible; one time-derived seed widens coverage run by run (printed on failure).
+  for (std::uint64_t seed : {1, 2, 3, 42, 1234567}) {
+    run_simulation(seed, 400, true);
+    if (HasFatalFailure()) return;
+  }
+  run_simulation(static_cast<std::uint64_t>(std::random_device{}()), 400);
+}
+
+}  // namespace
+}  // namespace rfarm::ledger
