@@ -15,7 +15,7 @@
 namespace rfarm::config {
 namespace {
 
-constexpr int kDefaultIterations = 3000;
+constexpr int kDefaultIterations = 2000;
 constexpr int kMaxMutationsPerCase = 4;
 
 const char* const kCompact = R"(token: {symbol: RFT, decimals: 2}
