@@ -11,11 +11,17 @@ extern "C" {
 #include <slurm/spank.h>
 }
 
+#include <unistd.h>
+
+#include <cstdint>
 #include <cstring>
 #include <exception>
 #include <string>
+#include <vector>
 
+#include "plugins/slurm/metering.h"
 #include "plugins/slurm/options.h"
+#include "plugins/slurm/plugin_args.h"
 
 // What SPANK_PLUGIN(rfarm, 1) declares, spelled out so the symbols stay visible in a library built
 // with hidden visibility (Slurm's loader looks them up by name).
@@ -31,6 +37,29 @@ using rfarm::spank::Options;
 
 // One process loads the plugin once; Slurm calls hooks from a single thread.
 Options g_options;
+rfarm::spank::PluginArgs g_args;
+rfarm::spank::StepMeter g_meter;
+
+// Reads an environment variable of the job (remote context) into a copy; "" when unset.
+std::string job_env(spank_t sp, const char* name) {
+  char buf[256];
+  if (spank_getenv(sp, name, buf, sizeof buf) != ESPANK_SUCCESS) return {};
+  buf[sizeof buf - 1] = '\0';
+  return std::string(buf);
+}
+
+std::string short_hostname() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+  std::string host(buf);
+  return host.substr(0, host.find('.'));
+}
+
+template <typename T>
+T item_or(spank_t sp, spank_item_t item, T fallback) {
+  T value{};
+  return spank_get_item(sp, item, &value) == ESPANK_SUCCESS ? value : fallback;
+}
 
 int on_account(int /*val*/, const char* optarg, int /*remote*/) noexcept {
   try {
@@ -80,12 +109,26 @@ struct spank_option g_job_option = {k_job_name, k_job_arginfo, k_job_usage, 1, 0
 
 }  // namespace
 
-RFARM_SPANK_EXPORT int slurm_spank_init(spank_t sp, int /*ac*/, char** /*av*/) {
+RFARM_SPANK_EXPORT int slurm_spank_init(spank_t sp, int ac, char** av) {
   try {
+    std::vector<std::string> args;
+    for (int i = 0; i < ac; ++i) args.emplace_back(av[i] ? av[i] : "");
+    if (std::string why = rfarm::spank::parse_plugin_args(args, g_args); !why.empty()) {
+      slurm_error("rfarm: %s", why.c_str());
+      return -1;
+    }
     if (spank_option_register(sp, &g_account_option) != ESPANK_SUCCESS ||
         spank_option_register(sp, &g_job_option) != ESPANK_SUCCESS) {
       slurm_error("rfarm: could not register the --rfarm-* options");
       return -1;
+    }
+    // In slurmstepd, start the step's meter: its clock starts now, and a node that cannot sign
+    // usage refuses the step rather than run it unmetered (fail closed).
+    if (spank_remote(sp) && g_args.metering()) {
+      if (std::string why = g_meter.start(g_args, rfarm::spank::unix_now_ms()); !why.empty()) {
+        slurm_error("rfarm: metering: %s", why.c_str());
+        return -1;
+      }
     }
     return 0;
   } catch (...) {
@@ -111,5 +154,48 @@ RFARM_SPANK_EXPORT int slurm_spank_user_init(spank_t sp, int /*ac*/, char** /*av
   } catch (...) {
     slurm_error("rfarm: unexpected error in slurm_spank_user_init");
     return -1;
+  }
+}
+
+// Remote context, in slurmstepd, once per task that ends: remember its exit status.
+RFARM_SPANK_EXPORT int slurm_spank_task_exit(spank_t sp, int /*ac*/, char** /*av*/) {
+  try {
+    if (!spank_remote(sp) || !g_meter.active()) return 0;
+    int status = 0;
+    if (spank_get_item(sp, S_TASK_EXIT_STATUS, &status) == ESPANK_SUCCESS) g_meter.task_exited(status);
+    return 0;
+  } catch (...) {
+    slurm_error("rfarm: unexpected error in slurm_spank_task_exit");
+    return 0;
+  }
+}
+
+// Remote context, in slurmstepd at the end of the step: write the signed usage record. Only steps
+// that charge an rfarm account are metered; a failure is logged and never fails the finished step.
+RFARM_SPANK_EXPORT int slurm_spank_exit(spank_t sp, int /*ac*/, char** /*av*/) {
+  try {
+    if (!spank_remote(sp) || !g_meter.active() || g_options.account.empty()) return 0;
+    rfarm::UsageRecord r;
+    r.cluster = job_env(sp, "SLURM_CLUSTER_NAME");
+    r.node = short_hostname();
+    r.job_id = item_or<std::uint32_t>(sp, S_JOB_ID, 0);
+    r.step_id = item_or<std::uint32_t>(sp, S_JOB_STEPID, 0);
+    r.array_job_id = item_or<std::uint32_t>(sp, S_JOB_ARRAY_ID, 0);
+    r.array_task_id = item_or<std::uint32_t>(sp, S_JOB_ARRAY_TASK_ID, 0);
+    // Outside an array Slurm reports task NO_VAL (0xfffffffe), and the job id as the array id.
+    if (r.array_task_id == 0xfffffffe) r.array_job_id = r.array_task_id = 0;
+    r.uid = static_cast<std::uint32_t>(item_or<uid_t>(sp, S_JOB_UID, 0));
+    r.account = g_options.account;
+    r.rfarm_job = g_options.job;
+    r.cpus = item_or<std::uint16_t>(sp, S_JOB_NCPUS, 0);
+    const std::string gpus = job_env(sp, "SLURM_GPUS_ON_NODE");
+    r.gpus = gpus.empty() ? 0 : static_cast<std::uint32_t>(std::strtoul(gpus.c_str(), nullptr, 10));
+    if (std::string why = g_meter.finish(std::move(r), rfarm::spank::unix_now_ms()); !why.empty()) {
+      slurm_error("rfarm: metering: %s", why.c_str());
+    }
+    return 0;
+  } catch (...) {
+    slurm_error("rfarm: unexpected error in slurm_spank_exit");
+    return 0;
   }
 }
