@@ -1,0 +1,24 @@
+#pragma once
+// Per-tile hashes and the frame's tile Merkle root (rfarm.tileRoot).
+//
+// Canonical tile bytes (version 1), all integers little-endian uint32:
+//   "rfarm-tile-v1" (13 ASCII bytes), tile index, x0, y0, width, height, channel count (11),
+//   then for each channel in film.h's canonical order, for each row top to bottom, for each pixel
+//   left to right: the IEEE-754 binary32 bit pattern of the value, little-endian.
+// tile hash  = RFC 6962 leaf hash = SHA-256(0x00 || tile bytes)
+// tileRoot   = RFC 6962 Merkle tree hash over the tile hashes in tile-index order.
+// A verifier re-renders any tile (--tiles) and compares its leaf hash, or recomputes the root
+// from the EXR's pixels (EXR FLOAT channels with lossless compression round-trip exactly).
+#include <cstdint>
+#include <vector>
+
+#include "core/hash.h"
+#include "renderer/film.h"
+
+namespace rfarm::render {
+
+std::vector<std::uint8_t> canonical_tile_bytes(const Film& film, const TileGrid& grid, int tile);
+std::vector<Hash256> tile_hashes(const Film& film, const TileGrid& grid);
+Hash256 tile_root(const std::vector<Hash256>& leaf_hashes);
+
+}  // namespace rfarm::render
