@@ -100,3 +100,23 @@ TEST(Emit, JsonHasExactAmounts) {
 
 }  // namespace
 }  // namespace rfarm::config
+
+namespace rfarm::config {
+namespace {
+
+TEST(Emit, NamesThatLookLikeOtherTypesRoundTrip) {
+  const Config c = load_config_text(R"(
+accounts:
+  - {name: "null", unix_users: ["true", "yes"]}
+  - {name: "1.5"}
+cluster: {partitions: ["null", "True"], verification_qos: "Null"}
+users: {"true": "null"}
+state_dir: "/tmp/a: b #c"
+)",
+                                    "t.yaml", "/");
+  EXPECT_EQ(c.accounts[0].name, "null");
+  EXPECT_EQ(load_config_text(to_yaml(c), "effective.yaml", "/"), c) << to_yaml(c);
+}
+
+}  // namespace
+}  // namespace rfarm::config

@@ -141,5 +141,30 @@ TEST(Fuzz, MutatedFilesLoadOrGiveOneLineError) {
   std::printf("fuzz: %d loaded, %d refused\n", loaded, refused);
 }
 
+TEST(Fuzz, HostileInputs) {
+  const std::string deep_list(20'000, '[');
+  const std::string deep_map = [] {
+    std::string t;
+    for (int i = 0; i < 1'000; ++i) t += std::string(static_cast<std::size_t>(i), ' ') + "a:\n";
+    return t;
+  }();
+  std::string fan_out = "x: &a [1, 2, 3]\naccounts:\n";
+  for (int i = 0; i < 2'000; ++i) fan_out += "  - *a\n";
+  const std::vector<std::string> inputs = {
+      deep_list, "cluster: " + deep_list, deep_map, fan_out, std::string("cluster:\0 {}", 12),
+      "\xEF\xBB\xBFcluster: {name: a}\n", "cluster:\r\n  name: a\r\n", "---\n", "--- a\n--- b\n",
+      "cluster: &c {name: a}\ntoken: *c\n", "cluster: *nope\n", "!!map {cluster: {}}\n", "? [a]\n: b\n",
+      "cluster: {name: a, name: b}\n", "\"\\x\"\n", std::string(1000, '-'), "%YAML 9.9\n---\n{}\n"};
+  for (const std::string& text : inputs) {
+    try {
+      load_config_text(text, "hostile.yaml", "/");
+    } catch (const Error& e) {
+      EXPECT_EQ(std::string(e.what()).rfind("hostile.yaml:", 0), 0u) << e.what();
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << typeid(e).name() << ": " << e.what() << "\nfor: " << text.substr(0, 80);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace rfarm::config
