@@ -76,6 +76,19 @@ nlohmann::ordered_json tree(const Config& c) {
   };
 }
 
+// Whether a YAML 1.1 reader (PyYAML, older tools) would take this plain text as a bool or a number.
+// rfarm reads the raw text either way; quoting keeps amounts like "2.5" strings for everyone.
+bool looks_like_another_type(std::string_view text) {
+  if (text.empty()) return false;
+  const char c = text.front();
+  if ((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.') return true;
+  std::string lower;
+  for (char ch : text) lower += static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+  for (const char* word : {"true", "false", "yes", "no", "on", "off", "y", "n"})
+    if (lower == word) return true;
+  return false;
+}
+
 void emit(YAML::Emitter& out, const nlohmann::ordered_json& j) {
   switch (j.type()) {
     case nlohmann::ordered_json::value_t::object:
@@ -92,9 +105,12 @@ void emit(YAML::Emitter& out, const nlohmann::ordered_json& j) {
       for (const auto& v : j) emit(out, v);
       out << YAML::EndSeq;
       break;
-    case nlohmann::ordered_json::value_t::string:
-      out << j.get<std::string>();
+    case nlohmann::ordered_json::value_t::string: {
+      const std::string text = j.get<std::string>();
+      if (looks_like_another_type(text)) out << YAML::DoubleQuoted;
+      out << text;
       break;
+    }
     default:
       out << j.dump();
       break;

@@ -1,6 +1,7 @@
 // `rfarm config check`: a valid file prints the effective configuration and exits 0; a broken one
 // prints one line "rfarm: error: FILE:LINE:COL: key: problem (fix)" and exits 2.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "support/process.h"
 
@@ -26,8 +27,8 @@ TEST(ConfigCheck, ValidFilePrintsTheEffectiveConfiguration) {
   const auto r = rfarm({"config", "check", example()});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("name: studio"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("h100: 2.5"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("unbonding_delay: 7d"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("h100: \"2.5\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("unbonding_delay: \"7d\""), std::string::npos) << r.out;
   EXPECT_NE(r.err.find("is valid"), std::string::npos) << r.err;
 }
 
@@ -38,14 +39,15 @@ TEST(ConfigCheck, DefaultsAreFilledIn) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("name: tiny"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("symbol: RFT"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("detection_probability: 99.9%"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("detection_probability: \"99.9%\""), std::string::npos) << r.out;
 }
 
 TEST(ConfigCheck, JsonOutput) {
   const auto r = rfarm({"config", "check", "--json", example()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out.front(), '{');
-  EXPECT_NE(r.out.find("\"cpu_core_hour\": \"0.04\""), std::string::npos) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["prices"]["cpu_core_hour"], "0.04");
+  EXPECT_EQ(j["accounts"][0]["name"], "studio-a");
 }
 
 TEST(ConfigCheck, BrokenFileGivesOneLineAndExit2) {
