@@ -11,6 +11,7 @@ extern "C" {
 #include <slurm/spank.h>
 }
 
+#include <pwd.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -19,6 +20,8 @@ extern "C" {
 #include <string>
 #include <vector>
 
+#include "config/config.h"
+#include "plugins/slurm/admission.h"
 #include "plugins/slurm/metering.h"
 #include "plugins/slurm/options.h"
 #include "plugins/slurm/plugin_args.h"
@@ -53,6 +56,14 @@ std::string short_hostname() {
   if (gethostname(buf, sizeof buf - 1) != 0) return "unknown";
   std::string host(buf);
   return host.substr(0, host.find('.'));
+}
+
+std::string user_name(uid_t uid) {
+  struct passwd pw {};
+  struct passwd* found = nullptr;
+  char buf[4096];
+  if (getpwuid_r(uid, &pw, buf, sizeof buf, &found) != 0 || found == nullptr) return std::to_string(uid);
+  return std::string(pw.pw_name);
 }
 
 template <typename T>
@@ -153,6 +164,46 @@ RFARM_SPANK_EXPORT int slurm_spank_user_init(spank_t sp, int /*ac*/, char** /*av
     return 0;
   } catch (...) {
     slurm_error("rfarm: unexpected error in slurm_spank_user_init");
+    return -1;
+  }
+}
+
+// After options are parsed, in every context: admission control when config= is given.
+// srun/sbatch/salloc (local/allocator): the full check, before anything is queued. slurmstepd
+// (remote): the same account rules again from the node's rfarm.yaml, without the ledger, so a
+// user who skips the check on the submit host is still refused on the node; it also resolves the
+// default account for metering.
+RFARM_SPANK_EXPORT int slurm_spank_init_post_opt(spank_t sp, int /*ac*/, char** /*av*/) {
+  try {
+    if (g_args.config_path.empty()) return 0;
+    const spank_context_t ctx = spank_context();
+    const bool remote = spank_remote(sp);
+    if (!remote && ctx != S_CTX_LOCAL && ctx != S_CTX_ALLOCATOR) return 0;
+
+    rfarm::config::Config config;
+    try {
+      config = rfarm::config::load_config(g_args.config_path);
+    } catch (const std::exception& e) {
+      slurm_error("rfarm: cannot use %s: %s", g_args.config_path.c_str(), e.what());
+      return -1;  // a broken site configuration refuses rfarm jobs rather than charge wrongly
+    }
+    const uid_t uid = remote ? item_or<uid_t>(sp, S_JOB_UID, getuid()) : getuid();
+    rfarm::spank::AdmissionRequest request{g_options.account, user_name(uid)};
+    // The ledger's balance check joins here once the ledger can be opened read-only (issue 6).
+    const rfarm::spank::AdmissionDecision d =
+        rfarm::spank::decide_admission(config, request, nullptr, g_args.on_ledger_error);
+    if (!d.admit) {
+      slurm_error("rfarm: %s", d.reason.c_str());
+      return -1;
+    }
+    if (!d.reason.empty()) slurm_info("rfarm: %s", d.reason.c_str());
+    g_options.account = d.account;
+    return 0;
+  } catch (const std::exception& e) {
+    slurm_error("rfarm: admission check failed: %s", e.what());
+    return -1;
+  } catch (...) {
+    slurm_error("rfarm: unexpected error in slurm_spank_init_post_opt");
     return -1;
   }
 }

@@ -48,6 +48,10 @@ TEST(SpankPluginArgs, RefusesBadArgumentsNamingThem) {
   EXPECT_NE(parse_plugin_args({"spoll=/s"}, a).find("unknown plugstack argument 'spoll'"), std::string::npos);
   EXPECT_NE(parse_plugin_args({"verbose"}, a).find("not NAME=VALUE"), std::string::npos);
   EXPECT_NE(parse_plugin_args({"key="}, a).find("empty value"), std::string::npos);
+  EXPECT_NE(parse_plugin_args({"on_ledger_error=maybe"}, a).find("'closed' or 'open'"), std::string::npos);
+  ASSERT_EQ(parse_plugin_args({"config=/etc/rfarm/rfarm.yaml", "on_ledger_error=open"}, a), "");
+  EXPECT_EQ(a.config_path, "/etc/rfarm/rfarm.yaml");
+  EXPECT_EQ(a.on_ledger_error, LedgerFailurePolicy::Open);
 }
 
 TEST(SpankSpool, AppendsWholeLinesAndRefusesAnOpenDirectory) {
