@@ -17,6 +17,9 @@ namespace rfarm::config {
 
 using namespace detail;
 
+// Amounts are parsed by core/money.h, which takes at most its own kMaxDecimals.
+static_assert(kMaxTokenDecimals <= rfarm::kMaxDecimals);
+
 namespace {
 
 // A list of names with no repeats; `nodes` receives each name's node for later messages.
@@ -212,8 +215,12 @@ Config load_config_text(std::string_view text, const std::string& file, const st
   } catch (const YAML::Exception& e) {
     // Syntax errors (and anything else yaml-cpp refuses) get the same one-line shape.
     const bool known = !e.mark.is_null() && e.mark.line >= 0 && e.mark.column >= 0;
+    // yaml-cpp may quote a raw input character in its message: keep the error on one line.
+    std::string msg = e.msg;
+    for (char& ch : msg)
+      if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) ch = '?';
     throw_input_error({file, known ? e.mark.line + 1 : 1, known ? e.mark.column + 1 : 1}, "",
-                      "invalid YAML: " + (e.msg.empty() ? std::string("cannot parse") : e.msg),
+                      "invalid YAML: " + (msg.empty() ? std::string("cannot parse") : msg),
                       "fix the YAML syntax here");
   }
 }

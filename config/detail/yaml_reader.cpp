@@ -21,11 +21,19 @@ std::string_view type_name(const YAML::Node& node) {
   return "nothing";
 }
 
+bool is_control(char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }
+
+bool has_control(std::string_view text) {
+  for (char c : text)
+    if (is_control(c)) return true;
+  return false;
+}
+
 std::string shown_value(std::string_view text) {
   // Keep messages one line and short even when the offending value is neither.
   constexpr std::size_t kMaxShown = 40;
   std::string out = "'";
-  for (char c : text.substr(0, kMaxShown)) out += (c == '\n' || c == '\r' || c == '\t') ? ' ' : c;
+  for (char c : text.substr(0, kMaxShown)) out += is_control(c) ? '?' : c;
   if (text.size() > kMaxShown) out += "...";
   return out + "'";
 }
@@ -48,7 +56,8 @@ MapView read_map_impl(const Reader& r, const YAML::Node& node, const std::string
            allowed ? "valid keys: " + join(*allowed) : "write 'name: value' lines under it");
   for (auto it = node.begin(); it != node.end(); ++it) {
     const YAML::Node key = it->first;
-    if (!key.IsScalar() || key.Scalar().empty())
+    // Key text goes into messages: one with a line break in it would break the one-line error.
+    if (!key.IsScalar() || key.Scalar().empty() || has_control(key.Scalar()))
       r.fail(key, path, "a key must be a plain name", "write 'name: value'");
     const std::string& name = key.Scalar();
     const std::string child = join_path(path, name);
@@ -132,9 +141,7 @@ std::vector<YAML::Node> read_sequence(const Reader& r, const YAML::Node& node, s
 std::string read_string(const Reader& r, const YAML::Node& node, std::string_view path) {
   const std::string& text = scalar_text(r, node, path, "a text value");
   if (text.empty()) r.fail(node, path, "is empty", "give a value or remove the key");
-  for (char c : text)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
-      r.fail(node, path, "contains a control character", "use printable characters only");
+  if (has_control(text)) r.fail(node, path, "contains a control character", "use printable characters only");
   return text;
 }
 
@@ -170,10 +177,7 @@ Amount read_amount(const Reader& r, const YAML::Node& node, std::string_view pat
   const std::string& text = scalar_text(r, node, path, fix);
   // parse_amount quotes the whole text in its message: keep that one short line.
   constexpr std::size_t kMaxAmountLength = 64;
-  const bool printable = std::all_of(text.begin(), text.end(), [](char c) {
-    return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f;
-  });
-  if (!printable || text.size() > kMaxAmountLength)
+  if (has_control(text) || text.size() > kMaxAmountLength)
     r.fail(node, path, shown_value(text) + " is not a decimal amount", fix);
   try {
     return parse_amount(text, decimals, path);

@@ -203,6 +203,13 @@ TEST(Rules, SyntaxErrorsKeepTheOneLineShape) {
   EXPECT_NE(tab.find("invalid YAML"), std::string::npos) << tab;
 }
 
+TEST(Rules, ControlCharactersNeverBreakTheLine) {
+  EXPECT_CONFIG_ERROR("cluster:\n  \"na\\nme\": a\n", "2:3", "cluster", "a key must be a plain name");
+  EXPECT_CONFIG_ERROR("render:\n  spp: \"1\\r2\"\n", "2:8", "render.spp", "'1?2' is not an integer");
+  EXPECT_CONFIG_ERROR("prices:\n  cpu_core_hour: \"1\\n\"\n", "2:18", "prices.cpu_core_hour", "not a decimal amount");
+  EXPECT_CONFIG_ERROR("cluster:\n  name: \"a\\tb\"\n", "2:9", "cluster.name", "control character");
+}
+
 TEST(Rules, OversizedFileIsRefused) {
   const std::string msg = load_error("# " + std::string(kMaxConfigBytes, 'x') + "\n");
   EXPECT_NE(msg.find("larger than"), std::string::npos) << msg;
