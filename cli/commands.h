@@ -14,5 +14,6 @@ struct Context {
 // One line per area: void add_<area>_commands(CLI::App& app, Context& ctx);
 void add_config_commands(CLI::App& app, Context& ctx);
 void add_render_commands(CLI::App& app, Context& ctx);
+void add_ledger_commands(CLI::App& app, Context& ctx);
 
 }  // namespace rfarm::cli

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   // Each area adds its subcommands (declared in cli/commands.h).
   rfarm::cli::add_config_commands(app, ctx);
   rfarm::cli::add_render_commands(app, ctx);
+  rfarm::cli::add_ledger_commands(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,508 @@
+// rfarm keygen and rfarm ledger ...: thin wrappers over ledger/ (parse flags, call, print).
+// Where the ledger lives: --ledger PATH, else $RFARM_LEDGER. The cluster signing key (needed only
+// to write): --key PATH, else $RFARM_LEDGER_KEY, else <ledger>.key next to the database.
+// Every command takes --json. A refusal prints one line on stderr and exits non-zero (2: bad
+// input, 3: refused, 4: integrity), from rfarm::Error through main().
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "core/error.h"
+#include "core/signing.h"
+#include "ledger/audit.h"
+#include "ledger/ledger.h"
+
+namespace rfarm::cli {
+
+namespace {
+
+using json = nlohmann::json;
+namespace L = rfarm::ledger;
+
+struct LedgerFlags {
+  std::string ledger_path;
+  std::string key_path;
+  bool json = false;
+};
+
+void print(const std::string& text) { std::fputs(text.c_str(), stdout); }
+void print_json(const json& j) { print(j.dump(2) + "\n"); }
+
+std::string ledger_path(const LedgerFlags& f) {
+  if (!f.ledger_path.empty()) return f.ledger_path;
+  if (const char* env = std::getenv("RFARM_LEDGER"); env && *env) return env;
+  throw_input_error({}, "--ledger", "no ledger database given", "pass --ledger PATH or set $RFARM_LEDGER");
+}
+
+std::string key_path(const LedgerFlags& f) {
+  if (!f.key_path.empty()) return f.key_path;
+  if (const char* env = std::getenv("RFARM_LEDGER_KEY"); env && *env) return env;
+  return ledger_path(f) + ".key";
+}
+
+L::Ledger open_ledger(const LedgerFlags& f, bool writable) {
+  auto storage = L::open_sqlite_storage(ledger_path(f));
+  std::optional<SigningKey> key;
+  if (writable) key = SigningKey::load(key_path(f));
+  return L::Ledger(std::move(storage), std::move(key));
+}
+
+std::string amount_text(Amount a, int decimals) { return format_amount(a, decimals); }
+
+// credits - debits - extra, as a signed decimal (the issuer's balance is negative).
+std::string net_text(Amount credits, Amount debits, Amount extra, int decimals) {
+  if (debits.units > UINT64_MAX - extra.units) return "overflow";
+  return L::format_net(credits, Amount(debits.units + extra.units), decimals);
+}
+
+json account_json(const L::Account& a, int d) {
+  json flags = json::array();
+  if (a.flags & L::account_flags::debits_must_not_exceed_credits) flags.push_back("debits_must_not_exceed_credits");
+  if (a.flags & L::account_flags::credits_must_not_exceed_debits) flags.push_back("credits_must_not_exceed_debits");
+  return {{"id", a.id.hex()},
+          {"name", a.name},
+          {"kind", std::string(L::to_string(a.kind))},
+          {"owner", a.owner},
+          {"cluster", a.cluster},
+          {"flags", flags},
+          {"debits_pending", amount_text(a.debits_pending, d)},
+          {"debits_posted", amount_text(a.debits_posted, d)},
+          {"credits_pending", amount_text(a.credits_pending, d)},
+          {"credits_posted", amount_text(a.credits_posted, d)},
+          {"balance", net_text(a.credits_posted, a.debits_posted, Amount(0), d)},
+          {"available", net_text(a.credits_posted, a.debits_posted, a.debits_pending, d)},
+          {"timestamp", a.timestamp}};
+}
+
+json transfer_json(const L::Transfer& t, int d) {
+  return {{"id", t.id.hex()},
+          {"phase", std::string(L::phase_name(t.flags).value_or("invalid"))},
+          {"debit_account", t.debit_account.hex()},
+          {"credit_account", t.credit_account.hex()},
+          {"amount", amount_text(t.amount, d)},
+          {"code", std::string(L::to_string(t.code))},
+          {"pending_id", t.pending_id.is_zero() ? "" : t.pending_id.hex()},
+          {"state", std::string(L::to_string(t.state))},
+          {"timeout", t.timeout_seconds},
+          {"expires_at", t.expires_at},
+          {"timestamp", t.timestamp},
+          {"job", t.user_data.job},
+          {"frames", t.user_data.frames},
+          {"usage", t.user_data.usage},
+          {"event", t.event}};
+}
+
+// What to tell the user for each refusal, and whether it is their input (exit 2) or a refusal (3).
+std::pair<Error::Kind, std::string> explain(L::TransferResult r) {
+  using R = L::TransferResult;
+  switch (r) {
+    case R::exceeds_credits: return {Error::Kind::Refused, "insufficient funds (deposit more, or transfer less)"};
+    case R::exceeds_debits: return {Error::Kind::Refused, "the credit account may not exceed its debits"};
+    case R::exists_with_different_fields:
+      return {Error::Kind::Refused, "this id was already used for a different transfer (choose a new --id)"};
+    case R::pending_transfer_already_posted: return {Error::Kind::Refused, "the hold was already posted"};
+    case R::pending_transfer_already_voided: return {Error::Kind::Refused, "the hold was already voided"};
+    case R::pending_transfer_expired: return {Error::Kind::Refused, "the hold expired before it was settled"};
+    case R::exceeds_pending_amount: return {Error::Kind::Refused, "posting more than the hold reserved (lower --amount)"};
+    case R::overflow: return {Error::Kind::Refused, "a balance would exceed the largest storable amount"};
+    case R::pending_transfer_not_found: return {Error::Kind::BadInput, "no transfer has that id (check the hold's id)"};
+    case R::pending_transfer_not_pending: return {Error::Kind::BadInput, "that transfer is not a hold (--pending)"};
+    case R::accounts_must_be_different: return {Error::Kind::BadInput, "--from and --to name the same account"};
+    case R::amount_must_not_be_zero: return {Error::Kind::BadInput, "--amount must be above zero"};
+    case R::amount_too_large: return {Error::Kind::BadInput, "--amount is above the largest storable amount"};
+    case R::timeout_too_large: return {Error::Kind::BadInput, "--timeout is longer than 366 days"};
+    case R::timeout_reserved_for_pending: return {Error::Kind::BadInput, "--timeout needs --pending"};
+    case R::user_data_too_long: return {Error::Kind::BadInput, "--job/--frames/--usage: at most 128 printable characters"};
+    case R::void_amount_must_match_pending: return {Error::Kind::BadInput, "a void releases the whole hold (drop --amount)"};
+    default: return {Error::Kind::BadInput, "see docs/LEDGER.md"};
+  }
+}
+
+// Submits one transfer and prints it; a refusal becomes an Error with one clear line.
+void submit_one(L::Ledger& l, const L::TransferRequest& req, bool as_json, const char* verb) {
+  std::vector<L::TransferRequest> batch{req};
+  L::TransferResult r = l.submit(batch)[0];
+  if (r != L::TransferResult::ok && r != L::TransferResult::exists) {
+    auto [kind, hint] = explain(r);
+    throw Error(kind, std::string(verb) + " " + req.id.hex() + " refused: " + std::string(L::to_string(r)) + ": " + hint);
+  }
+  L::Transfer t = *l.find_transfer(req.id);
+  if (as_json) {
+    json j = transfer_json(t, l.decimals());
+    j["result"] = std::string(L::to_string(r));
+    print_json(j);
+    return;
+  }
+  print(std::string(verb) + " " + t.id.hex() + ": " + std::string(L::to_string(r)) + " (" +
+        amount_text(t.amount, l.decimals()) + ", " + std::string(L::phase_name(t.flags).value_or("?")) + ", event #" +
+        std::to_string(t.event) + ")\n");
+}
+
+json read_json_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(Error::Kind::Io, path + ": cannot read (check the path)");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  json j = json::parse(ss.str(), nullptr, false);
+  if (j.is_discarded()) throw_input_error({path}, "proof", "is not valid JSON", "use a file written by `rfarm ledger prove`");
+  return j;
+}
+
+void add_account_commands(CLI::App& ledger, const std::shared_ptr<LedgerFlags>& f, Context& ctx) {
+  CLI::App* account = ledger.add_subcommand("account", "Create and inspect accounts");
+  account->require_subcommand(1);
+
+  struct CreateOpts {
+    std::string name, kind = "user", owner, id;
+    bool allow_overdraft = false;
+  };
+  auto c = std::make_shared<CreateOpts>();
+  CLI::App* create = account->add_subcommand("create", "Create an account (idempotent with --id)");
+  create->add_option("NAME", c->name, "Unique account name ([A-Za-z0-9._:@-], at most 64)")->required();
+  create->add_option("--kind", c->kind, "user, provider, escrow, stake, treasury, burn, issuer or verifier");
+  create->add_option("--owner", c->owner, "Who owns it (a Unix user, a provider id)");
+  create->add_option("--id", c->id, "Account id, 1-32 hex digits (default: random)");
+  create->add_flag("--allow-overdraft", c->allow_overdraft, "Let debits exceed credits (default: refused)");
+  create->callback([f, c, &ctx] {
+    auto kind = L::account_kind_from_string(c->kind);
+    if (!kind) throw_input_error({}, "--kind", "\"" + c->kind + "\" is not an account kind",
+                                 "use user, provider, escrow, stake, treasury, burn, issuer or verifier");
+    L::Ledger l = open_ledger(*f, true);
+    L::NewAccount a{c->id.empty() ? Id128::random() : parse_id(c->id, "--id"), c->name, *kind, c->owner,
+                    c->allow_overdraft ? 0u : L::account_flags::debits_must_not_exceed_credits};
+    L::AccountResult r = l.create_accounts(std::span(&a, 1))[0];
+    if (r != L::AccountResult::ok && r != L::AccountResult::exists) {
+      Error::Kind k = r == L::AccountResult::name_taken || r == L::AccountResult::exists_with_different_fields
+                          ? Error::Kind::Refused
+                          : Error::Kind::BadInput;
+      throw Error(k, "account " + c->name + " refused: " + std::string(L::to_string(r)) +
+                         (r == L::AccountResult::name_invalid ? ": use 1-64 characters from A-Z a-z 0-9 . _ : @ -"
+                          : r == L::AccountResult::name_taken ? ": choose another name"
+                                                              : ""));
+    }
+    L::Account acc = *l.find_account(a.id);
+    if (f->json) {
+      json j = account_json(acc, l.decimals());
+      j["result"] = std::string(L::to_string(r));
+      print_json(j);
+    } else {
+      print("account " + acc.name + " " + acc.id.hex() + ": " + std::string(L::to_string(r)) + "\n");
+    }
+    ctx.exit_code = 0;
+  });
+
+  CLI::App* list = account->add_subcommand("list", "List accounts with their balances");
+  list->callback([f, &ctx] {
+    L::Ledger l = open_ledger(*f, false);
+    auto accounts = l.list_accounts();
+    if (f->json) {
+      json arr = json::array();
+      for (const auto& a : accounts) arr.push_back(account_json(a, l.decimals()));
+      print_json(arr);
+    } else {
+      for (const auto& a : accounts) {
+        print(a.id.hex() + "  " + a.name + "  " + std::string(L::to_string(a.kind)) + "  balance " +
+              net_text(a.credits_posted, a.debits_posted, Amount(0), l.decimals()) + "\n");
+      }
+    }
+    ctx.exit_code = 0;
+  });
+
+  auto show_name = std::make_shared<std::string>();
+  CLI::App* show = account->add_subcommand("show", "Show one account");
+  show->add_option("ACCOUNT", *show_name, "Account name or id")->required();
+  show->callback([f, show_name, &ctx] {
+    L::Ledger l = open_ledger(*f, false);
+    L::Account a = l.resolve_account(*show_name, "ACCOUNT");
+    json j = account_json(a, l.decimals());
+    if (f->json) {
+      print_json(j);
+    } else {
+      for (auto& [k, v] : j.items()) print(k + ": " + (v.is_string() ? v.get<std::string>() : v.dump()) + "\n");
+    }
+    ctx.exit_code = 0;
+  });
+}
+
+void add_money_commands(CLI::App& ledger, const std::shared_ptr<LedgerFlags>& f, Context& ctx) {
+  struct MoveOpts {
+    std::string from, to, amount, code, id, pending_id, job, frames, usage;
+    bool pending = false;
+    std::uint64_t timeout = 0;
+  };
+  auto add_user_data = [](CLI::App* cmd, MoveOpts& o) {
+    cmd->add_option("--id", o.id, "Transfer id, 1-32 hex digits: the idempotency key (default: random)");
+    cmd->add_option("--job", o.job, "Job id recorded with the transfer");
+    cmd->add_option("--frames", o.frames, "Frame range recorded with the transfer");
+    cmd->add_option("--usage", o.usage, "Usage record id recorded with the transfer");
+  };
+  auto code_of = [](const std::string& text, L::TransferCode fallback) {
+    if (text.empty()) return fallback;
+    auto c = L::transfer_code_from_string(text);
+    if (!c) throw_input_error({}, "--code", "\"" + text + "\" is not a transfer code",
+                              "use deposit, hold, charge, fee, burn, reward, refund, slash, stake, unstake or settle");
+    return *c;
+  };
+  auto tid = [](const std::string& id) { return id.empty() ? Id128::random() : parse_id(id, "--id"); };
+
+  auto d = std::make_shared<MoveOpts>();
+  CLI::App* deposit = ledger.add_subcommand("deposit", "Mint tokens into an account (debits the issuer)");
+  deposit->add_option("ACCOUNT", d->to, "Account name or id")->required();
+  deposit->add_option("AMOUNT", d->amount, "Decimal amount, e.g. 12.5")->required();
+  add_user_data(deposit, *d);
+  deposit->callback([f, d, tid, &ctx] {
+    L::Ledger l = open_ledger(*f, true);
+    L::Account to = l.resolve_account(d->to, "ACCOUNT");
+    Amount amount = parse_amount(d->amount, l.decimals(), "AMOUNT");
+    submit_one(l, L::single(tid(d->id), l.issuer(), to.id, amount, L::TransferCode::deposit, {d->job, d->frames, d->usage}),
+               f->json, "deposit");
+    ctx.exit_code = 0;
+  });
+
+  auto t = std::make_shared<MoveOpts>();
+  CLI::App* transfer = ledger.add_subcommand("transfer", "Move tokens between accounts (or hold them with --pending)");
+  transfer->add_option("--from", t->from, "Account debited (name or id)")->required();
+  transfer->add_option("--to", t->to, "Account credited (name or id)")->required();
+  transfer->add_option("--amount", t->amount, "Decimal amount, e.g. 12.5")->required();
+  transfer->add_option("--code", t->code, "Why: charge (default), hold, fee, reward, refund, ...");
+  transfer->add_flag("--pending", t->pending, "Reserve only (two-phase): settle later with post or void");
+  transfer->add_option("--timeout", t->timeout, "With --pending: seconds until the hold expires (0: never)");
+  add_user_data(transfer, *t);
+  transfer->callback([f, t, tid, code_of, &ctx] {
+    L::Ledger l = open_ledger(*f, true);
+    L::Account from = l.resolve_account(t->from, "--from");
+    L::Account to = l.resolve_account(t->to, "--to");
+    Amount amount = parse_amount(t->amount, l.decimals(), "--amount");
+    L::TransferRequest r = L::single(tid(t->id), from.id, to.id, amount,
+                                     code_of(t->code, t->pending ? L::TransferCode::hold : L::TransferCode::charge),
+                                     {t->job, t->frames, t->usage});
+    if (t->pending) r.flags = L::transfer_flags::pending;
+    r.timeout_seconds = t->timeout;
+    submit_one(l, r, f->json, "transfer");
+    ctx.exit_code = 0;
+  });
+
+  for (bool is_post : {true, false}) {
+    auto o = std::make_shared<MoveOpts>();
+    CLI::App* cmd = ledger.add_subcommand(is_post ? "post" : "void",
+                                          is_post ? "Settle a hold: post all of it or --amount, releasing the rest"
+                                                  : "Release a hold entirely");
+    cmd->add_option("PENDING_ID", o->pending_id, "The hold's transfer id")->required();
+    if (is_post) cmd->add_option("--amount", o->amount, "Amount to post (default: the whole hold)");
+    cmd->add_option("--code", o->code, is_post ? "Why (default: charge)" : "Why (default: refund)");
+    add_user_data(cmd, *o);
+    cmd->callback([f, o, is_post, tid, code_of, &ctx] {
+      L::Ledger l = open_ledger(*f, true);
+      Id128 pending = parse_id(o->pending_id, "PENDING_ID");
+      L::UserData data{o->job, o->frames, o->usage};
+      L::TransferRequest r =
+          is_post ? L::post(tid(o->id), pending,
+                            o->amount.empty() ? Amount(0) : parse_amount(o->amount, l.decimals(), "--amount"),
+                            code_of(o->code, L::TransferCode::charge), data)
+                  : L::void_pending(tid(o->id), pending, code_of(o->code, L::TransferCode::refund), data);
+      submit_one(l, r, f->json, is_post ? "post" : "void");
+      ctx.exit_code = 0;
+    });
+  }
+
+  CLI::App* sweep = ledger.add_subcommand("sweep", "Expire holds whose timeout has passed");
+  sweep->callback([f, &ctx] {
+    L::Ledger l = open_ledger(*f, true);
+    std::size_t n = l.sweep();
+    if (f->json) print_json({{"expired", n}});
+    else print("expired " + std::to_string(n) + " hold(s)\n");
+    ctx.exit_code = 0;
+  });
+}
+
+void add_query_commands(CLI::App& ledger, const std::shared_ptr<LedgerFlags>& f, Context& ctx) {
+  auto name = std::make_shared<std::string>();
+  CLI::App* balance = ledger.add_subcommand("balance", "Print an account's balance");
+  balance->add_option("ACCOUNT", *name, "Account name or id")->required();
+  balance->callback([f, name, &ctx] {
+    L::Ledger l = open_ledger(*f, false);
+    L::Account a = l.resolve_account(*name, "ACCOUNT");
+    json j = account_json(a, l.decimals());
+    if (f->json) {
+      print_json({{"account", a.name}, {"id", a.id.hex()}, {"balance", j["balance"]}, {"available", j["available"]},
+                  {"pending_debits", j["debits_pending"]}, {"pending_credits", j["credits_pending"]}});
+    } else {
+      print(a.name + ": balance " + j["balance"].get<std::string>() + ", available " + j["available"].get<std::string>() +
+            ", held " + j["debits_pending"].get<std::string>() + "\n");
+    }
+    ctx.exit_code = 0;
+  });
+
+  auto hist = std::make_shared<std::pair<std::string, std::size_t>>("", 50);
+  CLI::App* history = ledger.add_subcommand("history", "Transfers of an account, newest first");
+  history->add_option("ACCOUNT", hist->first, "Account name or id")->required();
+  history->add_option("--limit", hist->second, "At most this many (default 50)");
+  history->callback([f, hist, &ctx] {
+    L::Ledger l = open_ledger(*f, false);
+    L::Account a = l.resolve_account(hist->first, "ACCOUNT");
+    json arr = json::array();
+    for (const auto& t : l.history(a.id, hist->second)) {
+      if (f->json) {
+        arr.push_back(transfer_json(t, l.decimals()));
+        continue;
+      }
+      bool out = t.debit_account == a.id;
+      print(t.id.hex() + "  " + std::string(L::phase_name(t.flags).value_or("?")) + "  " +
+            std::string(L::to_string(t.code)) + "  " + (out ? "-" : "+") + amount_text(t.amount, l.decimals()) +
+            (t.state != L::PendingState::none ? "  [" + std::string(L::to_string(t.state)) + "]" : "") +
+            (t.user_data.job.empty() ? "" : "  job " + t.user_data.job) + "\n");
+    }
+    if (f->json) print_json(arr);
+    ctx.exit_code = 0;
+  });
+
+  auto all = std::make_shared<bool>(false);
+  CLI::App* head = ledger.add_subcommand("head", "Print the latest signed tree head");
+  head->add_flag("--all", *all, "Print every signed head");
+  head->callback([f, all, &ctx] {
+    L::Ledger l = open_ledger(*f, false);
+    std::vector<L::SignedHead> heads;
+    if (*all) heads = l.storage().list_heads();
+    else if (auto h = l.head()) heads.push_back(*h);
+    if (f->json) {
+      json arr = json::array();
+      for (const auto& h : heads) arr.push_back(L::head_to_json(h));
+      print_json(*all ? arr : (arr.empty() ? json::object() : arr[0]));
+    } else {
+      for (const auto& h : heads) {
+        print("cluster " + h.cluster + " size " + std::to_string(h.size) + " root " + h.root.hex() + " timestamp " +
+              std::to_string(h.timestamp) + "\n");
+      }
+    }
+    ctx.exit_code = 0;
+  });
+}
+
+void add_proof_commands(CLI::App& ledger, const std::shared_ptr<LedgerFlags>& f, Context& ctx) {
+  struct ProveOpts {
+    std::optional<std::uint64_t> event, size, from, to;
+    std::string out;
+  };
+  auto p = std::make_shared<ProveOpts>();
+  CLI::App* prove = ledger.add_subcommand("prove", "Write an inclusion (--event) or consistency (--from) proof as JSON");
+  auto* ev = prove->add_option("--event", p->event, "Event index to prove included");
+  prove->add_option("--size", p->size, "With --event: the signed head's size (default: latest)");
+  auto* from = prove->add_option("--from", p->from, "Older head's size for a consistency proof");
+  prove->add_option("--to", p->to, "With --from: newer head's size (default: latest)");
+  prove->add_option("--out", p->out, "Write the proof to this file instead of stdout");
+  ev->excludes(from);
+  prove->callback([f, p, &ctx] {
+    if (!p->event && !p->from) throw_input_error({}, "--event/--from", "nothing to prove", "give --event N or --from SIZE");
+    L::Ledger l = open_ledger(*f, false);
+    json doc = p->event ? L::to_json(l.prove_inclusion(*p->event, p->size)) : L::to_json(l.prove_consistency(*p->from, p->to));
+    if (p->out.empty()) {
+      print_json(doc);
+    } else {
+      std::ofstream out(p->out);
+      out << doc.dump(2) << "\n";
+      if (!out) throw Error(Error::Kind::Io, p->out + ": cannot write the proof (check the directory)");
+      if (f->json) print_json({{"written", p->out}});
+      else print("wrote " + p->out + "\n");
+    }
+    ctx.exit_code = 0;
+  });
+
+  auto v = std::make_shared<std::pair<std::string, std::string>>();
+  CLI::App* verify = ledger.add_subcommand("verify-proof", "Check a proof offline with the cluster's public key");
+  verify->add_option("PROOF", v->first, "Proof JSON file from `rfarm ledger prove`")->required();
+  verify->add_option("--pubkey", v->second, "The cluster's public key file (.pub from keygen/init)")->required();
+  verify->callback([f, v, &ctx] {
+    PublicKey key = load_public_key(v->second);
+    std::string what = L::verify_proof_document(read_json_file(v->first), key, v->first);
+    if (f->json) print_json({{"verified", true}, {"statement", what}});
+    else print("verified: " + what + "\n");
+    ctx.exit_code = 0;
+  });
+
+  auto pub = std::make_shared<std::string>();
+  CLI::App* audit = ledger.add_subcommand("audit", "Recompute balances and roots from the event log and compare");
+  audit->add_option("--pubkey", *pub, "A trusted copy of the cluster's public key (default: the one in the database)");
+  audit->callback([f, pub, &ctx] {
+    L::Ledger l = open_ledger(*f, false);
+    PublicKey key = pub->empty() ? l.public_key() : load_public_key(*pub);
+    L::AuditReport r = L::audit(l.storage(), key, l.cluster());
+    if (f->json) {
+      print_json({{"ok", r.ok()}, {"events", r.events}, {"accounts", r.accounts}, {"transfers", r.transfers},
+                  {"heads", r.heads}, {"problems", r.problems}});
+    } else {
+      for (const auto& problem : r.problems) print("problem: " + problem + "\n");
+      print(std::string(r.ok() ? "audit clean: " : "audit FAILED: ") + std::to_string(r.events) + " events, " +
+            std::to_string(r.accounts) + " accounts, " + std::to_string(r.transfers) + " transfers, " +
+            std::to_string(r.heads) + " signed heads\n");
+    }
+    if (!r.ok()) {
+      throw Error(Error::Kind::Integrity, "ledger audit found " + std::to_string(r.problems.size()) +
+                                              " problem(s); first: " + r.problems.front());
+    }
+    ctx.exit_code = 0;
+  });
+}
+
+}  // namespace
+
+void add_ledger_commands(CLI::App& app, Context& ctx) {
+  // keygen: a fresh Ed25519 key pair (the cluster key, or a provider's).
+  auto kg = std::make_shared<std::pair<std::string, bool>>("", false);
+  CLI::App* keygen = app.add_subcommand("keygen", "Create an Ed25519 key pair: PATH (mode 0600) and PATH.pub");
+  keygen->add_option("PATH", kg->first, "Private key file to create (refuses to overwrite)")->required();
+  keygen->add_flag("--json", kg->second, "Print JSON");
+  keygen->callback([kg, &ctx] {
+    SigningKey key = SigningKey::generate();
+    key.save(kg->first, kg->first + ".pub");
+    if (kg->second) print_json({{"private_key", kg->first}, {"public_key_file", kg->first + ".pub"},
+                                {"public_key", key.public_key().hex()}});
+    else print("wrote " + kg->first + " and " + kg->first + ".pub (public key " + key.public_key().hex() + ")\n");
+    ctx.exit_code = 0;
+  });
+
+  auto f = std::make_shared<LedgerFlags>();
+  CLI::App* ledger = app.add_subcommand("ledger", "The token ledger: accounts, transfers, holds, proofs, audit");
+  ledger->require_subcommand(1);
+  ledger->fallthrough();
+  ledger->add_option("--ledger", f->ledger_path, "Ledger database (default: $RFARM_LEDGER)");
+  ledger->add_option("--key", f->key_path, "Cluster signing key (default: $RFARM_LEDGER_KEY, else <ledger>.key)");
+  ledger->add_flag("--json", f->json, "Print JSON");
+
+  auto init = std::make_shared<L::InitOptions>();
+  CLI::App* init_cmd = ledger->add_subcommand("init", "Create a ledger database (and its cluster key if missing)");
+  init_cmd->add_option("--cluster", init->cluster, "Cluster name")->required();
+  init_cmd->add_option("--decimals", init->decimals, "Decimal places of the token (default 6)");
+  init_cmd->callback([f, init, &ctx] {
+    std::string path = ledger_path(*f);
+    if (std::filesystem::exists(path)) {
+      throw Error(Error::Kind::Refused, path + ": a file already exists here; refusing to initialise over it "
+                                               "(choose another --ledger path)");
+    }
+    std::string kp = key_path(*f);
+    bool new_key = !std::filesystem::exists(kp);
+    SigningKey key = new_key ? SigningKey::generate() : SigningKey::load(kp);
+    if (new_key) key.save(kp, kp + ".pub");
+    L::Ledger l = L::Ledger::init(L::open_sqlite_storage(path, {.durable = true, .create = true}), *init, key);
+    if (f->json) {
+      print_json({{"ledger", path}, {"cluster", l.cluster()}, {"decimals", l.decimals()}, {"key", kp},
+                  {"public_key", l.public_key().hex()}, {"issuer", l.issuer().hex()}, {"new_key", new_key}});
+    } else {
+      print("initialised ledger " + path + " for cluster " + l.cluster() + " (" + std::to_string(l.decimals()) +
+            " decimals); " + (new_key ? "created" : "using") + " key " + kp + " (public " + l.public_key().hex() + ")\n");
+    }
+    ctx.exit_code = 0;
+  });
+
+  add_account_commands(*ledger, f, ctx);
+  add_money_commands(*ledger, f, ctx);
+  add_query_commands(*ledger, f, ctx);
+  add_proof_commands(*ledger, f, ctx);
+}
+
+}  // namespace rfarm::cli
