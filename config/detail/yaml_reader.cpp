@@ -60,6 +60,10 @@ MapView read_map_impl(const Reader& r, const YAML::Node& node, const std::string
     if (!key.IsScalar() || key.Scalar().empty() || has_control(key.Scalar()))
       r.fail(key, path, "a key must be a plain name", "write 'name: value'");
     const std::string& name = key.Scalar();
+    // Every valid key and name is far shorter; a long one would only bloat the message.
+    constexpr std::size_t kMaxKeyLength = 128;
+    if (name.size() > kMaxKeyLength)
+      r.fail(key, path, "a key is longer than " + std::to_string(kMaxKeyLength) + " characters", "shorten it");
     const std::string child = join_path(path, name);
     if (entries.size() >= kMaxListEntries)
       r.fail(key, path, "more than " + std::to_string(kMaxListEntries) + " entries", "split the file");

@@ -210,6 +210,11 @@ TEST(Rules, ControlCharactersNeverBreakTheLine) {
   EXPECT_CONFIG_ERROR("cluster:\n  name: \"a\\tb\"\n", "2:9", "cluster.name", "control character");
 }
 
+TEST(Rules, LongKeysAreRefusedBriefly) {
+  const std::string msg = load_error("users:\n  " + std::string(500, 'u') + ": a\n");
+  EXPECT_EQ(msg, "t.yaml:2:3: users: a key is longer than 128 characters (shorten it)");
+}
+
 TEST(Rules, OversizedFileIsRefused) {
   const std::string msg = load_error("# " + std::string(kMaxConfigBytes, 'x') + "\n");
   EXPECT_NE(msg.find("larger than"), std::string::npos) << msg;
