@@ -6,25 +6,29 @@
 
 namespace rfarm::render {
 namespace {
-void put_u32(std::vector<std::uint8_t>& out, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+// Little-endian store (the canonical layout is little-endian on every host).
+std::uint8_t* put_u32(std::uint8_t* out, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) *out++ = static_cast<std::uint8_t>(v >> (8 * i));
+  return out;
 }
+constexpr char kMagic[] = "rfarm-tile-v1";
+constexpr std::size_t kMagicSize = sizeof(kMagic) - 1;  // 13, no terminator
 }  // namespace
 
 std::vector<std::uint8_t> canonical_tile_bytes(const Film& film, const TileGrid& grid, int tile) {
   TileRect r = grid.rect(tile);
-  std::vector<std::uint8_t> out;
-  out.reserve(13 + 24 + static_cast<std::size_t>(r.w * r.h * kChannelCount * 4));
-  const char* magic = "rfarm-tile-v1";
-  out.insert(out.end(), magic, magic + 13);
-  for (int v : {tile, r.x0, r.y0, r.w, r.h, kChannelCount}) put_u32(out, static_cast<std::uint32_t>(v));
+  const std::size_t pixels = static_cast<std::size_t>(r.w) * static_cast<std::size_t>(r.h);
+  std::vector<std::uint8_t> out(kMagicSize + 6 * 4 + pixels * kChannelCount * 4);
+  std::uint8_t* p = out.data();
+  for (std::size_t i = 0; i < kMagicSize; ++i) *p++ = static_cast<std::uint8_t>(kMagic[i]);
+  for (int v : {tile, r.x0, r.y0, r.w, r.h, kChannelCount}) p = put_u32(p, static_cast<std::uint32_t>(v));
   for (int c = 0; c < kChannelCount; ++c)
     for (int y = r.y0; y < r.y0 + r.h; ++y)
       for (int x = r.x0; x < r.x0 + r.w; ++x) {
         std::uint32_t bits;
         float v = film.at(c, x, y);
         std::memcpy(&bits, &v, 4);
-        put_u32(out, bits);
+        p = put_u32(p, bits);
       }
   return out;
 }
