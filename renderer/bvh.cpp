@@ -9,8 +9,13 @@ namespace {
 constexpr int kBins = 16;
 
 struct Task {
-  std::int32_t node, begin, end;
+  std::int32_t node, begin, end, depth;
 };
+
+// Below this depth the builder stops using the SAH and splits at the median centroid instead:
+// every further level halves the primitive count, so the tree is at most kSahDepth + 31 deep and
+// the fixed 64-entry traversal stack (intersect.h) can never overflow.
+constexpr int kSahDepth = 30;
 
 }  // namespace
 
@@ -26,7 +31,7 @@ BvhBuild build_bvh(std::span<const Aabb> bounds, int max_leaf) {
   out.nodes.push_back({});
   if (n == 0) return out;  // an empty leaf: traversal finds nothing
 
-  std::vector<Task> stack{{0, 0, n}};
+  std::vector<Task> stack{{0, 0, n, 0}};
   while (!stack.empty()) {
     Task task = stack.back();
     stack.pop_back();
@@ -48,7 +53,7 @@ BvhBuild build_bvh(std::span<const Aabb> bounds, int max_leaf) {
     float best_cost = box.half_area() * static_cast<float>(count);
     int best_axis = -1, best_bin = 0;
     if (count > max_leaf) best_cost = kInfinity;  // must split: leaves stay small
-    for (int axis = 0; axis < 3; ++axis) {
+    for (int axis = 0; axis < 3 && task.depth < kSahDepth; ++axis) {
       float lo = cbox.lo[axis], extent = cbox.hi[axis] - cbox.lo[axis];
       if (!(extent > 0)) continue;
       std::array<Aabb, kBins> bin_box;
@@ -98,7 +103,13 @@ BvhBuild build_bvh(std::span<const Aabb> bounds, int max_leaf) {
       });
       mid = static_cast<std::int32_t>(m - out.order.data());
     } else if (count > max_leaf) {
-      // All centroids coincide: split the list in half (any split is as good as another).
+      // Too deep for the SAH, or all centroids coincide: split at the median centroid of the
+      // widest axis (stable sort: deterministic, ties keep their input order).
+      Vec3f e = cbox.hi - cbox.lo;
+      int axis = (e.x >= e.y && e.x >= e.z) ? 0 : (e.y >= e.z ? 1 : 2);
+      std::stable_sort(out.order.begin() + task.begin, out.order.begin() + task.end, [&](std::int32_t a, std::int32_t b) {
+        return centroid[static_cast<std::size_t>(a)][axis] < centroid[static_cast<std::size_t>(b)][axis];
+      });
       mid = task.begin + count / 2;
     }
 
@@ -112,8 +123,8 @@ BvhBuild build_bvh(std::span<const Aabb> bounds, int max_leaf) {
     // carries -(parent + 2) so the parent's `offset` can be patched.
     auto left_index = static_cast<std::int32_t>(out.nodes.size());
     out.nodes.push_back({});
-    stack.push_back({-(task.node + 2), mid, task.end});
-    stack.push_back({left_index, task.begin, mid});
+    stack.push_back({-(task.node + 2), mid, task.end, task.depth + 1});
+    stack.push_back({left_index, task.begin, mid, task.depth + 1});
   }
   return out;
 }

@@ -88,7 +88,7 @@ std::vector<int> tile_list(const RenderSettings& s, const TileGrid& grid) {
 }  // namespace
 
 bool frame_is_valid(const std::string& path, const RenderSettings& s, const std::string& scene_hash,
-                    std::int64_t frame, std::string& why) {
+                    std::int64_t frame, std::string& why, const PublicKey* signer) {
   if (!std::filesystem::exists(path)) {
     why = "missing";
     return false;
@@ -114,13 +114,42 @@ bool frame_is_valid(const std::string& path, const RenderSettings& s, const std:
     why = "its pixels do not match rfarm.tileRoot (corrupt)";
     return false;
   }
+  if (signer) {  // this run signs frames: a kept frame must carry a valid signature by this key
+    auto sig = Signature::from_hex(str("rfarm.signature"));
+    if (str("rfarm.publicKey") != signer->hex() || !sig || !verify(*signer, signing_message(img.attrs), *sig)) {
+      why = "not signed by this node key";
+      return false;
+    }
+  }
   return true;
 }
 
+namespace {
+RenderSummary render_ranks(const RenderSettings& s, std::ostream& log, MpiSession& mpi);
+}  // namespace
+
 RenderSummary render(const RenderSettings& s, std::ostream& log) {
   validate(s);
-  FrameSpec spec = parse_frame_spec(s.frames, "--frames");
   MpiSession mpi;
+  try {
+    return render_ranks(s, log, mpi);
+  } catch (const Error& e) {
+    // One rank failing (a full disk, say) would leave the others waiting in a collective call
+    // forever: report it and take the whole MPI job down with the error's exit status.
+    if (mpi.size() > 1) {
+      log << "rfarm: error: [rank " << mpi.rank() << "] " << e.what() << "\n" << std::flush;
+      MPI_Abort(MPI_COMM_WORLD, e.exit_code());
+    }
+    throw;
+  }
+}
+
+namespace {
+RenderSummary render_ranks(const RenderSettings& s, std::ostream& log, MpiSession& mpi) {
+  FrameSpec spec = parse_frame_spec(s.frames, "--frames");
+  if (spec.frames.back() > 2147483647)
+    throw_input_error({}, "--frames", "frame " + std::to_string(spec.frames.back()) + " is too large",
+                      "frame numbers must be below 2^31 (they are stored as EXR int attributes)");
   RenderSummary summary;
   summary.rank = mpi.rank();
   summary.ranks = mpi.size();
@@ -132,6 +161,8 @@ RenderSummary render(const RenderSettings& s, std::ostream& log) {
     for (const auto& w : scene.warnings) log << "rfarm render: warning: " << s.scene.string() << ": " << w << "\n";
   std::optional<SigningKey> key;
   if (!s.node_key.empty()) key = SigningKey::load(s.node_key);
+  std::optional<PublicKey> signer;
+  if (key) signer = key->public_key();
   summary.device = choose_device(s, log, lead);
   const int threads = s.threads > 0 ? s.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const TileGrid grid{s.width, s.height, s.tile_size};
@@ -152,7 +183,7 @@ RenderSummary render(const RenderSettings& s, std::ostream& log) {
       r.device = summary.device;
       r.path = output_path_for(s.output, frame, many);
       std::string why;
-      if (!s.overwrite && frame_is_valid(r.path, s, scene.hash_hex, frame, why)) {
+      if (!s.overwrite && frame_is_valid(r.path, s, scene.hash_hex, frame, why, signer ? &*signer : nullptr)) {
         r.skipped = true;
         summary.frames.push_back(r);
         progress.frame_done(r);
@@ -202,5 +233,6 @@ RenderSummary render(const RenderSettings& s, std::ostream& log) {
   MPI_Barrier(mpi.comm());
   return summary;
 }
+}  // namespace
 
 }  // namespace rfarm::render

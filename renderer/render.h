@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/signing.h"
 #include "renderer/settings.h"
 
 namespace rfarm::render {
@@ -35,7 +36,8 @@ RenderSummary render(const RenderSettings& settings, std::ostream& log);
 // Whether the EXR at `path` is a complete frame for exactly these settings: readable, its
 // provenance (scene hash, frame, spp, depth, tile size, size, tiles) matches, and the tile root
 // recomputed from its pixels equals rfarm.tileRoot. `why` says what failed.
+// When `signer` is given the frame must also carry a valid rfarm.signature by that key.
 bool frame_is_valid(const std::string& path, const RenderSettings& settings, const std::string& scene_hash,
-                    std::int64_t frame, std::string& why);
+                    std::int64_t frame, std::string& why, const PublicKey* signer = nullptr);
 
 }  // namespace rfarm::render

@@ -156,6 +156,14 @@ TEST(RenderCli, SignsFramesWithTheNodeKey) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(exr_attribute(dir / "s.exr", "rfarm.signature").size(), 128u);
   EXPECT_EQ(exr_attribute(dir / "s.exr", "rfarm.publicKey").size(), 64u);
+  // Resuming with the same key keeps the frame; another key (or none recorded) re-renders it.
+  RunResult same = render({"--node-key", key.string(), "--output", (dir / "s.exr").string()});
+  EXPECT_NE(same.err.find("skipped"), std::string::npos) << same.err;
+  auto other = testing::write_file(dir / "other.key",
+      "rfarm-ed25519-private-v1 1f1e1d1c1b1a191817161514131211100f0e0d0c0b0a09080706050403020100\n");
+  ::chmod(other.c_str(), 0600);
+  RunResult resigned = render({"--node-key", other.string(), "--output", (dir / "s.exr").string()});
+  EXPECT_EQ(resigned.err.find("skipped"), std::string::npos) << resigned.err;
 }
 
 TEST(RenderCli, ReportOpensInH5dump) {
