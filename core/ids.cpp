@@ -8,10 +8,14 @@
 namespace rfarm {
 
 std::string Id128::hex() const {
-  char buf[33];
-  std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(hi),
-                static_cast<unsigned long long>(lo));
-  return std::string(buf, 32);
+  // Hot in the ledger (every stored id is text): a nibble loop, not snprintf.
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(32, '0');
+  for (int i = 0; i < 16; ++i) {
+    out[static_cast<std::size_t>(15 - i)] = kDigits[(hi >> (4 * i)) & 0xf];
+    out[static_cast<std::size_t>(31 - i)] = kDigits[(lo >> (4 * i)) & 0xf];
+  }
+  return out;
 }
 
 std::optional<Id128> Id128::from_hex(std::string_view text) {

@@ -122,6 +122,8 @@ std::vector<TransferResult> Ledger::submit(std::span<const TransferRequest> tran
   return results;
 }
 
+TransferResult Ledger::submit_one(const TransferRequest& transfer) { return submit(std::span(&transfer, 1))[0]; }
+
 TransferResult Ledger::apply_transfer(Batch& b, const TransferRequest& r) {
   if (r.id.is_zero()) return TransferResult::id_must_not_be_zero;
   if (auto existing = b.storage.find_transfer(r.id)) {
@@ -144,9 +146,9 @@ TransferResult Ledger::apply_transfer(Batch& b, const TransferRequest& r) {
   if (r.debit_account == r.credit_account) return TransferResult::accounts_must_be_different;
   if (r.amount.units == 0) return TransferResult::amount_must_not_be_zero;
   if (r.amount.units > kMaxAmount) return TransferResult::amount_too_large;
-  auto debit = b.storage.find_account(r.debit_account);
+  auto debit = b.load(r.debit_account);
   if (!debit) return TransferResult::debit_account_not_found;
-  auto credit = b.storage.find_account(r.credit_account);
+  auto credit = b.load(r.credit_account);
   if (!credit) return TransferResult::credit_account_not_found;
 
   Amount& debit_field = pending ? debit->debits_pending : debit->debits_posted;
@@ -180,8 +182,8 @@ TransferResult Ledger::apply_transfer(Batch& b, const TransferRequest& r) {
   t.state = pending ? PendingState::pending : PendingState::none;
   t.event = b.append(Event{0, t.timestamp, TransferEvent{t, Amount(0)}});
   b.storage.insert_transfer(t);
-  b.storage.update_balances(*debit);
-  b.storage.update_balances(*credit);
+  b.store(*debit);
+  b.store(*credit);
   return TransferResult::ok;
 }
 
@@ -210,8 +212,8 @@ TransferResult Ledger::apply_post_or_void(Batch& b, const TransferRequest& r) {
   } else if (r.amount.units != 0 && r.amount != p->amount) {
     return TransferResult::void_amount_must_match_pending;
   }
-  auto debit = b.storage.find_account(p->debit_account);
-  auto credit = b.storage.find_account(p->credit_account);
+  auto debit = b.load(p->debit_account);
+  auto credit = b.load(p->credit_account);
   if (!debit || !credit) {
     throw Error(Error::Kind::Integrity, "pending transfer " + p->id.hex() +
                                             " refers to a missing account; run `rfarm ledger audit`");
@@ -242,8 +244,8 @@ TransferResult Ledger::apply_post_or_void(Batch& b, const TransferRequest& r) {
   t.event = b.append(Event{0, t.timestamp, TransferEvent{t, p->amount}});
   b.storage.insert_transfer(t);
   b.storage.set_pending_state(p->id, is_post ? PendingState::posted : PendingState::voided);
-  b.storage.update_balances(*debit);
-  b.storage.update_balances(*credit);
+  b.store(*debit);
+  b.store(*credit);
   return TransferResult::ok;
 }
 
@@ -262,8 +264,8 @@ std::size_t Ledger::expire_due(Batch& b, std::size_t limit) {
   std::uint64_t now = b.next_timestamp();
   std::size_t n = 0;
   for (const Transfer& p : b.storage.expired_pending(now, limit)) {
-    auto debit = b.storage.find_account(p.debit_account);
-    auto credit = b.storage.find_account(p.credit_account);
+    auto debit = b.load(p.debit_account);
+    auto credit = b.load(p.credit_account);
     if (!debit || !credit) {
       throw Error(Error::Kind::Integrity, "pending transfer " + p.id.hex() +
                                               " refers to a missing account; run `rfarm ledger audit`");
@@ -273,8 +275,8 @@ std::size_t Ledger::expire_due(Batch& b, std::size_t limit) {
     std::uint64_t ts = n == 0 ? now : b.next_timestamp();
     b.append(Event{0, ts, ExpiryEvent{p.id, p.debit_account, p.credit_account, p.amount}});
     b.storage.set_pending_state(p.id, PendingState::expired);
-    b.storage.update_balances(*debit);
-    b.storage.update_balances(*credit);
+    b.store(*debit);
+    b.store(*credit);
     ++n;
   }
   return n;

@@ -200,7 +200,7 @@ bool Ledger::write(const std::function<bool(Batch&)>& body) {
   require_key();
   storage_->begin();
   try {
-    Batch b{*storage_, decode_frontier(storage_->get_meta("frontier")), 0, clock_};
+    Batch b{*storage_, decode_frontier(storage_->get_meta("frontier")), 0, clock_, 0, {}, {}};
     if (auto ts = storage_->get_meta("last_timestamp")) b.last_timestamp = std::stoull(*ts);
     if (b.frontier.size() != storage_->event_count()) {
       throw Error(Error::Kind::Integrity, "the event log holds " + std::to_string(storage_->event_count()) +
@@ -211,6 +211,7 @@ bool Ledger::write(const std::function<bool(Batch&)>& body) {
       storage_->rollback();
       return false;
     }
+    b.flush();
     SignedHead h = sign_head(*key_, cluster_, b.frontier.size(), b.frontier.root(), b.last_timestamp);
     storage_->insert_head(h);
     storage_->put_meta("frontier", encode_frontier(b.frontier));

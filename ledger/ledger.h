@@ -74,6 +74,8 @@ class Ledger {
   // nothing is applied; the failing one carries its reason, the others `batch_failed` (or `exists`).
   std::vector<AccountResult> create_accounts(std::span<const NewAccount> accounts);
   std::vector<TransferResult> submit(std::span<const TransferRequest> transfers);
+  // A batch of one.
+  TransferResult submit_one(const TransferRequest& transfer);
   // Voids every pending transfer whose timeout has passed (submit() does this first, too).
   // Returns how many expired.
   std::size_t sweep();

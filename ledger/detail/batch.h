@@ -3,6 +3,8 @@
 // start (re-read from storage inside it, so concurrent writer processes never fork the log).
 #include <algorithm>
 #include <cstdint>
+#include <map>
+#include <optional>
 
 #include "core/merkle.h"
 #include "ledger/event.h"
@@ -22,6 +24,28 @@ struct Ledger::Batch {
   std::uint64_t next_timestamp() {
     last_timestamp = std::max(clock(), last_timestamp + 1);
     return last_timestamp;
+  }
+
+  // Accounts read or changed in this batch. Balances are written back once per batch (flush), not
+  // once per transfer: a batch of 8190 transfers between a few accounts costs a few UPDATEs.
+  std::map<Id128, Account> accounts;
+  std::map<Id128, bool> dirty;
+
+  std::optional<Account> load(const Id128& id) {
+    if (auto it = accounts.find(id); it != accounts.end()) return it->second;
+    auto a = storage.find_account(id);
+    if (a) accounts.emplace(id, *a);
+    return a;
+  }
+  void store(const Account& a) {
+    accounts[a.id] = a;
+    dirty[a.id] = true;
+  }
+  void flush() {
+    for (const auto& [id, changed] : dirty) {
+      if (changed) storage.update_balances(accounts.at(id));
+    }
+    dirty.clear();
   }
 
   // Appends one event as the next leaf; returns its index.

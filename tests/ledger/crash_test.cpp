@@ -105,3 +105,58 @@ TEST(LedgerCrash, SigkilledWriterLosesNothingAcknowledgedAndLeavesNoHalfBatch) {
 
 }  // namespace
 }  // namespace rfarm::ledger
+
+namespace rfarm::ledger {
+namespace {
+
+// Two writer processes share one database: their batches serialise on the write lock and each
+// transaction re-reads the log frontier, so the log never forks and nothing is lost.
+TEST(LedgerConcurrency, TwoWriterProcessesShareOneLog) {
+  std::filesystem::path dir = std::filesystem::temp_directory_path() / ("rfarm-conc-" + Id128::random().hex());
+  std::filesystem::create_directories(dir);
+  std::filesystem::path db = dir / "ledger.db";
+  {
+    testing::ManualClock clock;
+    Ledger l = testing::make_ledger(clock, open_sqlite_storage(db, {.durable = false, .create = true}));
+    std::vector<NewAccount> a = {{Id128{0, kAlice}, "alice", AccountKind::user, "", 0}};
+    ASSERT_EQ(l.create_accounts(a)[0], AccountResult::ok);
+  }
+  constexpr int kPerWriter = 40;
+  std::vector<pid_t> pids;
+  for (std::uint64_t w = 0; w < 2; ++w) {
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      try {
+        Ledger l(open_sqlite_storage(db, {.durable = false}), testing::test_key());
+        for (std::uint64_t i = 0; i < kPerWriter; ++i) {
+          std::vector<TransferRequest> batch = {
+              single(Id128{100 + w, i + 1}, l.issuer(), Id128{0, kAlice}, Amount(1), TransferCode::deposit),
+              single(Id128{200 + w, i + 1}, l.issuer(), Id128{0, kAlice}, Amount(2), TransferCode::deposit)};
+          for (TransferResult r : l.submit(batch)) {
+            if (r != TransferResult::ok) _exit(3);
+          }
+        }
+        _exit(0);
+      } catch (...) {
+        _exit(5);
+      }
+    }
+    pids.push_back(pid);
+  }
+  for (pid_t pid : pids) {
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "writer failed with status " << status;
+  }
+  Ledger l(open_sqlite_storage(db), std::nullopt);
+  EXPECT_EQ(l.find_account(Id128{0, kAlice})->credits_posted.units, 2u * kPerWriter * 3);
+  EXPECT_EQ(l.event_count(), 2u + 2u * kPerWriter * 2);
+  EXPECT_EQ(l.head()->size, l.event_count());
+  AuditReport report = audit(l.storage(), l.public_key(), "test");
+  EXPECT_TRUE(report.ok()) << report.problems.front();
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace rfarm::ledger

@@ -30,7 +30,7 @@ class LedgerTest : public ::testing::Test {
     for (auto x : r) ASSERT_EQ(x, AccountResult::ok);
   }
 
-  TR one(const TransferRequest& r) { return ledger.submit(std::span(&r, 1))[0]; }
+  TR one(const TransferRequest& r) { return ledger.submit_one(r); }
   Account acct(const Id128& a) { return *ledger.find_account(a); }
   void deposit(const Id128& to, std::uint64_t units, std::uint64_t tid) {
     ASSERT_EQ(one(single(id(tid), ledger.issuer(), to, Amount(units), TransferCode::deposit)), TR::ok);
