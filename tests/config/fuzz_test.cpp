@@ -156,7 +156,7 @@ TEST(Fuzz, HostileInputs) {
   for (int i = 0; i < 2'000; ++i) fan_out += "  - *a\n";
   const std::vector<std::string> inputs = {
       deep_list, "cluster: " + deep_list, deep_map, fan_out, std::string("cluster:\0 {}", 12),
-      "\xEF\xBB\xBFcluster: {name: a}\n", "cluster:\r\n  name: a\r\n", "---\n", "--- a\n--- b\n",
+      "\xEF\xBB\xBF" "cluster: {name: a}\n", "cluster:\r\n  name: a\r\n", "---\n", "--- a\n--- b\n",
       "cluster: &c {name: a}\ntoken: *c\n", "cluster: *nope\n", "!!map {cluster: {}}\n", "? [a]\n: b\n",
       "cluster: {name: a, name: b}\n", "\"\\x\"\n", std::string(1000, '-'), "%YAML 9.9\n---\n{}\n"};
   for (const std::string& text : inputs) {
