@@ -46,8 +46,11 @@ int count(const std::string& haystack, const std::string& needle) {
 
 TEST(RenderCli, AutoDeviceFallsBackToCpuAndSaysSo) {
   TempDir dir;
-  RunResult r = render({"--device", "auto", "--output", (dir / "f_####.exr").string()});
+  std::vector<std::string> argv = {testing::rfarm_binary(), "render", kScene, "--resolution", "40x24", "--spp", "2",
+                                   "--device", "auto", "--progress", "lines", "--output", (dir / "f_####.exr").string()};
+  RunResult r = run(argv, {{"RFARM_JOB_ID", "4242"}, {"SLURM_JOB_ID", ""}});
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(exr_attribute(dir / "f_0001.exr", "rfarm.jobId"), "4242");
   EXPECT_NE(r.err.find("device: cpu"), std::string::npos) << r.err;
   EXPECT_TRUE(std::filesystem::exists(dir / "f_0001.exr"));
   EXPECT_EQ(exr_attribute(dir / "f_0001.exr", "rfarm.device"), "cpu");
@@ -131,6 +134,17 @@ TEST(RenderCli, YamlRenderFile) {
   EXPECT_EQ(e.exit_code, 2);
   EXPECT_NE(e.err.find("bad.yaml:2"), std::string::npos) << e.err;
   EXPECT_NE(e.err.find("samples"), std::string::npos) << e.err;
+}
+
+TEST(RenderCli, ExampleRenderFileWithFlagOverrides) {
+  TempDir dir;
+  auto yaml = (testing::source_dir() / "examples/scenes/animated_demo.yaml").string();
+  RunResult r = run({testing::rfarm_binary(), "render", yaml, "--frames", "48", "--resolution", "24x16", "--spp", "1",
+                     "--progress", "lines", "--output", (dir / "d_####.exr").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(dir / "d_0048.exr"));
+  EXPECT_EQ(exr_attribute(dir / "d_0048.exr", "rfarm.camera"), "main");
+  EXPECT_EQ(exr_attribute(dir / "d_0048.exr", "rfarm.time"), "1.958333");
 }
 
 TEST(RenderCli, BadSceneAndFlagsAreClearErrors) {
