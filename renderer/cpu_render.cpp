@@ -7,7 +7,8 @@
 namespace rfarm::render {
 
 TileStats render_tiles_cpu(const SceneView& view, const KernelParams& params, const TileGrid& grid,
-                           const std::vector<int>& tiles, int threads, Film& film) {
+                           const std::vector<int>& tiles, int threads, Film& film,
+                           std::atomic<std::uint64_t>* samples_done) {
   std::atomic<std::size_t> next{0};
   int n = std::max(1, threads);
   n = std::min<int>(n, static_cast<int>(std::max<std::size_t>(1, tiles.size())));
@@ -25,6 +26,9 @@ TileStats render_tiles_cpu(const SceneView& view, const KernelParams& params, co
           st.rays += ps.rays;
           st.samples += static_cast<std::uint64_t>(params.spp);
         }
+      if (samples_done)
+        samples_done->fetch_add(static_cast<std::uint64_t>(r.w) * static_cast<std::uint64_t>(r.h) *
+                                static_cast<std::uint64_t>(params.spp));
     }
   };
   std::vector<std::thread> pool;

@@ -3,6 +3,7 @@
 // the next tile from an atomic counter; each pixel is computed entirely by one thread from its
 // own counter-based random numbers and written to its own place in the film, so the result is
 // bit-identical for any thread count and any tile order.
+#include <atomic>
 #include <cstdint>
 #include <vector>
 
@@ -16,8 +17,10 @@ struct TileStats {
   std::uint64_t samples = 0;
 };
 
+// `samples_done`, when given, is advanced after each tile (for progress display only).
 TileStats render_tiles_cpu(const SceneView& view, const KernelParams& params, const TileGrid& grid,
-                           const std::vector<int>& tiles, int threads, Film& film);
+                           const std::vector<int>& tiles, int threads, Film& film,
+                           std::atomic<std::uint64_t>* samples_done = nullptr);
 
 // Writes one pixel's channels into the film (shared by the CPU and CUDA backends).
 inline void store_pixel(Film& film, int x, int y, const PixelValue& p) {

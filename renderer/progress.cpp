@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace rfarm::render {
@@ -25,18 +26,8 @@ void Progress::frame_done(const FrameResult& r) {
   ++done_;
   samples_ += r.samples;
   if (quiet_) return;
-  double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   if (bar_) {
-    // With several ranks each sees only its own frames; the bar is for single-process runs.
-    const int width = 30;
-    int filled = total_ ? static_cast<int>(width * done_ / total_) : width;
-    double eta = done_ ? elapsed / static_cast<double>(done_) * static_cast<double>(total_ - done_) : 0;
-    char buf[200];
-    std::snprintf(buf, sizeof buf, "\r[%-*s] %zu/%zu frames  %ssamples/s  ETA %02d:%02d:%02d ", width,
-                  std::string(static_cast<std::size_t>(filled), '#').c_str(), done_, total_,
-                  rate(elapsed > 0 ? static_cast<double>(samples_) / elapsed : 0).c_str(),
-                  static_cast<int>(eta) / 3600, static_cast<int>(eta) / 60 % 60, static_cast<int>(eta) % 60);
-    out_ << buf << std::flush;
+    draw(0, 0);
     return;
   }
   char buf[512];
@@ -49,6 +40,27 @@ void Progress::frame_done(const FrameResult& r) {
                   who.c_str(), static_cast<long long>(r.frame), r.seconds, r.device.c_str(),
                   rate(r.seconds > 0 ? static_cast<double>(r.samples) / r.seconds : 0).c_str(), done_, total_,
                   r.path.c_str());
+  out_ << buf << std::flush;
+}
+
+void Progress::frame_partial(std::uint64_t samples, std::uint64_t total) {
+  if (bar_ && !quiet_) draw(samples, total);
+}
+
+// The bar counts finished frames plus the finished share of the current one; the rate and ETA
+// come from all samples so far.
+void Progress::draw(std::uint64_t partial_samples, std::uint64_t partial_total) {
+  double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  double fraction = partial_total ? static_cast<double>(partial_samples) / static_cast<double>(partial_total) : 0;
+  double done = static_cast<double>(done_) + fraction;
+  const int width = 30;
+  int filled = total_ ? static_cast<int>(width * done / static_cast<double>(total_)) : width;
+  double eta = done > 0 ? elapsed / done * (static_cast<double>(total_) - done) : 0;
+  char buf[200];
+  std::snprintf(buf, sizeof buf, "\r[%-*s] %zu/%zu frames  %ssamples/s  ETA %02d:%02d:%02d ", width,
+                std::string(static_cast<std::size_t>(std::min(filled, width)), '#').c_str(), done_, total_,
+                rate(elapsed > 0 ? static_cast<double>(samples_ + partial_samples) / elapsed : 0).c_str(),
+                static_cast<int>(eta) / 3600, static_cast<int>(eta) / 60 % 60, static_cast<int>(eta) % 60);
   out_ << buf << std::flush;
 }
 

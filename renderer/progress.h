@@ -14,10 +14,14 @@ class Progress {
  public:
   Progress(std::ostream& out, ProgressMode mode, std::size_t total_frames, int rank, int ranks);
   void frame_done(const FrameResult& r);
+  // Redraws the bar mid-frame: `samples` of `total` samples of the current frame are done.
+  // Called from one monitoring thread while the frame renders (nothing else writes meanwhile).
+  void frame_partial(std::uint64_t samples, std::uint64_t total);
   void finish();
   bool bar() const { return bar_; }
 
  private:
+  void draw(std::uint64_t partial_samples, std::uint64_t partial_total);
   std::ostream& out_;
   bool bar_ = false, quiet_ = false;
   std::size_t total_, done_ = 0;

@@ -1,5 +1,6 @@
 #include "renderer/render.h"
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <sstream>
@@ -198,8 +199,36 @@ RenderSummary render_ranks(const RenderSettings& s, std::ostream& log, MpiSessio
       kp.spp = s.spp;
       kp.max_depth = s.max_depth;
       Film film(s.width, s.height);
-      TileStats st = summary.device == "cuda" ? render_tiles_cuda(scene, fs, kp, grid, tiles, film)
-                                              : render_tiles_cpu(fs.view(scene), kp, grid, tiles, threads, film);
+      TileStats st;
+      if (summary.device == "cuda") {
+        st = render_tiles_cuda(scene, fs, kp, grid, tiles, film);
+      } else {
+        // On a terminal a monitor thread redraws the bar while the tiles render.
+        std::atomic<std::uint64_t> samples_done{0};
+        std::atomic<bool> rendering{true};
+        std::uint64_t total = 0;
+        for (int t : tiles) {
+          TileRect rect = grid.rect(t);
+          total += static_cast<std::uint64_t>(rect.w) * static_cast<std::uint64_t>(rect.h) * static_cast<std::uint64_t>(s.spp);
+        }
+        std::thread monitor;
+        if (progress.bar())
+          monitor = std::thread([&] {
+            while (rendering.load()) {
+              std::this_thread::sleep_for(std::chrono::milliseconds(250));
+              progress.frame_partial(samples_done.load(), total);
+            }
+          });
+        try {
+          st = render_tiles_cpu(fs.view(scene), kp, grid, tiles, threads, film, &samples_done);
+        } catch (...) {
+          rendering = false;
+          if (monitor.joinable()) monitor.join();
+          throw;
+        }
+        rendering = false;
+        if (monitor.joinable()) monitor.join();
+      }
       ExrAttributes attrs = make_attributes(s, scene, frame, time, summary.device);
       Hash256 root = tile_root(tile_hashes(film, grid));
       attrs.strings["rfarm.tileRoot"] = root.hex();
