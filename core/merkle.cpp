@@ -47,7 +47,75 @@ void subproof(std::uint64_t m, std::span<const Hash256> leaves, bool whole, std:
   }
 }
 
+// The same recursions over leaf ranges [lo, hi), reading perfect subtrees from a NodeSource.
+Hash256 mth_range(std::uint64_t lo, std::uint64_t hi, const NodeSource& nodes) {
+  std::uint64_t n = hi - lo;
+  if (n == 0) return sha256(std::string_view{});
+  if (std::has_single_bit(n) && lo % n == 0) {
+    auto level = static_cast<unsigned>(std::countr_zero(n));
+    return nodes(level, lo >> level);
+  }
+  std::uint64_t k = split_point(n);
+  return node_hash(mth_range(lo, lo + k, nodes), mth_range(lo + k, hi, nodes));
+}
+
+void path_range(std::uint64_t m, std::uint64_t lo, std::uint64_t hi, const NodeSource& nodes,
+                std::vector<Hash256>& out) {
+  if (hi - lo <= 1) return;
+  std::uint64_t k = split_point(hi - lo);
+  if (m < k) {
+    path_range(m, lo, lo + k, nodes, out);
+    out.push_back(mth_range(lo + k, hi, nodes));
+  } else {
+    path_range(m - k, lo + k, hi, nodes, out);
+    out.push_back(mth_range(lo, lo + k, nodes));
+  }
+}
+
+void subproof_range(std::uint64_t m, std::uint64_t lo, std::uint64_t hi, bool whole, const NodeSource& nodes,
+                    std::vector<Hash256>& out) {
+  std::uint64_t n = hi - lo;
+  if (m == n) {
+    if (!whole) out.push_back(mth_range(lo, hi, nodes));
+    return;
+  }
+  std::uint64_t k = split_point(n);
+  if (m <= k) {
+    subproof_range(m, lo, lo + k, whole, nodes, out);
+    out.push_back(mth_range(lo + k, hi, nodes));
+  } else {
+    subproof_range(m - k, lo + k, hi, false, nodes, out);
+    out.push_back(mth_range(lo, lo + k, nodes));
+  }
+}
+
 }  // namespace
+
+Hash256 root(std::uint64_t tree_size, const NodeSource& nodes) { return mth_range(0, tree_size, nodes); }
+
+std::vector<Hash256> inclusion_proof(std::uint64_t tree_size, std::uint64_t index, const NodeSource& nodes) {
+  if (index >= tree_size) {
+    throw_input_error({}, "index",
+                      "leaf " + std::to_string(index) + " is not in a tree of " + std::to_string(tree_size) + " leaves",
+                      "ask for an index below the tree size");
+  }
+  std::vector<Hash256> out;
+  path_range(index, 0, tree_size, nodes, out);
+  return out;
+}
+
+std::vector<Hash256> consistency_proof(std::uint64_t tree_size, std::uint64_t old_size, const NodeSource& nodes) {
+  if (old_size > tree_size) {
+    throw_input_error({}, "old_size",
+                      "tree of " + std::to_string(old_size) + " leaves is larger than the current " +
+                          std::to_string(tree_size),
+                      "ask for a size no larger than the current tree");
+  }
+  std::vector<Hash256> out;
+  if (old_size == 0 || old_size == tree_size) return out;
+  subproof_range(old_size, 0, tree_size, true, nodes, out);
+  return out;
+}
 
 Hash256 leaf_hash(std::span<const std::uint8_t> entry) {
   Sha256 h;
@@ -161,13 +229,16 @@ bool verify_consistency(std::uint64_t old_size, std::uint64_t new_size, const Ha
   return sn == 0 && fr == old_root && sr == new_root;
 }
 
-void Frontier::append(const Hash256& leaf) {
+void Frontier::append(const Hash256& leaf, const NodeSink& completed) {
   // Like incrementing a binary counter: each trailing 1 bit of the old size is a peak of equal size
-  // that merges with the carry.
+  // that merges with the carry into a perfect subtree one level up.
   Hash256 carry = leaf;
+  unsigned level = 0;
   for (std::uint64_t s = size_; (s & 1) != 0; s >>= 1) {
     carry = node_hash(peaks_.back(), carry);
     peaks_.pop_back();
+    ++level;
+    if (completed) completed(level, size_ >> level, carry);
   }
   peaks_.push_back(carry);
   ++size_;

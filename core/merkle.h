@@ -10,6 +10,7 @@
 // preimage resistance). Functions here take leaves that are already leaf-hashed, so a log can keep
 // only the 32-byte leaf hashes. Proofs are the RFC's PATH (inclusion) and PROOF (consistency).
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <vector>
@@ -39,12 +40,25 @@ std::vector<Hash256> consistency_proof(std::span<const Hash256> leaf_hashes, std
 bool verify_consistency(std::uint64_t old_size, std::uint64_t new_size, const Hash256& old_root,
                         const Hash256& new_root, std::span<const Hash256> proof);
 
+// Proofs without holding every leaf. A NodeSource returns the root of the perfect subtree at
+// `level` covering leaves [index << level, (index + 1) << level) (level 0: the leaf hash itself).
+// In the RFC's recursion every left part is such a perfect, aligned subtree and only the right
+// spine is unbalanced, so a proof costs O(log^2 n) node look-ups instead of O(n) hashes. These give
+// exactly the same results as the span versions above.
+using NodeSource = std::function<Hash256(unsigned level, std::uint64_t index)>;
+Hash256 root(std::uint64_t tree_size, const NodeSource& nodes);
+std::vector<Hash256> inclusion_proof(std::uint64_t tree_size, std::uint64_t index, const NodeSource& nodes);
+std::vector<Hash256> consistency_proof(std::uint64_t tree_size, std::uint64_t old_size, const NodeSource& nodes);
+
+// Called for every perfect subtree completed by an append: (level >= 1, index, root).
+using NodeSink = std::function<void(unsigned level, std::uint64_t index, const Hash256& hash)>;
+
 // An append-only summary of a tree: the roots of its perfect subtrees, one per set bit of the size,
 // largest first (a "compact range" starting at 0). Appending and computing the root cost O(log n)
 // hashes and O(log n) memory, so a log can keep its current root without holding every leaf.
 class Frontier {
  public:
-  void append(const Hash256& leaf_hash);
+  void append(const Hash256& leaf_hash, const NodeSink& completed = {});
   std::uint64_t size() const { return size_; }
   Hash256 root() const;
 

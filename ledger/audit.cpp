@@ -251,6 +251,16 @@ AuditReport audit(Storage& storage, const PublicKey& key, const std::string& clu
   auto heads = storage.list_heads();
   report.heads = heads.size();
   merkle::Frontier frontier;
+  // The stored subtree roots that proofs are built from must match the leaves too.
+  auto check_node = [&](unsigned level, std::uint64_t index, const Hash256& hash) {
+    if (level < kMinStoredNodeLevel) return;
+    auto stored = storage.get_node(level, index);
+    if (!stored) {
+      problems.push_back("nodes row " + u(level) + "/" + u(index) + ": missing");
+    } else if (*stored != hash) {
+      problems.push_back("nodes row " + u(level) + "/" + u(index) + ": hash does not match the events it covers");
+    }
+  };
   std::uint64_t previous = 0;
   bool root_mismatch_reported = false;
   for (const SignedHead& h : heads) {
@@ -262,7 +272,7 @@ AuditReport audit(Storage& storage, const PublicKey& key, const std::string& clu
                          " (event rows deleted?)");
       break;
     }
-    while (frontier.size() < h.size) frontier.append(leaves[frontier.size()]);
+    while (frontier.size() < h.size) frontier.append(leaves[frontier.size()], check_node);
     if (frontier.root() != h.root && !root_mismatch_reported) {
       // Earlier heads matched, so the altered rows are among the ones this head added.
       problems.push_back(row + ": root does not match the events; events rows " + u(previous) + ".." + u(h.size - 1) +

@@ -70,6 +70,23 @@ class ReadSnapshot {
   Storage& s_;
 };
 
+// Perfect subtree roots for proofs: stored ones from the nodes table, small ones from leaf hashes.
+merkle::NodeSource node_source(Storage& storage) {
+  return [&storage](unsigned level, std::uint64_t index) {
+    if (level >= kMinStoredNodeLevel) {
+      if (auto h = storage.get_node(level, index)) return *h;
+      throw Error(Error::Kind::Integrity, "Merkle node " + std::to_string(level) + "/" + std::to_string(index) +
+                                              " is missing from the nodes table; run `rfarm ledger audit`");
+    }
+    std::uint64_t lo = index << level;
+    auto leaves = storage.read_leaf_hashes(lo, lo + (std::uint64_t{1} << level));
+    if (leaves.size() != (std::uint64_t{1} << level)) {
+      throw Error(Error::Kind::Integrity, "event rows " + std::to_string(lo) + ".. are missing; run `rfarm ledger audit`");
+    }
+    return merkle::root(leaves);
+  };
+}
+
 }  // namespace
 
 std::uint64_t system_clock_ns() {
@@ -258,14 +275,12 @@ InclusionProof Ledger::prove_inclusion(std::uint64_t index, std::optional<std::u
                                           std::to_string(head->size),
                       "give an event index below the head's size");
   }
-  auto leaves = storage_->read_leaf_hashes(0, head->size);
   auto events = storage_->read_events(index, index + 1);
-  if (leaves.size() != head->size || events.size() != 1 ||
-      merkle::leaf_hash(as_bytes(events[0].body)) != leaves[index]) {
+  if (events.size() != 1 || merkle::leaf_hash(as_bytes(events[0].body)) != events[0].leaf_hash) {
     throw Error(Error::Kind::Integrity, "event #" + std::to_string(index) +
                                             " does not match its stored leaf hash; run `rfarm ledger audit`");
   }
-  return {*head, index, events[0].body, merkle::inclusion_proof(leaves, index)};
+  return {*head, index, events[0].body, merkle::inclusion_proof(head->size, index, node_source(*storage_))};
 }
 
 ConsistencyProof Ledger::prove_consistency(std::uint64_t old_size, std::optional<std::uint64_t> new_size) {
@@ -282,8 +297,7 @@ ConsistencyProof Ledger::prove_consistency(std::uint64_t old_size, std::optional
                                         ") is newer than the new one (size " + std::to_string(newer->size) + ")",
                       "give the smaller size as --from");
   }
-  auto leaves = storage_->read_leaf_hashes(0, newer->size);
-  return {*older, *newer, merkle::consistency_proof(leaves, older->size)};
+  return {*older, *newer, merkle::consistency_proof(newer->size, older->size, node_source(*storage_))};
 }
 
 void Ledger::check_invariants() {

@@ -28,6 +28,11 @@ inline constexpr int kDefaultDecimals = 6;
 // Most expired pending transfers voided per sweep transaction (the rest go in the next one).
 inline constexpr std::size_t kMaxExpiriesPerSweep = kMaxBatchSize;
 
+// Perfect Merkle subtrees of at least 2^kMinStoredNodeLevel leaves are stored as they complete, so a
+// proof reads O(log^2 n) rows; smaller ones are recomputed from at most 15 leaf hashes. Storing
+// every level would add one row per event; from level 4 it adds one row per 16 events.
+inline constexpr unsigned kMinStoredNodeLevel = 4;
+
 inline constexpr std::uint64_t kNanosPerSecond = 1'000'000'000ULL;
 
 }  // namespace rfarm::ledger

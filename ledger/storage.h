@@ -68,6 +68,10 @@ class Storage {
   virtual std::vector<StoredEvent> read_events(std::uint64_t from, std::uint64_t to) = 0;  // [from, to)
   virtual std::vector<Hash256> read_leaf_hashes(std::uint64_t from, std::uint64_t to) = 0;
 
+  // Roots of perfect Merkle subtrees (level >= kMinStoredNodeLevel), see limits.h.
+  virtual void put_node(unsigned level, std::uint64_t index, const Hash256& hash) = 0;
+  virtual std::optional<Hash256> get_node(unsigned level, std::uint64_t index) = 0;
+
   virtual void insert_head(const SignedHead& head) = 0;
   virtual std::optional<SignedHead> latest_head() = 0;
   virtual std::optional<SignedHead> head_with_size(std::uint64_t size) = 0;

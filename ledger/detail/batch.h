@@ -54,7 +54,9 @@ struct Ledger::Batch {
     std::string body = encode_event(e);
     Hash256 leaf = merkle::leaf_hash(as_bytes(body));
     storage.append_event({e.seq, std::move(body), leaf});
-    frontier.append(leaf);
+    frontier.append(leaf, [this](unsigned level, std::uint64_t index, const Hash256& hash) {
+      if (level >= kMinStoredNodeLevel) storage.put_node(level, index, hash);
+    });
     ++events_appended;
     return e.seq;
   }

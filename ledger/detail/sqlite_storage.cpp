@@ -40,6 +40,8 @@ CREATE INDEX IF NOT EXISTS transfers_expiry ON transfers(expires_at) WHERE state
 CREATE INDEX IF NOT EXISTS transfers_debit ON transfers(debit_account, event);
 CREATE INDEX IF NOT EXISTS transfers_credit ON transfers(credit_account, event);
 CREATE TABLE IF NOT EXISTS events(idx INTEGER PRIMARY KEY, body TEXT NOT NULL, leaf_hash TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS nodes(
+  level INTEGER NOT NULL, idx INTEGER NOT NULL, hash TEXT NOT NULL, PRIMARY KEY(level, idx)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS heads(
   size INTEGER PRIMARY KEY, cluster TEXT NOT NULL, root TEXT NOT NULL, timestamp INTEGER NOT NULL,
   signature TEXT NOT NULL);
@@ -234,6 +236,26 @@ class SqliteStorage final : public Storage {
     return out;
   }
 
+  void put_node(unsigned level, std::uint64_t index, const Hash256& hash) override {
+    require_tx();
+    stmt(put_node_, "INSERT INTO nodes(level, idx, hash) VALUES(?1, ?2, ?3)")
+        .bind(1, std::int64_t{level})
+        .bind_u64(2, index)
+        .bind(3, hash.hex())
+        .run();
+  }
+  std::optional<Hash256> get_node(unsigned level, std::uint64_t index) override {
+    auto& s = stmt(get_node_, "SELECT hash FROM nodes WHERE level = ?1 AND idx = ?2");
+    s.bind(1, std::int64_t{level}).bind_u64(2, index);
+    std::optional<Hash256> out;
+    if (s.step()) {
+      out = Hash256::from_hex(s.column_text(0));
+      if (!out) bad_row(db_.name(), "nodes", std::to_string(level) + "/" + std::to_string(index), "hash");
+    }
+    s.reset();
+    return out;
+  }
+
   void insert_head(const SignedHead& h) override {
     require_tx();
     stmt(insert_head_, "INSERT INTO heads(size, cluster, root, timestamp, signature) VALUES(?1, ?2, ?3, ?4, ?5)")
@@ -391,6 +413,7 @@ class SqliteStorage final : public Storage {
   std::unique_ptr<Statement> find_account_, find_account_name_, insert_account_, update_balances_, list_accounts_;
   std::unique_ptr<Statement> find_transfer_, insert_transfer_, set_state_, expired_, transfers_of_, list_transfers_;
   std::unique_ptr<Statement> append_event_, event_count_, read_events_, read_leaves_;
+  std::unique_ptr<Statement> put_node_, get_node_;
   std::unique_ptr<Statement> insert_head_, latest_head_, head_size_, list_heads_, find_frame_, insert_frame_;
 };
 

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -155,6 +156,62 @@ TEST(Merkle, FrontierRestoreResumesAppending) {
   EXPECT_EQ(g->root(), root(all));
   EXPECT_FALSE(Frontier::restore(13, {}));                  // 13 = 0b1101 needs three peaks
   EXPECT_FALSE(Frontier::restore(4, f.peaks()));            // 4 needs one
+}
+
+}  // namespace
+}  // namespace rfarm::merkle
+
+namespace rfarm::merkle {
+namespace {
+
+// A NodeSource over an in-memory list of leaves, counting how many nodes a proof touches.
+struct Oracle {
+  std::vector<Hash256> leaves;
+  mutable std::size_t lookups = 0;
+  NodeSource source() const {
+    return [this](unsigned level, std::uint64_t index) {
+      ++lookups;
+      std::uint64_t lo = index << level, n = std::uint64_t{1} << level;
+      EXPECT_LE(lo + n, leaves.size()) << "asked for a node beyond the tree";
+      return root(std::span(leaves).subspan(lo, n));
+    };
+  }
+};
+
+TEST(Merkle, NodeSourceProofsEqualLeafProofs) {
+  Oracle o{leaves_of(entries(64))};
+  for (std::uint64_t n = 1; n <= 64; ++n) {
+    auto leaves = std::span(o.leaves).first(n);
+    EXPECT_EQ(root(n, o.source()), root(leaves)) << n;
+    for (std::uint64_t i = 0; i < n; ++i) {
+      EXPECT_EQ(inclusion_proof(n, i, o.source()), inclusion_proof(leaves, i)) << n << " " << i;
+    }
+    for (std::uint64_t m = 0; m <= n; ++m) {
+      EXPECT_EQ(consistency_proof(n, m, o.source()), consistency_proof(leaves, m)) << n << " " << m;
+    }
+  }
+  EXPECT_EQ(root(0, o.source()), root({}));
+  EXPECT_THROW(inclusion_proof(3, 3, o.source()), Error);
+  EXPECT_THROW(consistency_proof(3, 4, o.source()), Error);
+}
+
+TEST(Merkle, FrontierReportsEveryCompletedPerfectSubtree) {
+  auto leaves = leaves_of(entries(37));
+  std::map<std::pair<unsigned, std::uint64_t>, Hash256> seen;
+  Frontier f;
+  for (const auto& l : leaves) {
+    f.append(l, [&](unsigned level, std::uint64_t index, const Hash256& h) { seen[{level, index}] = h; });
+  }
+  std::size_t expected = 0;
+  for (unsigned level = 1; (std::uint64_t{1} << level) <= leaves.size(); ++level) {
+    for (std::uint64_t i = 0; ((i + 1) << level) <= leaves.size(); ++i) {
+      ++expected;
+      auto it = seen.find({level, i});
+      ASSERT_NE(it, seen.end()) << level << "/" << i;
+      EXPECT_EQ(it->second, root(std::span(leaves).subspan(i << level, std::uint64_t{1} << level)));
+    }
+  }
+  EXPECT_EQ(seen.size(), expected);
 }
 
 }  // namespace

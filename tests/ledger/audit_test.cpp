@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include "core/error.h"
 #include "core/merkle.h"
+#include "ledger/proof.h"
 #include "ledger_fixture.h"
 
 namespace rfarm::ledger {
@@ -121,6 +123,23 @@ TEST_F(AuditTest, ForgedHeadSignatureIsNamed) {
   sql("UPDATE heads SET root = '" + sha256("x").hex() + "' WHERE size = 3");
   auto r = run_audit();
   EXPECT_TRUE(mentions(r, "heads row size=3", "signature does not verify")) << dump(r);
+}
+
+TEST_F(AuditTest, TamperedMerkleNodeIsNamedAndItsProofsFail) {
+  {
+    Ledger l(open_sqlite_storage(db, {.durable = false}), testing::test_key(), clock.clock());
+    std::vector<NewAccount> more;
+    for (std::uint64_t i = 0; i < 12; ++i) more.push_back({id(100 + i), "n" + std::to_string(i), AccountKind::user, "", 0});
+    l.create_accounts(more);  // 7 + 12 = 19 events: leaves 0..15 form the stored node 4/0
+    EXPECT_NO_THROW(verify_proof_document(to_json(l.prove_inclusion(3)), l.public_key(), "p"));
+  }
+  ASSERT_TRUE(run_audit().ok()) << dump(run_audit());
+  sql("UPDATE nodes SET hash = '" + sha256("forged").hex() + "' WHERE level = 4 AND idx = 0");
+  auto r = run_audit();
+  EXPECT_TRUE(mentions(r, "nodes row 4/0", "does not match")) << dump(r);
+  // A proof built from the forged node does not verify: a bad node can never yield a false proof.
+  Ledger l(open_sqlite_storage(db, {.durable = false}), std::nullopt);
+  EXPECT_THROW(verify_proof_document(to_json(l.prove_inclusion(17)), l.public_key(), "p"), Error);
 }
 
 }  // namespace
