@@ -1,0 +1,34 @@
+#pragma once
+// Where chunks run. A backend queues every chunk of a stored job, reports their states back into
+// the job store, and cancels them. Backends run `rfarm render` as a process (never renderer/ code).
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "scheduler/job_store.h"
+
+namespace rfarm::scheduler {
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string_view name() const = 0;
+  // Queues every chunk of `job` (already in the store). Throws (Error::Io / Refused) when nothing
+  // could be queued; the caller then voids the job's hold.
+  virtual void submit(JobStore& store, const JobRecord& job) = 0;
+  // Reads the backend's view of the job and records it in the store.
+  virtual void refresh(JobStore& store, std::int64_t job) = 0;
+  // Stops the job's unfinished chunks (and its verification job) and marks the job cancelled.
+  virtual void cancel(JobStore& store, std::int64_t job) = 0;
+};
+
+// `program` (the rfarm binary, or a wrapper around it) followed by `render SCENE --frames SPEC ...`
+// with the job's image settings. `frames` may be a shell word such as "$SPEC" for a batch script.
+std::vector<std::string> render_argv(const std::vector<std::string>& program, const JobRequest& request,
+                                     const std::string& frames);
+
+// The running rfarm binary (/proc/self/exe), used as `program` by the CLI.
+std::string self_executable();
+
+}  // namespace rfarm::scheduler

@@ -1,0 +1,94 @@
+#pragma once
+// The money the scheduler needs, and nothing more: a two-phase hold placed at submit, posted (in
+// part) when the job settles, voided when it is cancelled or fails to queue. The scheduler never
+// includes ledger/ headers; the ledger-backed implementation is chosen in escrow_factory.cpp.
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "config/config.h"
+#include "core/ids.h"
+#include "core/money.h"
+
+namespace rfarm::scheduler {
+
+struct HoldId {
+  Id128 id;
+  auto operator<=>(const HoldId&) const = default;
+};
+
+// How a posted charge is split. total() must not exceed the hold; what is left of it is released.
+struct Settlement {
+  std::string provider;   // account paid for the rendering
+  Amount provider_share;  // charge minus treasury and burn
+  std::string treasury = "treasury";  // the treasury account
+  Amount treasury_share;  // fees.treasury_bps of the charge
+  Amount burn_share;      // fees.burn_bps of the charge
+  std::string verifier;   // account paid for verification; empty when none
+  Amount verifier_reward;
+  Amount total() const;
+};
+
+// Splits `charge` by the configured fees (rounding the fee shares down, so the provider gets the
+// remainder and the parts add up to the charge exactly) and adds the verifier's reward.
+Settlement split_charge(Amount charge, const config::FeesConfig& fees, std::string provider,
+                        std::string verifier, Amount verifier_reward);
+
+class Escrow {
+ public:
+  virtual ~Escrow() = default;
+  // What `account` could hold now (balance minus its floor and its open holds).
+  virtual Amount available(std::string_view account) = 0;
+  // Reserves `amount` of `account` for `job` until posted, voided or `timeout` passes.
+  // Error(Refused) when the account cannot cover it.
+  virtual HoldId hold(std::string_view account, Amount amount, const Id128& job, std::chrono::seconds timeout) = 0;
+  // Charges the settlement against the hold and releases the rest. Error(Refused) when the
+  // settlement exceeds the hold or the hold is no longer open.
+  virtual void post(HoldId hold, const Settlement& settlement) = 0;
+  // Releases the whole hold. Error(Refused) when it is no longer open (voiding twice is a bug).
+  virtual void void_hold(HoldId hold) = 0;
+};
+
+// An in-memory escrow with the ledger's rules, for tests and dry runs: integer balances, holds
+// refused beyond the available balance, posts bounded by the hold, each hold closed once, expiry.
+// After every operation it checks that deposits == balances + paid out + burnt.
+class MemoryEscrow final : public Escrow {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  void deposit(std::string_view account, Amount amount);
+  void set_floor(std::string_view account, Amount min_balance);
+  Amount balance(std::string_view account) const;  // including held funds
+  Amount held(std::string_view account) const;
+  std::size_t open_holds() const;
+  // Voids holds whose timeout has passed at `now`; returns how many.
+  std::size_t expire(Clock::time_point now);
+
+  Amount available(std::string_view account) override;
+  HoldId hold(std::string_view account, Amount amount, const Id128& job, std::chrono::seconds timeout) override;
+  void post(HoldId hold, const Settlement& settlement) override;
+  void void_hold(HoldId hold) override;
+
+ private:
+  struct Hold {
+    std::string account;
+    Amount amount;
+    Id128 job;
+    Clock::time_point expires;
+  };
+  void check_invariant() const;
+  std::map<std::string, Amount, std::less<>> balances_;
+  std::map<std::string, Amount, std::less<>> floors_;
+  std::map<HoldId, Hold> holds_;
+  Amount deposited_, burnt_;
+};
+
+// The escrow the CLI uses. Until ledger/ is bound here (scheduler/escrow_factory.cpp, the one file
+// to switch), it throws Error(Refused) "ledger not configured" so no job is queued without a hold.
+std::unique_ptr<Escrow> make_escrow(const config::Config& config, const std::filesystem::path& state_dir);
+
+}  // namespace rfarm::scheduler

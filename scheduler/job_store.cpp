@@ -1,0 +1,395 @@
+#include "scheduler/job_store.h"
+
+#include <chrono>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "scheduler/detail/request_json.h"
+#include "scheduler/detail/sqlite.h"
+
+namespace rfarm::scheduler {
+namespace fs = std::filesystem;
+using detail::Statement;
+using detail::Transaction;
+
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS jobs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  uid TEXT NOT NULL UNIQUE,
+  account TEXT NOT NULL,
+  name TEXT NOT NULL,
+  request TEXT NOT NULL,
+  backend TEXT NOT NULL,
+  backend_id TEXT NOT NULL DEFAULT '',
+  verify_backend_id TEXT NOT NULL DEFAULT '',
+  state TEXT NOT NULL,
+  verify_state TEXT NOT NULL,
+  quote TEXT NOT NULL,
+  hold TEXT,
+  cost TEXT NOT NULL DEFAULT '0',
+  chunk_count INTEGER NOT NULL,
+  frame_count INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  message TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS chunks (
+  job_id INTEGER NOT NULL REFERENCES jobs(id),
+  idx INTEGER NOT NULL,
+  frame_spec TEXT NOT NULL,
+  frame_count INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  backend_id TEXT NOT NULL DEFAULT '',
+  exit_code INTEGER,
+  PRIMARY KEY (job_id, idx)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS frames (
+  job_id INTEGER NOT NULL REFERENCES jobs(id),
+  frame INTEGER NOT NULL,
+  chunk_idx INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  output TEXT NOT NULL,
+  PRIMARY KEY (job_id, frame)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS frames_by_chunk ON frames(job_id, chunk_idx);
+CREATE INDEX IF NOT EXISTS jobs_by_account ON jobs(account);
+)sql";
+
+std::int64_t now_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+State state_column(const Statement& st, int column) {
+  auto s = parse_state(st.text(column));
+  if (!s) throw Error(Error::Kind::Integrity, "job store: unknown state '" + st.text(column) + "'");
+  return *s;
+}
+
+nlohmann::json quote_to_json(const Quote& q) {
+  return {{"path_segments_per_frame", q.path_segments_per_frame}, {"render_device_seconds", q.render_device_seconds},
+          {"gpu", q.gpu}, {"price_key", q.price_key}, {"price_per_hour", q.price_per_hour.units},
+          {"render_cost", q.render_cost.units}, {"verify_tiles_per_frame", q.verify_tiles_per_frame},
+          {"verified_frames", q.verified_frames}, {"verify_device_seconds", q.verify_device_seconds},
+          {"verification_cost", q.verification_cost.units}, {"total", q.total.units}};
+}
+
+Quote quote_from_json(const std::string& text) {
+  try {
+    const auto j = nlohmann::json::parse(text);
+    Quote q;
+    q.path_segments_per_frame = j.at("path_segments_per_frame").get<std::uint64_t>();
+    q.render_device_seconds = j.at("render_device_seconds").get<std::uint64_t>();
+    q.gpu = j.at("gpu").get<bool>();
+    q.price_key = j.at("price_key").get<std::string>();
+    q.price_per_hour = Amount(j.at("price_per_hour").get<std::uint64_t>());
+    q.render_cost = Amount(j.at("render_cost").get<std::uint64_t>());
+    q.verify_tiles_per_frame = j.at("verify_tiles_per_frame").get<std::uint32_t>();
+    q.verified_frames = j.at("verified_frames").get<std::uint64_t>();
+    q.verify_device_seconds = j.at("verify_device_seconds").get<std::uint64_t>();
+    q.verification_cost = Amount(j.at("verification_cost").get<std::uint64_t>());
+    q.total = Amount(j.at("total").get<std::uint64_t>());
+    return q;
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(Error::Kind::Integrity, std::string("job store: a stored quote does not parse: ") + e.what());
+  }
+}
+
+Amount amount_column(const Statement& st, int column) {
+  const std::string text = st.text(column);
+  try {
+    return parse_amount(text, 0, "cost");
+  } catch (const Error&) {
+    throw Error(Error::Kind::Integrity, "job store: a stored cost '" + text + "' is not an integer");
+  }
+}
+
+constexpr const char* kJobColumns =
+    "id, uid, request, backend, backend_id, verify_backend_id, state, verify_state, quote, hold, cost, chunk_count, "
+    "frame_count, created_at, updated_at, message, "
+    "(SELECT COALESCE(SUM(frame_count), 0) FROM chunks c WHERE c.job_id = jobs.id AND c.state IN ('rendered', "
+    "'verified'))";
+
+JobRecord job_from_row(const Statement& st) {
+  JobRecord j;
+  j.id = st.int64(0);
+  const auto uid = Id128::from_hex(st.text(1));
+  if (!uid) throw Error(Error::Kind::Integrity, "job store: job " + std::to_string(j.id) + " has a malformed uid");
+  j.uid = *uid;
+  try {
+    j.request = detail::request_from_json(nlohmann::json::parse(st.text(2)));
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(Error::Kind::Integrity, std::string("job store: a stored request is not JSON: ") + e.what());
+  }
+  j.backend = st.text(3);
+  j.backend_id = st.text(4);
+  j.verify_backend_id = st.text(5);
+  j.state = state_column(st, 6);
+  j.verify_state = state_column(st, 7);
+  j.quote = quote_from_json(st.text(8));
+  if (!st.is_null(9)) {
+    const auto hold = Id128::from_hex(st.text(9));
+    if (!hold) throw Error(Error::Kind::Integrity, "job store: job " + std::to_string(j.id) + " has a malformed hold id");
+    j.hold = HoldId{*hold};
+  }
+  j.cost = amount_column(st, 10);
+  j.chunk_count = static_cast<std::uint32_t>(st.int64(11));
+  j.frame_count = static_cast<std::uint32_t>(st.int64(12));
+  j.created_at = st.int64(13);
+  j.updated_at = st.int64(14);
+  j.message = st.text(15);
+  j.frames_done = static_cast<std::uint32_t>(st.int64(16));
+  return j;
+}
+
+}  // namespace
+
+fs::path resolve_state_dir(const std::string& flag, const fs::path& config_state_dir) {
+  if (!flag.empty()) return flag;
+  if (const char* env = std::getenv(kStateDirEnvVar); env && *env) return env;
+  return config_state_dir;
+}
+
+std::string output_for_frame(const std::string& pattern, std::int64_t frame) {
+  const auto end = pattern.rfind('#');
+  if (end == std::string::npos) return pattern;
+  auto begin = end;
+  while (begin > 0 && pattern[begin - 1] == '#') --begin;
+  std::string number = std::to_string(frame);
+  const std::size_t width = end - begin + 1;
+  if (number.size() < width) number.insert(0, width - number.size(), '0');
+  return pattern.substr(0, begin) + number + pattern.substr(end + 1);
+}
+
+JobStore::JobStore(const fs::path& state_dir) : path_(state_dir / kJobStoreFile) {
+  std::error_code ec;
+  fs::create_directories(state_dir, ec);
+  if (ec)
+    throw Error(Error::Kind::Io, "state directory " + state_dir.string() + ": cannot create: " + ec.message() +
+                                     " (set --state-dir or $RFARM_STATE_DIR to a writable directory)");
+  db_ = std::make_unique<detail::Database>(path_);
+  db_->exec("PRAGMA journal_mode=WAL");
+  db_->exec("PRAGMA synchronous=NORMAL");
+  db_->exec("PRAGMA foreign_keys=ON");
+  Transaction tx(*db_);
+  db_->exec(kSchema);
+  Statement version = db_->prepare("SELECT version FROM schema_version");
+  if (version.step()) {
+    const auto v = version.int64(0);
+    if (v != kJobStoreSchemaVersion)
+      throw Error(Error::Kind::Integrity, "job store " + path_.string() + ": schema version " + std::to_string(v) +
+                                              " is not " + std::to_string(kJobStoreSchemaVersion) +
+                                              " (a newer rfarm wrote it: use that version)");
+  } else {
+    db_->prepare("INSERT INTO schema_version(version) VALUES (?)").bind(1, std::int64_t{kJobStoreSchemaVersion}).run();
+  }
+  version.reset();
+  tx.commit();
+}
+
+JobStore::~JobStore() = default;
+
+JobRecord JobStore::create(const JobPlan& plan, const std::string& backend) {
+  const std::int64_t now = now_seconds();
+  const Id128 uid = Id128::random();
+  Transaction tx(*db_);
+  db_->prepare(
+         "INSERT INTO jobs(uid, account, name, request, backend, state, verify_state, quote, chunk_count, frame_count, "
+         "created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")
+      .bind(1, uid.hex())
+      .bind(2, plan.request.account)
+      .bind(3, plan.request.job_name)
+      .bind(4, detail::request_to_json(plan.request).dump())
+      .bind(5, backend)
+      .bind(6, to_string(State::Pending))
+      .bind(7, to_string(State::Pending))
+      .bind(8, quote_to_json(plan.quote).dump())
+      .bind(9, static_cast<std::int64_t>(plan.chunks.size()))
+      .bind(10, static_cast<std::int64_t>(plan.frames.size()))
+      .bind(11, now)
+      .bind(12, now)
+      .run();
+  const std::int64_t id = sqlite3_last_insert_rowid(db_->handle());
+  Statement chunk = db_->prepare("INSERT INTO chunks(job_id, idx, frame_spec, frame_count, state) VALUES (?,?,?,?,?)");
+  Statement frame = db_->prepare("INSERT INTO frames(job_id, frame, chunk_idx, state, output) VALUES (?,?,?,?,?)");
+  for (const ChunkPlan& c : plan.chunks) {
+    chunk.bind(1, id).bind(2, std::int64_t{c.index}).bind(3, c.frame_spec)
+        .bind(4, static_cast<std::int64_t>(c.frames.size())).bind(5, to_string(State::Pending)).run();
+    for (std::int64_t f : c.frames)
+      frame.bind(1, id).bind(2, f).bind(3, std::int64_t{c.index}).bind(4, to_string(State::Pending))
+          .bind(5, output_for_frame(plan.request.output, f)).run();
+  }
+  tx.commit();
+  return get(id);
+}
+
+std::optional<JobRecord> JobStore::find(std::int64_t id) const {
+  Statement st(*db_, (std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id = ?").c_str());
+  st.bind(1, id);
+  if (!st.step()) return std::nullopt;
+  return job_from_row(st);
+}
+
+JobRecord JobStore::get(std::int64_t id) const {
+  auto j = find(id);
+  if (!j)
+    throw Error(Error::Kind::BadInput, "JOB: no job " + std::to_string(id) + " in " + path_.string() +
+                                           " (see rfarm queue; check --state-dir)");
+  return *j;
+}
+
+std::vector<JobRecord> JobStore::list(const std::string& account) const {
+  std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs";
+  if (!account.empty()) sql += " WHERE account = ?";
+  sql += " ORDER BY id DESC";
+  Statement st(*db_, sql.c_str());
+  if (!account.empty()) st.bind(1, account);
+  std::vector<JobRecord> out;
+  while (st.step()) out.push_back(job_from_row(st));
+  return out;
+}
+
+std::vector<ChunkRecord> JobStore::chunks(std::int64_t id) const {
+  Statement st(*db_, "SELECT idx, frame_spec, frame_count, state, attempts, backend_id, exit_code FROM chunks "
+                     "WHERE job_id = ? ORDER BY idx");
+  st.bind(1, id);
+  std::vector<ChunkRecord> out;
+  while (st.step()) {
+    ChunkRecord c;
+    c.index = static_cast<std::uint32_t>(st.int64(0));
+    c.frame_spec = st.text(1);
+    c.frame_count = static_cast<std::uint32_t>(st.int64(2));
+    c.state = state_column(st, 3);
+    c.attempts = static_cast<std::uint32_t>(st.int64(4));
+    c.backend_id = st.text(5);
+    if (!st.is_null(6)) c.exit_code = static_cast<int>(st.int64(6));
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+std::vector<FrameRecord> JobStore::frames(std::int64_t id) const {
+  Statement st(*db_, "SELECT frame, chunk_idx, state, output FROM frames WHERE job_id = ? ORDER BY frame");
+  st.bind(1, id);
+  std::vector<FrameRecord> out;
+  while (st.step())
+    out.push_back({st.int64(0), static_cast<std::uint32_t>(st.int64(1)), state_column(st, 2), st.text(3)});
+  return out;
+}
+
+void JobStore::set_backend_id(std::int64_t id, const std::string& backend_id) {
+  db_->prepare("UPDATE jobs SET backend_id = ?, updated_at = ? WHERE id = ?")
+      .bind(1, backend_id).bind(2, now_seconds()).bind(3, id).run();
+}
+
+void JobStore::set_verification(std::int64_t id, const std::string& backend_id, State state) {
+  Transaction tx(*db_);
+  db_->prepare("UPDATE jobs SET verify_backend_id = ?, verify_state = ?, updated_at = ? WHERE id = ?")
+      .bind(1, backend_id).bind(2, to_string(state)).bind(3, now_seconds()).bind(4, id).run();
+  recompute_locked(id);
+  tx.commit();
+}
+
+void JobStore::set_hold(std::int64_t id, std::optional<HoldId> hold) {
+  Statement st = db_->prepare("UPDATE jobs SET hold = ?, updated_at = ? WHERE id = ?");
+  if (hold) st.bind(1, hold->id.hex());
+  else st.bind_null(1);
+  st.bind(2, now_seconds()).bind(3, id).run();
+}
+
+void JobStore::set_cost(std::int64_t id, Amount cost) {
+  db_->prepare("UPDATE jobs SET cost = ?, updated_at = ? WHERE id = ?")
+      .bind(1, std::to_string(cost.units)).bind(2, now_seconds()).bind(3, id).run();
+}
+
+void JobStore::set_state(std::int64_t id, State state, const std::string& message) {
+  Transaction tx(*db_);
+  if (message.empty())
+    db_->prepare("UPDATE jobs SET state = ?, updated_at = ? WHERE id = ?")
+        .bind(1, to_string(state)).bind(2, now_seconds()).bind(3, id).run();
+  else
+    db_->prepare("UPDATE jobs SET state = ?, message = ?, updated_at = ? WHERE id = ?")
+        .bind(1, to_string(state)).bind(2, message).bind(3, now_seconds()).bind(4, id).run();
+  if (state == State::Cancelled) {
+    // Everything not yet rendered is cancelled with the job.
+    db_->prepare("UPDATE chunks SET state = 'cancelled' WHERE job_id = ? AND state IN ('pending','queued','running')")
+        .bind(1, id).run();
+    db_->prepare("UPDATE frames SET state = 'cancelled' WHERE job_id = ? AND state IN ('pending','queued','running')")
+        .bind(1, id).run();
+  }
+  tx.commit();
+}
+
+void JobStore::update_chunk(std::int64_t id, const ChunkRecord& chunk) {
+  Transaction tx(*db_);
+  update_chunk_locked(id, chunk);
+  recompute_locked(id);
+  tx.commit();
+}
+
+void JobStore::update_chunks(std::int64_t id, const std::vector<ChunkRecord>& chunks) {
+  Transaction tx(*db_);
+  for (const auto& c : chunks) update_chunk_locked(id, c);
+  recompute_locked(id);
+  tx.commit();
+}
+
+void JobStore::update_chunk_locked(std::int64_t id, const ChunkRecord& c) {
+  Statement st = db_->prepare("UPDATE chunks SET state = ?, attempts = ?, backend_id = ?, exit_code = ? "
+                              "WHERE job_id = ? AND idx = ?");
+  st.bind(1, to_string(c.state)).bind(2, std::int64_t{c.attempts}).bind(3, c.backend_id);
+  if (c.exit_code) st.bind(4, std::int64_t{*c.exit_code});
+  else st.bind_null(4);
+  st.bind(5, id).bind(6, std::int64_t{c.index}).run();
+  if (sqlite3_changes(db_->handle()) != 1)
+    throw Error(Error::Kind::Internal, "job store: job " + std::to_string(id) + " has no chunk " + std::to_string(c.index));
+  // Frames follow their chunk (a rendered frame stays rendered when a later attempt fails).
+  const char* sql = c.state == State::Rendered
+                        ? "UPDATE frames SET state = ? WHERE job_id = ? AND chunk_idx = ? AND state <> 'verified'"
+                        : "UPDATE frames SET state = ? WHERE job_id = ? AND chunk_idx = ? AND state NOT IN "
+                          "('rendered','verified')";
+  db_->prepare(sql).bind(1, to_string(c.state)).bind(2, id).bind(3, std::int64_t{c.index}).run();
+}
+
+void JobStore::recompute_locked(std::int64_t id) {
+  Statement job = db_->prepare("SELECT state, verify_state FROM jobs WHERE id = ?");
+  job.bind(1, id);
+  if (!job.step()) throw Error(Error::Kind::Internal, "job store: no job " + std::to_string(id));
+  const State current = state_column(job, 0);
+  const State verify = state_column(job, 1);
+  job.reset();
+  if (current == State::Cancelled) return;
+  Statement counts = db_->prepare("SELECT state, COUNT(*) FROM chunks WHERE job_id = ? GROUP BY state");
+  counts.bind(1, id);
+  std::int64_t total = 0, rendered = 0, failed = 0, running = 0, queued = 0;
+  while (counts.step()) {
+    const State s = state_column(counts, 0);
+    const std::int64_t n = counts.int64(1);
+    total += n;
+    if (s == State::Rendered || s == State::Verified) rendered += n;
+    else if (s == State::Failed || s == State::Cancelled) failed += n;
+    else if (s == State::Running) running += n;
+    else if (s == State::Queued) queued += n;
+  }
+  State next = State::Pending;
+  if (rendered == total) {
+    next = verify == State::Running ? State::Verifying
+           : verify == State::Verified ? State::Verified
+           : verify == State::Failed   ? State::Failed
+                                       : State::Rendered;
+  } else if (running > 0) {
+    next = State::Running;
+  } else if (queued > 0) {
+    next = State::Queued;
+  } else if (failed > 0) {
+    next = State::Failed;
+  }
+  db_->prepare("UPDATE jobs SET state = ?, updated_at = ? WHERE id = ?")
+      .bind(1, to_string(next)).bind(2, now_seconds()).bind(3, id).run();
+}
+
+}  // namespace rfarm::scheduler

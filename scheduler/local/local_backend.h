@@ -1,0 +1,54 @@
+#pragma once
+// The local backend: each chunk is an `rfarm render` process on this machine, at most
+// `max_parallel` at once. A chunk whose process exits non-zero is run again, up to `max_attempts`
+// in all; the re-run resumes, because frames whose EXR exists and validates are skipped.
+// Processes are children of the process that submitted the job: drive them with run() (or
+// refresh() in a loop) in that process; `rfarm submit` on a local cluster waits for the job.
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "scheduler/backend.h"
+
+namespace rfarm::scheduler {
+
+struct LocalOptions {
+  std::vector<std::string> program;  // argv prefix before "render": the rfarm binary or a wrapper
+  unsigned max_parallel = 1;         // chunks running at once
+  unsigned max_attempts = 3;         // runs per chunk, first included
+  std::filesystem::path log_dir;     // chunk logs: job-<id>-chunk-<index>.log
+  std::map<std::string, std::string> env;  // added to each chunk's environment
+};
+
+inline constexpr unsigned kMaxLocalParallel = 256;
+inline constexpr unsigned kMaxAttempts = 100;
+
+class LocalBackend final : public Backend {
+ public:
+  explicit LocalBackend(LocalOptions options);
+  ~LocalBackend() override;  // kills chunks still running (their job then shows them cancelled)
+
+  std::string_view name() const override { return "local"; }
+  void submit(JobStore& store, const JobRecord& job) override;
+  // Reaps finished chunks (retrying failures), then starts queued chunks up to the limit.
+  void refresh(JobStore& store, std::int64_t job) override;
+  void cancel(JobStore& store, std::int64_t job) override;
+  // refresh() every `poll` until no chunk of the job is queued or running; returns the final record.
+  JobRecord run(JobStore& store, std::int64_t job, std::chrono::milliseconds poll = std::chrono::milliseconds(50));
+  std::size_t running() const { return children_.size(); }
+
+ private:
+  struct Child {
+    std::int64_t job;
+    std::uint32_t chunk;
+  };
+  void start(JobStore& store, const JobRecord& job, ChunkRecord chunk);
+  LocalOptions options_;
+  std::map<pid_t, Child> children_;
+};
+
+}  // namespace rfarm::scheduler

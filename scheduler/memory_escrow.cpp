@@ -1,0 +1,124 @@
+#include <string>
+
+#include "core/error.h"
+#include "scheduler/escrow.h"
+
+namespace rfarm::scheduler {
+namespace {
+[[noreturn]] void refuse(const std::string& message) { throw Error(Error::Kind::Refused, message); }
+}  // namespace
+
+Amount Settlement::total() const {
+  return add(add(add(provider_share, treasury_share, "settlement"), burn_share, "settlement"), verifier_reward,
+             "settlement");
+}
+
+Settlement split_charge(Amount charge, const config::FeesConfig& fees, std::string provider, std::string verifier,
+                        Amount verifier_reward) {
+  if (fees.treasury_bps + static_cast<std::uint64_t>(fees.burn_bps) > config::kBasisPoints)
+    throw Error(Error::Kind::Internal, "fees: treasury_bps + burn_bps exceed 10000");
+  __extension__ typedef unsigned __int128 u128;
+  Settlement s;
+  s.provider = std::move(provider);
+  s.verifier = std::move(verifier);
+  s.treasury_share = Amount(static_cast<std::uint64_t>(static_cast<u128>(charge.units) * fees.treasury_bps / config::kBasisPoints));
+  s.burn_share = Amount(static_cast<std::uint64_t>(static_cast<u128>(charge.units) * fees.burn_bps / config::kBasisPoints));
+  s.provider_share = sub(sub(charge, s.treasury_share, "charge"), s.burn_share, "charge");
+  s.verifier_reward = verifier_reward;
+  return s;
+}
+
+void MemoryEscrow::deposit(std::string_view account, Amount amount) {
+  auto& b = balances_[std::string(account)];
+  b = add(b, amount, "deposit");
+  deposited_ = add(deposited_, amount, "deposits");
+  check_invariant();
+}
+
+void MemoryEscrow::set_floor(std::string_view account, Amount min_balance) { floors_[std::string(account)] = min_balance; }
+
+Amount MemoryEscrow::balance(std::string_view account) const {
+  auto it = balances_.find(account);
+  return it == balances_.end() ? Amount() : it->second;
+}
+
+Amount MemoryEscrow::held(std::string_view account) const {
+  Amount total;
+  for (const auto& [id, h] : holds_)
+    if (h.account == account) total = add(total, h.amount, "held");
+  return total;
+}
+
+std::size_t MemoryEscrow::open_holds() const { return holds_.size(); }
+
+Amount MemoryEscrow::available(std::string_view account) {
+  const Amount b = balance(account);
+  auto f = floors_.find(account);
+  const Amount reserved = add(held(account), f == floors_.end() ? Amount() : f->second, "reserved");
+  return b > reserved ? sub(b, reserved) : Amount();
+}
+
+HoldId MemoryEscrow::hold(std::string_view account, Amount amount, const Id128& job, std::chrono::seconds timeout) {
+  if (amount.units == 0) refuse("hold: a hold of 0 is pointless (the quote was 0?)");
+  if (timeout.count() <= 0) refuse("hold: the timeout must be positive");
+  const Amount free = available(account);
+  if (amount > free)
+    refuse("account '" + std::string(account) + "': a hold of " + std::to_string(amount.units) +
+           " base units exceeds the available " + std::to_string(free.units) + " (deposit more or lower the job's cost)");
+  HoldId id{Id128::random()};
+  holds_[id] = Hold{std::string(account), amount, job, Clock::now() + timeout};
+  check_invariant();
+  return id;
+}
+
+void MemoryEscrow::post(HoldId hold, const Settlement& s) {
+  auto it = holds_.find(hold);
+  if (it == holds_.end()) refuse("post: hold " + hold.id.hex() + " is not open (posted, voided or expired)");
+  const Amount total = s.total();
+  if (total > it->second.amount)
+    refuse("post: the settlement " + std::to_string(total.units) + " exceeds the hold " +
+           std::to_string(it->second.amount.units));
+  auto& payer = balances_[it->second.account];
+  payer = sub(payer, total, "payer balance");
+  for (const auto& [who, amount] : {std::pair{s.provider, s.provider_share}, std::pair{s.verifier, s.verifier_reward},
+                                    std::pair{s.treasury, s.treasury_share}}) {
+    if (amount.units == 0) continue;
+    if (who.empty()) refuse("post: a share of " + std::to_string(amount.units) + " names no account");
+    auto& b = balances_[who];
+    b = add(b, amount, "payee balance");
+  }
+  burnt_ = add(burnt_, s.burn_share, "burnt");
+  holds_.erase(it);
+  check_invariant();
+}
+
+void MemoryEscrow::void_hold(HoldId hold) {
+  if (holds_.erase(hold) == 0) refuse("void: hold " + hold.id.hex() + " is not open (posted, voided or expired)");
+  check_invariant();
+}
+
+std::size_t MemoryEscrow::expire(Clock::time_point now) {
+  std::size_t n = 0;
+  for (auto it = holds_.begin(); it != holds_.end();) {
+    if (it->second.expires <= now) {
+      it = holds_.erase(it);
+      ++n;
+    } else {
+      ++it;
+    }
+  }
+  check_invariant();
+  return n;
+}
+
+void MemoryEscrow::check_invariant() const {
+  Amount sum = burnt_;
+  for (const auto& [name, b] : balances_) sum = add(sum, b, "balances");
+  if (sum != deposited_) throw Error(Error::Kind::Internal, "escrow: balances + burnt != deposits");
+  std::map<std::string, Amount, std::less<>> held_by;
+  for (const auto& [id, h] : holds_) held_by[h.account] = add(held_by[h.account], h.amount, "held");
+  for (const auto& [name, h] : held_by)
+    if (h > balance(name)) throw Error(Error::Kind::Internal, "escrow: account '" + name + "' holds more than it has");
+}
+
+}  // namespace rfarm::scheduler

@@ -1,0 +1,37 @@
+#pragma once
+// plan_job: validate a JobRequest against the configuration's limits, split its frames into chunks
+// and quote its cost. Pure (reads the scene path's existence, nothing else); integer math only.
+#include <cstdint>
+#include <string_view>
+
+#include "config/config.h"
+#include "scheduler/job.h"
+
+namespace rfarm::scheduler {
+
+// ---- the cost model (docs/SCHEDULER.md, "Cost model") ---------------------------------------------
+// A frame costs width * height * spp * max_depth path segments (an upper bound: a path ends early
+// when it escapes). One segment takes about this long on one device, measured with `rfarm render`
+// on the example scene (CPU: 2-core Debian 12 VM; GPU: the ratio pbrt-v4 reports for an H100).
+inline constexpr std::uint64_t kCpuPicosecondsPerSegment = 40'000;  // 40 ns per core
+inline constexpr std::uint64_t kGpuPicosecondsPerSegment = 500;     // 0.5 ns per GPU
+inline constexpr std::uint64_t kPicosecondsPerHour = 3'600'000'000'000'000ULL;
+
+// Tiles to re-render per verified frame so that a provider faking a fraction f of the tiles is
+// caught with probability >= P: the least k with (1 - f)^k <= 1 - P, clamped to the configured
+// [min, max] and to the frame's tile count. Exact fixed-point arithmetic, no floating point.
+std::uint32_t verification_tiles_per_frame(const config::VerificationConfig& policy,
+                                           std::uint32_t tiles_per_frame);
+
+// Parses "5%", "0.05" or "1" (= 100%) into parts per million; refuses > 100%, 0, and more precision
+// than 1 ppm, naming `field`.
+std::uint32_t parse_rate_ppm(std::string_view text, std::string_view field);
+
+// Validates and plans. Throws Error(BadInput) naming the flag, the problem and the fix; Error(Refused)
+// when the quote overflows 64-bit money or exceeds request.max_cost.
+JobPlan plan_job(const JobRequest& request, const config::Config& config);
+
+// The whole-token decimal form of an amount with the configured decimals and symbol ("1.5 RFT").
+std::string format_tokens(Amount amount, const config::Config& config);
+
+}  // namespace rfarm::scheduler

@@ -1,0 +1,45 @@
+#pragma once
+// Submission and its money, in the order that keeps the two consistent:
+//   plan (quote) -> refuse over --max-cost or over the account's available balance -> store the job
+//   -> place the hold -> queue on the backend -> if queueing fails, void the hold.
+// Settlement charges what was rendered (pro rata of the render quote, plus verification when it
+// ran) and releases the rest of the hold.
+#include <chrono>
+#include <string>
+
+#include "config/config.h"
+#include "scheduler/backend.h"
+#include "scheduler/escrow.h"
+#include "scheduler/job_store.h"
+#include "scheduler/plan.h"
+
+namespace rfarm::scheduler {
+
+inline constexpr std::chrono::seconds kDefaultHoldTimeout{7 * 24 * 3600};
+
+// The account a job is charged to: -A/--account, else the unix user's default in rfarm.yaml
+// (users:). When rfarm.yaml lists accounts, it must be one of them and allow `unix_user`.
+std::string resolve_account(const std::string& requested, const config::Config& config, const std::string& unix_user);
+
+// The unix user running this process ($USER, else the passwd entry).
+std::string current_unix_user();
+
+// Queues a planned job and returns its record. Error(Refused) before anything is queued when the
+// quote exceeds escrow.available(account); Error(Io) when the backend cannot queue it (the hold
+// is voided and the job stored as failed with the reason).
+JobRecord submit_job(const JobPlan& plan, const config::Config& config, JobStore& store, Backend& backend,
+                     Escrow& escrow, std::chrono::seconds hold_timeout = kDefaultHoldTimeout);
+
+// What a job owes now: the render quote pro rata of its rendered frames (rounded down), plus the
+// verification share once its verification job completed.
+Amount accrued_cost(const JobRecord& job);
+
+// Posts accrued_cost (split by the configured fees between the first provider account, the first
+// treasury account and the first verifier account of rfarm.yaml) and releases the rest of the hold,
+// or voids the hold when nothing is owed. Records the cost and clears the hold. No-op without a hold.
+void settle_job(JobStore& store, Escrow& escrow, const config::Config& config, std::int64_t job);
+
+// Cancels the job on its backend, then settles it (only rendered frames are charged).
+void cancel_job(JobStore& store, Backend& backend, Escrow* escrow, const config::Config& config, std::int64_t job);
+
+}  // namespace rfarm::scheduler
