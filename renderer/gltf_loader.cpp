@@ -182,8 +182,11 @@ int texture_for(Ctx& c, std::map<std::pair<int, bool>, int>& cache, int index, b
   t.height = img.height;
   t.offset = static_cast<std::int32_t>(c.scene->texels.size() / 4);
   if (tex.sampler >= 0 && static_cast<std::size_t>(tex.sampler) < m.samplers.size()) {
-    t.wrap_s = wrap_mode(m.samplers[static_cast<std::size_t>(tex.sampler)].wrapS);
-    t.wrap_t = wrap_mode(m.samplers[static_cast<std::size_t>(tex.sampler)].wrapT);
+    const auto& smp = m.samplers[static_cast<std::size_t>(tex.sampler)];
+    t.wrap_s = wrap_mode(smp.wrapS);
+    t.wrap_t = wrap_mode(smp.wrapT);
+    if (smp.magFilter == TINYGLTF_TEXTURE_FILTER_NEAREST)
+      c.warn("samplers[" + std::to_string(tex.sampler) + "]: NEAREST filtering is not supported; textures are filtered bilinearly");
   }
   for (std::size_t i = 0; i < img.image.size(); ++i) {
     float v = static_cast<float>(img.image[i]) / 255.0f;
@@ -535,11 +538,6 @@ Scene load_gltf(const std::filesystem::path& path) {
   scene.hash_hex = digest.hex();
   for (int i = 7; i >= 0; --i) scene.seed = (scene.seed << 8) | digest.bytes[static_cast<std::size_t>(i)];
   return scene;
-}
-
-std::size_t Scene::memory_bytes() const {
-  return positions.size() * sizeof(Vec3f) * 2 + uvs.size() * sizeof(Vec2f) + triangles.size() * 4 +
-         blas_nodes.size() * sizeof(BvhNode) + texels.size() * 4 + meshes.size() * sizeof(MeshRef);
 }
 
 }  // namespace rfarm::render

@@ -60,8 +60,6 @@ struct Scene {
   std::vector<std::string> warnings;  // unsupported features, named
   std::string hash_hex;               // SHA-256 of the glTF file, its buffers and images
   std::uint64_t seed = 0;             // first 8 bytes of the hash: keys the random numbers
-
-  std::size_t memory_bytes() const;
 };
 
 }  // namespace rfarm::render
