@@ -78,12 +78,14 @@ void MemoryEscrow::post(HoldId hold, const Settlement& s) {
   if (total > it->second.amount)
     refuse("post: the settlement " + std::to_string(total.units) + " exceeds the hold " +
            std::to_string(it->second.amount.units));
+  const std::pair<std::string, Amount> shares[] = {
+      {s.provider, s.provider_share}, {s.verifier, s.verifier_reward}, {s.treasury, s.treasury_share}};
+  for (const auto& [who, amount] : shares)  // check everything before moving anything
+    if (amount.units != 0 && who.empty()) refuse("post: a share of " + std::to_string(amount.units) + " names no account");
   auto& payer = balances_[it->second.account];
   payer = sub(payer, total, "payer balance");
-  for (const auto& [who, amount] : {std::pair{s.provider, s.provider_share}, std::pair{s.verifier, s.verifier_reward},
-                                    std::pair{s.treasury, s.treasury_share}}) {
+  for (const auto& [who, amount] : shares) {
     if (amount.units == 0) continue;
-    if (who.empty()) refuse("post: a share of " + std::to_string(amount.units) + " names no account");
     auto& b = balances_[who];
     b = add(b, amount, "payee balance");
   }
