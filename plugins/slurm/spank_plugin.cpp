@@ -22,6 +22,7 @@ extern "C" {
 
 #include "config/config.h"
 #include "plugins/slurm/admission.h"
+#include "plugins/slurm/ledger_balance.h"
 #include "plugins/slurm/metering.h"
 #include "plugins/slurm/options.h"
 #include "plugins/slurm/plugin_args.h"
@@ -189,9 +190,10 @@ RFARM_SPANK_EXPORT int slurm_spank_init_post_opt(spank_t sp, int /*ac*/, char** 
     }
     const uid_t uid = remote ? item_or<uid_t>(sp, S_JOB_UID, getuid()) : getuid();
     rfarm::spank::AdmissionRequest request{g_options.account, user_name(uid)};
-    // The ledger's balance check joins here once the ledger can be opened read-only (issue 6).
-    const rfarm::spank::AdmissionDecision d =
-        rfarm::spank::decide_admission(config, request, nullptr, g_args.on_ledger_error);
+    // The funds check reads the ledger on the submit host only; slurmstepd never touches it.
+    rfarm::spank::LedgerBalanceReader ledger(config.ledger.path);
+    const rfarm::spank::AdmissionDecision d = rfarm::spank::decide_admission(
+        config, request, remote ? nullptr : &ledger, g_args.on_ledger_error);
     if (!d.admit) {
       slurm_error("rfarm: %s", d.reason.c_str());
       return -1;

@@ -53,13 +53,68 @@ TEST_F(SpankAdmission, RefusesUnknownAndForeignAccountsBeforeTheJobRuns) {
 }
 
 TEST_F(SpankAdmission, TheDefaultAccountIsUsedWhenNoneIsGiven) {
-  SlurmTestbed tb({.cluster = "admitdef", .plugin_args = args()});
+  // No ledger here: the fail-open policy lets the account rules alone decide.
+  SlurmTestbed tb({.cluster = "admitdef", .plugin_args = args() + " on_ledger_error=open"});
   ASSERT_TRUE(tb.started()) << tb.start_log() << tb.logs_tail();
   RunResult r = tb.slurm({"srun", "-D", tb.work_dir().string(), "printenv", "RFARM_ACCOUNT"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "studio-a\n");
   RunResult explicit_ok = tb.slurm({"srun", "--rfarm-account=studio-a", "-D", tb.work_dir().string(), "true"});
   EXPECT_EQ(explicit_ok.exit_code, 0) << explicit_ok.err;
+}
+
+// rfarm ledger ... against the ledger named in the test's rfarm.yaml.
+RunResult ledger_cmd(const fs::path& db, std::vector<std::string> args) {
+  std::vector<std::string> argv = {rfarm_binary(), "ledger", "--ledger", db.string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run(argv);
+}
+
+TEST_F(SpankAdmission, AccountsWithoutFundsAboveTheFloorAreRefused) {
+  const fs::path db = dir_ / "ledger.sqlite3";
+  write_file(dir_ / "rfarm.yaml", "ledger: {path: " + db.string() + R"(}
+accounts:
+  - {name: rich, unix_users: [root], min_balance: "1"}
+  - {name: poor, unix_users: [root], min_balance: "1"}
+  - {name: unopened, unix_users: [root]}
+)");
+  ASSERT_EQ(ledger_cmd(db, {"init", "--cluster", "admitfunds"}).exit_code, 0);
+  for (const char* a : {"rich", "poor"}) ASSERT_EQ(ledger_cmd(db, {"account", "create", a}).exit_code, 0);
+  ASSERT_EQ(ledger_cmd(db, {"deposit", "rich", "100"}).exit_code, 0);
+  ASSERT_EQ(ledger_cmd(db, {"deposit", "poor", "1"}).exit_code, 0);  // exactly the floor
+
+  SlurmTestbed tb({.cluster = "admitfunds", .plugin_args = args()});
+  ASSERT_TRUE(tb.started()) << tb.start_log() << tb.logs_tail();
+  RunResult rich = tb.slurm({"srun", "--rfarm-account=rich", "-D", tb.work_dir().string(), "printenv", "RFARM_ACCOUNT"});
+  EXPECT_EQ(rich.exit_code, 0) << rich.err;
+  EXPECT_EQ(rich.out, "rich\n");
+
+  RunResult poor = tb.slurm({"sbatch", "--rfarm-account=poor", "-D", tb.work_dir().string(), "--wrap", "true"});
+  EXPECT_NE(poor.exit_code, 0);
+  EXPECT_NE(poor.err.find("no funds above its floor"), std::string::npos) << poor.err;
+  EXPECT_EQ(tb.slurm({"squeue", "-h"}).out, "") << "a refused sbatch still queued a job";
+
+  RunResult unopened = tb.slurm({"srun", "--rfarm-account=unopened", "-D", tb.work_dir().string(), "true"});
+  EXPECT_NE(unopened.exit_code, 0);
+  EXPECT_NE(unopened.err.find("no ledger account"), std::string::npos) << unopened.err;
+}
+
+TEST_F(SpankAdmission, AMissingLedgerFailsClosedByDefaultAndOpenWhenConfigured) {
+  write_file(dir_ / "rfarm.yaml", "ledger: {path: " + (dir_ / "missing.sqlite3").string() + R"(}
+accounts:
+  - {name: studio-a, unix_users: [root]}
+)");
+  {
+    SlurmTestbed closed({.cluster = "admitclosed", .plugin_args = args()});
+    ASSERT_TRUE(closed.started()) << closed.start_log();
+    RunResult r = closed.slurm({"srun", "--rfarm-account=studio-a", "-D", closed.work_dir().string(), "true"});
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.err.find("fail-closed"), std::string::npos) << r.err;
+  }
+  SlurmTestbed open({.cluster = "admitopen", .plugin_args = args() + " on_ledger_error=open"});
+  ASSERT_TRUE(open.started()) << open.start_log();
+  RunResult r = open.slurm({"srun", "--rfarm-account=studio-a", "-D", open.work_dir().string(), "true"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
 TEST_F(SpankAdmission, ABrokenSiteConfigRefusesRfarmJobs) {
