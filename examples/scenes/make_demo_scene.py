@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Writes the rfarm demo scene: animated_demo.gltf + animated_demo.bin + checker.png.
+"""Writes the rfarm demo scene: animated_demo.gltf + animated_demo.bin + checker.png, and the same
+scene as a binary glTF, animated_demo.glb (its buffer inside the file, the texture beside it).
 
 Python 3 standard library only (nothing downloaded). The scene exercises what the renderer
 supports: a textured diffuse floor, a rough gold metal sphere, a red diffuse cube that moves
@@ -114,6 +115,21 @@ def quat_x(deg):
     return [math.sin(h), 0.0, 0.0, math.cos(h)]
 
 
+def write_glb(path, gltf, binary):
+    """GLB container (glTF 2.0 spec, section 4.4): 12-byte header, a JSON chunk padded with spaces
+    and a BIN chunk padded with zeros, each chunk length a multiple of 4."""
+    doc = dict(gltf)
+    doc["buffers"] = [{"byteLength": len(binary)}]  # buffer 0 without a uri: the GLB BIN chunk
+    js = json.dumps(doc, separators=(",", ":")).encode()
+    js += b" " * (-len(js) % 4)
+    bn = binary + b"\x00" * (-len(binary) % 4)
+    total = 12 + 8 + len(js) + 8 + len(bn)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<4sII", b"glTF", 2, total))
+        f.write(struct.pack("<I4s", len(js), b"JSON") + js)
+        f.write(struct.pack("<I4s", len(bn), b"BIN\x00") + bn)
+
+
 def main():
     out_dir = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
     b = Builder()
@@ -194,6 +210,7 @@ def main():
     with open(os.path.join(out_dir, "animated_demo.gltf"), "w") as f:
         json.dump(gltf, f, indent=1)
         f.write("\n")
+    write_glb(os.path.join(out_dir, "animated_demo.glb"), gltf, bytes(b.bin))
     checker = png_bytes(8, 8, lambda x, y: (235, 235, 235, 255) if (x + y) % 2 == 0 else (60, 60, 70, 255))
     with open(os.path.join(out_dir, "checker.png"), "wb") as f:
         f.write(checker)

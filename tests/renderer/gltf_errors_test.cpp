@@ -156,5 +156,17 @@ TEST(GltfErrors, DemoSceneLoadsEverything) {
   EXPECT_EQ(f.lights.size(), 5u);
 }
 
+TEST(GltfErrors, BinaryGlbLoadsTheSameScene) {
+  Scene a = load_gltf(rfarm::testing::source_dir() / "examples/scenes/animated_demo.gltf");
+  Scene b = load_gltf(rfarm::testing::source_dir() / "examples/scenes/animated_demo.glb");
+  EXPECT_TRUE(b.warnings.empty());
+  EXPECT_EQ(a.triangles, b.triangles);
+  ASSERT_EQ(a.positions.size(), b.positions.size());
+  for (std::size_t i = 0; i < a.positions.size(); ++i) EXPECT_EQ(a.positions[i].y, b.positions[i].y);
+  EXPECT_EQ(a.texels, b.texels);
+  EXPECT_EQ(a.animations.size(), b.animations.size());
+  EXPECT_NE(a.hash_hex, b.hash_hex) << "the scene hash covers the file bytes";
+}
+
 }  // namespace
 }  // namespace rfarm::render
