@@ -17,6 +17,7 @@
 #include "core/signing.h"
 #include "ledger/audit.h"
 #include "ledger/ledger.h"
+#include "ledger/statement.h"
 
 namespace rfarm::cli {
 
@@ -449,9 +450,82 @@ void add_proof_commands(CLI::App& ledger, const std::shared_ptr<LedgerFlags>& f,
   });
 }
 
+std::string csv_field(const std::string& v) {
+  if (v.find_first_of(",\"\n") == std::string::npos) return v;
+  std::string out = "\"";
+  for (char c : v) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+void add_statement_command(CLI::App& app, Context& ctx) {
+  struct StatementOpts {
+    LedgerFlags flags;
+    std::string account, from, to, format = "text";
+  };
+  auto o = std::make_shared<StatementOpts>();
+  CLI::App* cmd = app.add_subcommand("statement", "An account's posted movements between two UTC dates");
+  cmd->add_option("-A,--account", o->account, "Account name or id")->required();
+  cmd->add_option("--from", o->from, "Start, inclusive: 2026-11-01 or 2026-11-01T00:00:00Z")->required();
+  cmd->add_option("--to", o->to, "End, exclusive: 2026-12-01 or 2026-12-01T00:00:00Z")->required();
+  cmd->add_option("--format", o->format, "text (default), json or csv");
+  cmd->add_option("--ledger", o->flags.ledger_path, "Ledger database (default: $RFARM_LEDGER)");
+  cmd->add_flag("--json", o->flags.json, "Same as --format json");
+  cmd->callback([o, &ctx] {
+    std::string format = o->flags.json ? "json" : o->format;
+    if (format != "text" && format != "json" && format != "csv") {
+      throw_input_error({}, "--format", "\"" + format + "\" is not a statement format", "use text, json or csv");
+    }
+    std::uint64_t from = L::parse_utc_time(o->from, "--from");
+    std::uint64_t to = L::parse_utc_time(o->to, "--to");
+    L::Ledger l = open_ledger(o->flags, false);
+    L::Account a = l.resolve_account(o->account, "--account");
+    L::Statement st = L::make_statement(l.storage(), a, from, to);
+    int d = l.decimals();
+    auto bal = [d](Amount c, Amount db) { return L::format_net(c, db, d); };
+    if (format == "json") {
+      json lines = json::array();
+      for (const auto& line : st.lines) {
+        json j = transfer_json(line.transfer, d);
+        j["direction"] = line.credit ? "in" : "out";
+        j["time"] = L::format_utc_time(line.transfer.timestamp);
+        j["balance"] = bal(line.credits, line.debits);
+        lines.push_back(j);
+      }
+      print_json({{"account", a.name}, {"id", a.id.hex()}, {"from", L::format_utc_time(from)},
+                  {"to", L::format_utc_time(to)}, {"opening_balance", bal(st.opening_credits, st.opening_debits)},
+                  {"total_in", amount_text(st.total_in, d)}, {"total_out", amount_text(st.total_out, d)},
+                  {"closing_balance", bal(st.closing_credits, st.closing_debits)}, {"lines", lines}});
+    } else if (format == "csv") {
+      print("time,transfer_id,phase,code,direction,amount,balance,job,frames,usage\n");
+      for (const auto& line : st.lines) {
+        const L::Transfer& t = line.transfer;
+        print(L::format_utc_time(t.timestamp) + "," + t.id.hex() + "," + std::string(L::phase_name(t.flags).value_or("")) +
+              "," + std::string(L::to_string(t.code)) + "," + (line.credit ? "in" : "out") + "," +
+              amount_text(t.amount, d) + "," + bal(line.credits, line.debits) + "," + csv_field(t.user_data.job) + "," +
+              csv_field(t.user_data.frames) + "," + csv_field(t.user_data.usage) + "\n");
+      }
+    } else {
+      print("statement for " + a.name + " (" + a.id.hex() + ") from " + L::format_utc_time(from) + " to " +
+            L::format_utc_time(to) + "\n");
+      print("opening balance " + bal(st.opening_credits, st.opening_debits) + "\n");
+      for (const auto& line : st.lines) {
+        const L::Transfer& t = line.transfer;
+        print(L::format_utc_time(t.timestamp) + "  " + t.id.hex() + "  " + std::string(L::to_string(t.code)) + "  " +
+              (line.credit ? "+" : "-") + amount_text(t.amount, d) + "  balance " + bal(line.credits, line.debits) +
+              (t.user_data.job.empty() ? "" : "  job " + t.user_data.job) + "\n");
+      }
+      print("in " + amount_text(st.total_in, d) + ", out " + amount_text(st.total_out, d) + ", closing balance " +
+            bal(st.closing_credits, st.closing_debits) + "\n");
+    }
+    ctx.exit_code = 0;
+  });
+}
+
 }  // namespace
 
 void add_ledger_commands(CLI::App& app, Context& ctx) {
+  add_statement_command(app, ctx);
+
   // keygen: a fresh Ed25519 key pair (the cluster key, or a provider's).
   auto kg = std::make_shared<std::pair<std::string, bool>>("", false);
   CLI::App* keygen = app.add_subcommand("keygen", "Create an Ed25519 key pair: PATH (mode 0600) and PATH.pub");

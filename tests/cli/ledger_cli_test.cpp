@@ -190,3 +190,33 @@ TEST_F(LedgerCli, HeadIsSignedAndSweepExpiresHolds) {
 
 }  // namespace
 }  // namespace rfarm
+
+namespace rfarm {
+namespace {
+
+TEST_F(LedgerCli, StatementInTextJsonAndCsv) {
+  ASSERT_EQ(rfarm({"ledger", "deposit", "alice", "10", "--id", "1"}).exit_code, 0);
+  ASSERT_EQ(rfarm({"ledger", "transfer", "--from", "alice", "--to", "node1", "--amount", "2.5", "--id", "2", "--job",
+                   "job,1"})
+                .exit_code,
+            0);
+  json st = rfarm_json({"statement", "-A", "alice", "--from", "2000-01-01", "--to", "2200-01-01"});
+  EXPECT_EQ(st["opening_balance"], "0");
+  EXPECT_EQ(st["closing_balance"], "7.5");
+  ASSERT_EQ(st["lines"].size(), 2u);
+  EXPECT_EQ(st["lines"][1]["direction"], "out");
+  EXPECT_EQ(st["lines"][1]["balance"], "7.5");
+  RunResult csv = rfarm({"statement", "-A", "alice", "--from", "2000-01-01", "--to", "2200-01-01", "--format", "csv"});
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  EXPECT_EQ(csv.out.rfind("time,transfer_id,phase,code,direction,amount,balance,job,frames,usage\n", 0), 0u) << csv.out;
+  EXPECT_NE(csv.out.find(",charge,out,2.5,7.5,\"job,1\",,\n"), std::string::npos) << csv.out;
+  RunResult text = rfarm({"statement", "-A", "alice", "--from", "2000-01-01", "--to", "2200-01-01"});
+  EXPECT_NE(text.out.find("closing balance 7.5"), std::string::npos) << text.out;
+  json none = rfarm_json({"statement", "-A", "alice", "--from", "2000-01-01", "--to", "2000-01-02"});
+  EXPECT_EQ(none["lines"].size(), 0u);
+  EXPECT_NE(refused({"statement", "-A", "alice", "--from", "yesterday", "--to", "2200-01-01"}, 2).find("--from"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace rfarm

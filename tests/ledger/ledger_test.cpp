@@ -276,3 +276,49 @@ TEST_F(LedgerTest, TimestampsStrictlyIncreaseEvenIfClockStalls) {
 
 }  // namespace
 }  // namespace rfarm::ledger
+
+#include "ledger/statement.h"
+
+namespace rfarm::ledger {
+namespace {
+
+TEST_F(LedgerTest, StatementWindowOpeningAndClosingBalances) {
+  std::uint64_t t0 = *clock.now;
+  deposit(alice, 100, 100);                                                               // before the window
+  clock.advance_seconds(10);
+  std::uint64_t from = *clock.now;
+  ASSERT_EQ(one(single(id(101), alice, bob, Amount(30), TransferCode::charge)), TR::ok);  // out 30
+  ASSERT_EQ(one(hold(id(102), alice, escrow, Amount(20), 0)), TR::ok);                     // not a line
+  ASSERT_EQ(one(post(id(103), id(102), Amount(5))), TR::ok);                               // out 5
+  deposit(alice, 7, 104);                                                                  // in 7
+  clock.advance_seconds(10);
+  std::uint64_t to = *clock.now;
+  deposit(alice, 1000, 105);  // after the window
+  Statement s = make_statement(ledger.storage(), acct(alice), from, to);
+  ASSERT_EQ(s.lines.size(), 3u);
+  EXPECT_EQ(s.lines[0].transfer.id, id(101));
+  EXPECT_EQ(s.lines[1].transfer.id, id(103));
+  EXPECT_EQ(s.lines[2].transfer.id, id(104));
+  EXPECT_TRUE(s.lines[2].credit);
+  EXPECT_EQ(format_net(s.opening_credits, s.opening_debits, 0), "100");
+  EXPECT_EQ(format_net(s.lines[1].credits, s.lines[1].debits, 0), "65");
+  EXPECT_EQ(format_net(s.closing_credits, s.closing_debits, 0), "72");
+  EXPECT_EQ(s.total_in.units, 7u);
+  EXPECT_EQ(s.total_out.units, 35u);
+  Statement empty = make_statement(ledger.storage(), acct(alice), t0, t0);
+  EXPECT_TRUE(empty.lines.empty());
+  EXPECT_THROW(make_statement(ledger.storage(), acct(alice), to, from), Error);
+}
+
+TEST(StatementTime, ParsesUtcDatesExactly) {
+  EXPECT_EQ(parse_utc_time("1970-01-01", "t"), 0u);
+  EXPECT_EQ(parse_utc_time("2026-11-24T13:05:09Z", "t"), 1795525509ULL * kNanosPerSecond);
+  EXPECT_EQ(parse_utc_time("2024-02-29", "t"), 1709164800ULL * kNanosPerSecond);
+  EXPECT_EQ(format_utc_time(1795525509ULL * kNanosPerSecond + 5), "2026-11-24T13:05:09.000000005Z");
+  for (const char* bad : {"2023-02-29", "2026-13-01", "2026-11-24 13:05:09", "26-11-24", "2026-11-24T25:00:00Z", ""}) {
+    EXPECT_THROW(parse_utc_time(bad, "--from"), Error) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace rfarm::ledger
