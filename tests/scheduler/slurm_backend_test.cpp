@@ -1,0 +1,222 @@
+// The Slurm backend against stand-in Slurm commands: one sbatch call for the whole array whatever
+// the frame count, the verification job's dependency and priority, squeue parsing, scancel, and the
+// generated batch script itself (run with a stand-in srun: retry, resume, give up).
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "core/error.h"
+#include "scheduler/plan.h"
+#include "scheduler/slurm/slurm_backend.h"
+#include "scheduler_test_util.h"
+
+namespace rfarm::scheduler {
+namespace {
+
+using rfarm::testing::read_file;
+using rfarm::testing::run;
+using rfarm::testing::TempDir;
+using rfarm::testing::write_file;
+using test::small_request;
+using test::test_config;
+
+std::filesystem::path executable(const std::filesystem::path& p, const std::string& text) {
+  write_file(p, text);
+  std::filesystem::permissions(p, std::filesystem::perms::owner_all);
+  return p;
+}
+
+struct Fixture {
+  TempDir dir;
+  JobStore store{dir / "state"};
+  std::filesystem::path calls = dir / "sbatch.calls";
+  Fixture() {
+    // sbatch: one line per call with its arguments; job ids 4242, 4243, ...
+    executable(dir / "sbatch", "#!/bin/bash\nn=$(cat '" + (dir / "n").string() + "' 2>/dev/null || echo 4242)\n"
+               "echo \"$n\" > '" + (dir / "n").string() + ".tmp'; echo $((n + 1)) > '" + (dir / "n").string() + "'\n"
+               "printf '%s\\n' \"$*\" >> '" + calls.string() + "'\n"
+               "[ -n \"$SBATCH_FAIL\" ] && { echo 'sbatch: error: invalid partition' >&2; exit 1; }\n"
+               "echo \"$n;testcluster\"\n");
+    executable(dir / "squeue", "#!/bin/bash\nprintf '%s\\n' \"$*\" >> '" + (dir / "squeue.calls").string() + "'\n"
+               "case \"$*\" in *4243*) cat '" + (dir / "verify.state").string() + "' 2>/dev/null;; "
+               "*) cat '" + (dir / "array.state").string() + "' 2>/dev/null;; esac\n");
+    executable(dir / "scancel", "#!/bin/bash\nprintf '%s\\n' \"$*\" >> '" + (dir / "scancel.calls").string() + "'\n");
+  }
+  SlurmOptions options(std::vector<std::string> verify = {"/usr/bin/true"}) {
+    SlurmOptions o;
+    o.program = {"/opt/rfarm/bin/rfarm"};
+    o.work_dir = dir / "work";
+    o.verify_command = std::move(verify);
+    o.verify_partition = "verify";
+    o.verify_qos = "low";
+    o.sbatch = (dir / "sbatch").string();
+    o.squeue = (dir / "squeue").string();
+    o.scancel = (dir / "scancel").string();
+    return o;
+  }
+  JobRecord create(const std::string& frames, std::uint32_t chunk) {
+    auto r = small_request(dir / "out", frames, chunk);
+    r.ntasks = 2;
+    r.partition = "render";
+    r.nice = 5;
+    return store.create(plan_job(r, test_config()), "slurm");
+  }
+  std::vector<std::string> sbatch_calls() {
+    std::ifstream in(calls);
+    std::vector<std::string> lines;
+    for (std::string l; std::getline(in, l);) lines.push_back(l);
+    return lines;
+  }
+};
+
+TEST(SlurmBackend, OneHundredThousandFramesAreOneSbatchArrayCall) {
+  Fixture f;
+  SlurmBackend backend(f.options({}));
+  const JobRecord job = f.create("1-100000", 10);
+  const auto t0 = std::chrono::steady_clock::now();
+  backend.submit(f.store, job);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("submitting 100,000 frames (10,000 chunks): %u sbatch call(s), %lld ms\n", backend.sbatch_calls(),
+              static_cast<long long>(ms));
+  EXPECT_EQ(backend.sbatch_calls(), 1u);
+  const auto calls = f.sbatch_calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_NE(calls[0].find("--array=0-9999"), std::string::npos) << calls[0];
+  const JobRecord after = f.store.get(job.id);
+  EXPECT_EQ(after.backend_id, "4242");
+  EXPECT_EQ(after.state, State::Queued);
+  EXPECT_EQ(f.store.chunks(job.id)[9999].backend_id, "4242_9999");
+  const std::string script = read_file(f.dir / "work" / ("job-" + std::to_string(job.id) + ".sh"));
+  EXPECT_NE(script.find("'99991-100000'"), std::string::npos);
+}
+
+TEST(SlurmBackend, ArrayFlagsPassThroughAndVerificationWaitsAtLowerPriority) {
+  Fixture f;
+  SlurmBackend backend(f.options());
+  const JobRecord job = f.create("1-24", 4);
+  backend.submit(f.store, job);
+  const auto calls = f.sbatch_calls();
+  ASSERT_EQ(calls.size(), 2u);
+  for (const char* flag : {"--parsable", "--array=0-5", "--ntasks=2", "--partition=render", "--account=studio",
+                           "--nice=5", "--job-name=rfarm-animated_demo"})
+    EXPECT_NE(calls[0].find(flag), std::string::npos) << flag << " in " << calls[0];
+  for (const char* flag : {"--dependency=afterok:4242", "--nice=10000", "--partition=verify", "--qos=low"})
+    EXPECT_NE(calls[1].find(flag), std::string::npos) << flag << " in " << calls[1];
+  const JobRecord after = f.store.get(job.id);
+  EXPECT_EQ(after.verify_backend_id, "4243");
+  EXPECT_EQ(after.verify_state, State::Queued);
+}
+
+TEST(SlurmBackend, AFailedSbatchThrowsWithSlurmsMessage) {
+  Fixture f;
+  auto o = f.options();
+  o.env["SBATCH_FAIL"] = "1";
+  SlurmBackend backend(o);
+  const JobRecord job = f.create("1-8", 4);
+  try {
+    backend.submit(f.store, job);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), Error::Kind::Io);
+    EXPECT_NE(std::string(e.what()).find("invalid partition"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(f.store.get(job.id).state, State::Pending);
+}
+
+TEST(SlurmBackend, RefreshReadsSqueueAndTheElementLogs) {
+  Fixture f;
+  SlurmBackend backend(f.options());
+  const JobRecord job = f.create("1-24", 4);
+  backend.submit(f.store, job);
+  write_file(f.dir / "array.state", "4242_0|COMPLETED\n4242_1|RUNNING\n4242_2|PENDING\n4242_3|FAILED\n4242_4|CANCELLED\n");
+  const auto log = [&](int i) { return f.dir / "work" / ("job-" + std::to_string(job.id) + "-chunk-" + std::to_string(i) + ".log"); };
+  write_file(log(0), "rfarm: chunk 0 attempt 1 frames 1-4\nrfarm: chunk 0 attempt 1 failed (exit 3)\n"
+                     "rfarm: chunk 0 attempt 2 frames 1-4\nrfarm: chunk 0 rendered\n");
+  write_file(log(1), "rfarm: chunk 1 attempt 1 frames 5-8\n");
+  write_file(log(3), "rfarm: chunk 3 attempt 1 frames 13-16\nrfarm: chunk 3 attempt 1 failed (exit 4)\n"
+                     "rfarm: chunk 3 attempt 2 frames 13-16\nrfarm: chunk 3 attempt 2 failed (exit 4)\nrfarm: chunk 3 gave up\n");
+  // Element 5 is gone from squeue (MinJobAge) but its log says it rendered.
+  write_file(log(5), "rfarm: chunk 5 attempt 1 frames 21-24\nrfarm: chunk 5 rendered\n");
+  write_file(f.dir / "verify.state", "PENDING\n");
+  backend.refresh(f.store, job.id);
+  const auto chunks = f.store.chunks(job.id);
+  EXPECT_EQ(chunks[0].state, State::Rendered);
+  EXPECT_EQ(chunks[0].attempts, 2u);
+  EXPECT_EQ(chunks[0].exit_code, 0);
+  EXPECT_EQ(chunks[1].state, State::Running);
+  EXPECT_EQ(chunks[2].state, State::Queued);
+  EXPECT_EQ(chunks[3].state, State::Failed);
+  EXPECT_EQ(chunks[3].exit_code, 4);
+  EXPECT_EQ(chunks[3].attempts, 2u);
+  EXPECT_EQ(chunks[4].state, State::Cancelled);
+  EXPECT_EQ(chunks[5].state, State::Rendered);
+  const JobRecord j = f.store.get(job.id);
+  EXPECT_EQ(j.state, State::Running);
+  EXPECT_EQ(j.frames_done, 8u);
+  EXPECT_EQ(j.verify_state, State::Queued);
+}
+
+TEST(SlurmBackend, VerificationStatesFollowTheVerificationJob) {
+  Fixture f;
+  SlurmBackend backend(f.options());
+  const JobRecord job = f.create("1-4", 4);
+  backend.submit(f.store, job);
+  write_file(f.dir / "array.state", "4242_0|COMPLETED\n");
+  write_file(f.dir / "verify.state", "RUNNING\n");
+  backend.refresh(f.store, job.id);
+  EXPECT_EQ(f.store.get(job.id).state, State::Verifying);
+  write_file(f.dir / "verify.state", "COMPLETED\n");
+  backend.refresh(f.store, job.id);
+  EXPECT_EQ(f.store.get(job.id).state, State::Verified);
+}
+
+TEST(SlurmBackend, CancelScancelsTheArrayAndTheVerificationJob) {
+  Fixture f;
+  SlurmBackend backend(f.options());
+  const JobRecord job = f.create("1-8", 4);
+  backend.submit(f.store, job);
+  backend.cancel(f.store, job.id);
+  EXPECT_EQ(read_file(f.dir / "scancel.calls"), "4242\n4243\n");
+  const JobRecord j = f.store.get(job.id);
+  EXPECT_EQ(j.state, State::Cancelled);
+  EXPECT_EQ(j.verify_state, State::Cancelled);
+}
+
+TEST(SlurmBackend, TheBatchScriptRetriesResumesAndGivesUp) {
+  Fixture f;
+  auto o = f.options();
+  // The "rfarm" is a fake renderer; srun just runs its command (no MPI).
+  const auto fake = test::write_fake_render(f.dir.path());
+  o.program = {fake.string()};
+  o.max_attempts = 2;
+  SlurmBackend backend(o);
+  const JobRecord job = f.create("1-8", 4);
+  const std::string script = backend.array_script(job, f.store.chunks(job.id));
+  const auto script_path = executable(f.dir / "array.sh", script);
+  std::filesystem::create_directories(f.dir / "bin");
+  executable(f.dir / "bin" / "srun", "#!/bin/bash\nwhile [[ $1 == --* ]]; do shift; done\nexec \"$@\"\n");
+  std::filesystem::create_directories(f.dir / "out");
+  const std::string path = (f.dir / "bin").string() + ":/usr/bin:/bin";
+  // Element 1 fails once, then its retry renders frames 5-8.
+  auto r = run({script_path.string()}, {{"PATH", path}, {"SLURM_ARRAY_TASK_ID", "1"}, {"FAKE_DIR", f.dir.path().string()},
+                                        {"FAKE_FAIL_SPEC", "5-8"}});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("rfarm: chunk 1 attempt 1 failed (exit 3)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("rfarm: chunk 1 rendered"), std::string::npos) << r.out;
+  EXPECT_TRUE(std::filesystem::exists(f.dir / "out" / "frame_0008.exr"));
+  // Element 0 always fails: two attempts, then it gives up with the renderer's exit code.
+  r = run({script_path.string()}, {{"PATH", path}, {"SLURM_ARRAY_TASK_ID", "0"}, {"FAKE_DIR", f.dir.path().string()},
+                                   {"FAKE_ALWAYS_FAIL_SPEC", "1-4"}});
+  EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+  EXPECT_NE(r.out.find("rfarm: chunk 0 gave up"), std::string::npos) << r.out;
+}
+
+TEST(SlurmBackend, ShellQuotingKeepsHostileWordsLiteral) {
+  EXPECT_EQ(shell_quote("a b"), "'a b'");
+  EXPECT_EQ(shell_quote("it's $(rm -rf /)"), "'it'\\''s $(rm -rf /)'");
+  const auto r = run({"bash", "-c", "printf %s " + shell_quote("it's $(echo no) `x` \"q\"")});
+  EXPECT_EQ(r.out, "it's $(echo no) `x` \"q\"");
+}
+
+}  // namespace
+}  // namespace rfarm::scheduler
