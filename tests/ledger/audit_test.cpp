@@ -119,6 +119,18 @@ TEST_F(AuditTest, DeletedAndInsertedRowsAreNamed) {
   EXPECT_TRUE(mentions(r, "accounts row " + id(99).hex() + " (mallory)", "no event created")) << dump(r);
 }
 
+TEST_F(AuditTest, DeletedEventRowsAreNamed) {
+  sql("DELETE FROM events WHERE idx = 2");
+  auto r = run_audit();
+  EXPECT_TRUE(mentions(r, "events: row 2 is missing")) << dump(r);
+}
+
+TEST_F(AuditTest, TruncatedLogIsNamed) {
+  sql("DELETE FROM events WHERE idx >= 5");
+  auto r = run_audit();
+  EXPECT_TRUE(mentions(r, "heads row size=6", "signs 6 events but the log holds 5")) << dump(r);
+}
+
 TEST_F(AuditTest, ForgedHeadSignatureIsNamed) {
   sql("UPDATE heads SET root = '" + sha256("x").hex() + "' WHERE size = 3");
   auto r = run_audit();
