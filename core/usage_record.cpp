@@ -19,7 +19,7 @@ json to_json(const UsageRecord& r) {
               {"rfarm_job", r.rfarm_job},   {"cpus", r.cpus},
               {"gpus", r.gpus},             {"gpu_model", r.gpu_model},
               {"start_ms", r.start_ms},     {"end_ms", r.end_ms},
-              {"exit_status", r.exit_status}};
+              {"exit_status", r.exit_status}, {"batch_job", r.batch_job}};
 }
 
 [[noreturn]] void bad(std::string_view what) {
@@ -120,6 +120,9 @@ DecodedUsageLine decode_usage_line(std::string_view line) {
   r.start_ms = get_int<std::int64_t>(rec, "start_ms");
   r.end_ms = get_int<std::int64_t>(rec, "end_ms");
   r.exit_status = get_int<std::int32_t>(rec, "exit_status");
+  const json& batch = field(rec, "batch_job");
+  if (!batch.is_boolean()) bad("field 'batch_job' is not true or false");
+  r.batch_job = batch.get<bool>();
   if (rec.size() != to_json(r).size()) bad("record has fields this version does not define");
   if (r.end_ms < r.start_ms) bad("end_ms is before start_ms");
   if (!verify(*key, rec.dump(), *sig)) bad("signature does not match the record and node_key");

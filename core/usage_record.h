@@ -42,10 +42,19 @@ struct UsageRecord {
   std::int64_t start_ms = 0;        // step start, Unix epoch milliseconds
   std::int64_t end_ms = 0;          // step end, Unix epoch milliseconds (>= start_ms)
   std::int32_t exit_status = 0;     // first non-zero task exit status, else 0
+  bool batch_job = false;           // the job runs an sbatch script: its batch step spans the
+                                    // allocation, so its srun steps are covered by it
 
   // The de-duplication key: one record per (cluster, job, step, node).
   std::string key() const;
   std::uint64_t duration_ms() const { return end_ms > start_ms ? std::uint64_t(end_ms - start_ms) : 0; }
+  // Whether this record is what the account pays for: the batch step of an sbatch job (it lasts
+  // as long as the allocation), or each step of a job without a batch script (srun, salloc).
+  // Steps inside a batch job and the extern step are kept as evidence but cost nothing extra.
+  bool billable() const {
+    if (step_id == kExternStepId) return false;
+    return batch_job ? step_id == kBatchStepId : true;
+  }
   bool operator==(const UsageRecord&) const = default;
 };
 

@@ -241,6 +241,7 @@ RFARM_SPANK_EXPORT int slurm_spank_exit(spank_t sp, int /*ac*/, char** /*av*/) {
     r.account = g_options.account;
     r.rfarm_job = g_options.job;
     r.cpus = item_or<std::uint16_t>(sp, S_JOB_NCPUS, 0);
+    r.batch_job = job_env(sp, "ENVIRONMENT") == "BATCH";  // sbatch sets it for the script and its steps
     const std::string gpus = job_env(sp, "SLURM_GPUS_ON_NODE");
     r.gpus = gpus.empty() ? 0 : static_cast<std::uint32_t>(std::strtoul(gpus.c_str(), nullptr, 10));
     if (std::string why = g_meter.finish(std::move(r), rfarm::spank::unix_now_ms()); !why.empty()) {

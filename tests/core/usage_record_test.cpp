@@ -30,6 +30,7 @@ UsageRecord sample() {
   r.start_ms = 1764000000000;
   r.end_ms = 1764000123456;
   r.exit_status = 0;
+  r.batch_job = true;
   return r;
 }
 
@@ -51,6 +52,17 @@ TEST(UsageRecord, RoundTripsAndNamesItsKey) {
   EXPECT_EQ(d.node_key, key.public_key());
   EXPECT_EQ(d.record.key(), "alpha/4242/4294967291/node01");
   EXPECT_EQ(d.record.duration_ms(), 123456u);
+}
+
+TEST(UsageRecord, OnlyTheAllocationIsBillable) {
+  UsageRecord r = sample();  // the batch step of an sbatch job
+  EXPECT_TRUE(r.billable());
+  r.step_id = 0;  // an srun step inside it
+  EXPECT_FALSE(r.billable());
+  r.batch_job = false;  // a step of a plain srun/salloc job
+  EXPECT_TRUE(r.billable());
+  r.step_id = kExternStepId;
+  EXPECT_FALSE(r.billable());
 }
 
 TEST(UsageRecord, AnyChangedValueIsRefused) {

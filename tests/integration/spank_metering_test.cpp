@@ -72,6 +72,7 @@ TEST_F(SpankMetering, SbatchAndSrunStepsLeaveSignedRecords) {
     EXPECT_GE(r.cpus, 1u);
     EXPECT_EQ(r.array_job_id, 0u);
     EXPECT_GE(r.end_ms, r.start_ms);
+    EXPECT_TRUE(r.batch_job);
     if (r.step_id == kBatchStepId) {
       saw_batch = true;
       EXPECT_EQ(r.exit_status, 2);
