@@ -1,0 +1,188 @@
+#include "ledger/usage_ingest.h"
+
+#include <algorithm>
+#include <fstream>
+
+#include "core/error.h"
+#include "core/hash.h"
+#include "ledger/limits.h"
+
+namespace rfarm::ledger {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::uint64_t kMillisecondsPerHour = 3'600'000;
+
+IngestOutcome outcome(IngestOutcome::Status s, const std::string& source, std::string key = {},
+                      std::string reason = {}) {
+  IngestOutcome o;
+  o.status = s;
+  o.source = source;
+  o.key = std::move(key);
+  o.reason = std::move(reason);
+  return o;
+}
+
+}  // namespace
+
+NodeKeyring NodeKeyring::load_dir(const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    throw Error(Error::Kind::Io, dir.string() + ": not a directory of node public keys (create it and put "
+                                                "<node>.pub files from `rfarm keygen` there)");
+  }
+  NodeKeyring ring;
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.path().extension() == ".pub") files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  for (const auto& f : files) {
+    const PublicKey key = load_public_key(f);
+    const std::string node = f.stem().string();
+    auto [it, inserted] = ring.nodes.emplace(key, node);
+    if (!inserted) {
+      throw Error(Error::Kind::BadInput, f.string() + ": the same key is already registered for node " + it->second +
+                                             " (each node needs its own key)");
+    }
+  }
+  return ring;
+}
+
+Amount usage_charge(const UsageRecord& r, const UsagePrices& prices) {
+  using u128 = unsigned __int128;
+  u128 per_hour = static_cast<u128>(r.cpus) * prices.cpu_core_hour.units;
+  if (r.gpus > 0) {
+    auto it = prices.gpu_hour.find(r.gpu_model);
+    if (it == prices.gpu_hour.end()) {
+      throw Error(Error::Kind::BadInput, "GPU model '" + r.gpu_model + "' has no price (add it to prices.gpu_hour in rfarm.yaml, "
+                                         "and set the node's gpu_model= plugstack argument to match)");
+    }
+    per_hour += static_cast<u128>(r.gpus) * it->second.units;
+  }
+  // (base units per hour) x ms / (ms per hour), rounded down. Both factors are below 2^64 and the
+  // per-hour sum below 2^65, so the product fits comfortably in 128 bits.
+  const u128 total = per_hour * r.duration_ms() / kMillisecondsPerHour;
+  if (total > kMaxAmount) {
+    throw Error(Error::Kind::Refused, "usage record " + r.key() + " would cost more than the ledger's maximum amount");
+  }
+  return Amount(static_cast<std::uint64_t>(total));
+}
+
+Id128 usage_transfer_id(const UsageRecord& r) {
+  const Hash256 h = sha256("rfarm-usage-v1:" + r.key());
+  Id128 id;
+  for (int i = 0; i < 8; ++i) {
+    id.hi = (id.hi << 8) | h.bytes[i];
+    id.lo = (id.lo << 8) | h.bytes[8 + i];
+  }
+  if (id.is_zero()) id.lo = 1;  // zero means "none" in the ledger; a 2^-128 event, kept well-defined
+  return id;
+}
+
+std::string_view to_string(IngestOutcome::Status s) {
+  switch (s) {
+    case IngestOutcome::Status::charged: return "charged";
+    case IngestOutcome::Status::duplicate: return "duplicate";
+    case IngestOutcome::Status::evidence_only: return "evidence_only";
+    case IngestOutcome::Status::free: return "free";
+    case IngestOutcome::Status::rejected: return "rejected";
+    case IngestOutcome::Status::conflict: return "conflict";
+    case IngestOutcome::Status::refused: return "refused";
+  }
+  return "unknown";
+}
+
+std::size_t IngestSummary::count(IngestOutcome::Status s) const {
+  return static_cast<std::size_t>(
+      std::count_if(outcomes.begin(), outcomes.end(), [s](const IngestOutcome& o) { return o.status == s; }));
+}
+
+IngestOutcome ingest_usage_line(Ledger& ledger, std::string_view line, const std::string& source,
+                                const NodeKeyring& keyring, const UsagePrices& prices, const Id128& provider) {
+  using S = IngestOutcome::Status;
+  DecodedUsageLine d;
+  try {
+    d = decode_usage_line(line);
+  } catch (const Error& e) {
+    return outcome(S::rejected, source, {}, e.what());
+  }
+  const UsageRecord& r = d.record;
+  auto known = keyring.nodes.find(d.node_key);
+  if (known == keyring.nodes.end()) {
+    return outcome(S::rejected, source, r.key(), "signed by key " + d.node_key.hex() + ", which no registered node has");
+  }
+  if (known->second != r.node) {
+    return outcome(S::rejected, source, r.key(),
+                   "record names node '" + r.node + "' but is signed by the key of node '" + known->second + "'");
+  }
+  if (r.cluster != ledger.cluster()) {
+    return outcome(S::rejected, source, r.key(),
+                   "record is from cluster '" + r.cluster + "', this ledger is cluster '" + ledger.cluster() + "'");
+  }
+  if (!r.billable()) return outcome(S::evidence_only, source, r.key());
+
+  Amount amount;
+  try {
+    amount = usage_charge(r, prices);
+  } catch (const Error& e) {
+    return outcome(S::refused, source, r.key(), e.what());
+  }
+  if (amount.units == 0) return outcome(S::free, source, r.key(), "costs less than one base unit");
+
+  std::optional<Account> payer;
+  try {
+    payer = ledger.resolve_account(r.account, "record account");
+  } catch (const Error& e) {
+    return outcome(S::refused, source, r.key(), "account '" + r.account + "' is not in the ledger");
+  }
+  const std::string job = r.rfarm_job.empty() ? "slurm:" + std::to_string(r.job_id) : r.rfarm_job;
+  const TransferRequest charge = single(usage_transfer_id(r), payer->id, provider, amount, TransferCode::charge,
+                                        UserData{job, "", r.key()});
+  const TransferResult result = ledger.submit_one(charge);
+  IngestOutcome o = outcome(S::charged, source, r.key());
+  o.amount = amount;
+  switch (result) {
+    case TransferResult::ok: return o;
+    case TransferResult::exists: o.status = S::duplicate; return o;
+    case TransferResult::exists_with_different_fields:
+      o.status = S::conflict;
+      o.reason = "a different record for the same step was already charged (replayed or altered usage)";
+      return o;
+    default:
+      o.status = S::refused;
+      o.reason = "the ledger refused the charge: " + std::string(to_string(result)) +
+                 (result == TransferResult::exceeds_credits ? " (deposit into " + r.account + ", then ingest again)" : "");
+      return o;
+  }
+}
+
+IngestSummary ingest_spool(Ledger& ledger, const fs::path& spool_dir, const NodeKeyring& keyring,
+                           const UsagePrices& prices, const Id128& provider) {
+  std::error_code ec;
+  if (!fs::is_directory(spool_dir, ec)) {
+    throw Error(Error::Kind::Io, spool_dir.string() + ": no such spool directory (the SPANK plugin's spool= argument)");
+  }
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(spool_dir)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("usage-", 0) == 0 && e.path().extension() == ".jsonl") files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  IngestSummary summary;
+  for (const auto& f : files) {
+    std::ifstream in(f, std::ios::binary);
+    if (!in) throw Error(Error::Kind::Io, f.string() + ": cannot read");
+    std::size_t n = 0;
+    for (std::string line; std::getline(in, line);) {
+      ++n;
+      if (line.empty()) continue;
+      summary.outcomes.push_back(
+          ingest_usage_line(ledger, line, f.string() + ":" + std::to_string(n), keyring, prices, provider));
+    }
+  }
+  return summary;
+}
+
+}  // namespace rfarm::ledger
