@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "core/signing.h"
 #include "ledger/audit.h"
+#include "ledger/import.h"
 #include "ledger/ledger.h"
 #include "ledger/statement.h"
 
@@ -311,6 +312,20 @@ void add_money_commands(CLI::App& ledger, const std::shared_ptr<LedgerFlags>& f,
       ctx.exit_code = 0;
     });
   }
+
+  auto file = std::make_shared<std::string>();
+  CLI::App* import = ledger.add_subcommand("import", "Submit transfers from a JSON Lines file in batches");
+  import->add_option("FILE", *file, "One transfer per line (format: docs/LEDGER.md)")->required();
+  import->callback([f, file, &ctx] {
+    std::ifstream in(*file);
+    if (!in) throw Error(Error::Kind::Io, *file + ": cannot read (check the path)");
+    L::Ledger l = open_ledger(*f, true);
+    L::ImportReport r = L::import_transfers(l, in, *file);
+    if (f->json) print_json({{"transfers", r.transfers}, {"applied", r.applied}, {"existed", r.existed}, {"batches", r.batches}});
+    else print("imported " + std::to_string(r.transfers) + " transfers: " + std::to_string(r.applied) + " applied, " +
+               std::to_string(r.existed) + " already present, " + std::to_string(r.batches) + " batch(es)\n");
+    ctx.exit_code = 0;
+  });
 
   CLI::App* sweep = ledger.add_subcommand("sweep", "Expire holds whose timeout has passed");
   sweep->callback([f, &ctx] {

@@ -1,6 +1,8 @@
 #include "ledger/ledger.h"
 
+#include <charconv>
 #include <chrono>
+#include <cstdlib>
 
 #include "core/error.h"
 #include "core/merkle.h"
@@ -196,10 +198,12 @@ void Ledger::load_meta() {
                                           std::string(kFormatVersion) + "); upgrade rfarm");
   }
   cluster_ = need("cluster");
-  decimals_ = std::stoi(need("decimals"));
+  std::string decimals = need("decimals");
+  decimals_ = decimals.size() == 1 || decimals.size() == 2 ? std::atoi(decimals.c_str()) : -1;
   auto pub = PublicKey::from_hex(need("public_key"));
   auto issuer = Id128::from_hex(need("issuer"));
-  if (!pub || !issuer || decimals_ < 0 || decimals_ > kMaxDecimals) {
+  if (!pub || !issuer || decimals_ < 0 || decimals_ > kMaxDecimals ||
+      decimals.find_first_not_of("0123456789") != std::string::npos) {
     throw Error(Error::Kind::Integrity, "ledger meta rows are damaged; run `rfarm ledger audit`");
   }
   public_key_ = *pub;
@@ -218,7 +222,13 @@ bool Ledger::write(const std::function<bool(Batch&)>& body) {
   storage_->begin();
   try {
     Batch b{*storage_, decode_frontier(storage_->get_meta("frontier")), 0, clock_, 0, {}, {}};
-    if (auto ts = storage_->get_meta("last_timestamp")) b.last_timestamp = std::stoull(*ts);
+    if (auto ts = storage_->get_meta("last_timestamp")) {
+      auto [end, ec] = std::from_chars(ts->data(), ts->data() + ts->size(), b.last_timestamp);
+      if (ec != std::errc() || end != ts->data() + ts->size()) {
+        throw Error(Error::Kind::Integrity, "ledger meta row 'last_timestamp' is damaged (" + *ts +
+                                                "); run `rfarm ledger audit`");
+      }
+    }
     if (b.frontier.size() != storage_->event_count()) {
       throw Error(Error::Kind::Integrity, "the event log holds " + std::to_string(storage_->event_count()) +
                                               " events but its frontier says " + std::to_string(b.frontier.size()) +
@@ -235,7 +245,12 @@ bool Ledger::write(const std::function<bool(Batch&)>& body) {
     storage_->put_meta("last_timestamp", std::to_string(b.last_timestamp));
     storage_->commit();
   } catch (...) {
-    storage_->rollback();
+    try {
+      storage_->rollback();
+    } catch (...) {
+      // The original error is the one to report; a failed rollback leaves SQLite to roll back
+      // the open transaction when the connection closes.
+    }
     throw;
   }
 #ifndef NDEBUG

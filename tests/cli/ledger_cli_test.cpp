@@ -194,6 +194,17 @@ TEST_F(LedgerCli, HeadIsSignedAndSweepExpiresHolds) {
 namespace rfarm {
 namespace {
 
+TEST_F(LedgerCli, ImportJsonLines) {
+  auto file = testing::write_file(dir / "t.jsonl", R"({"id":"1","from":"issuer","to":"alice","amount":"3","code":"deposit"})"
+                                                  "\n" R"({"id":"2","from":"alice","to":"node1","amount":"1"})" "\n");
+  json r = rfarm_json({"ledger", "import", file.string()});
+  EXPECT_EQ(r["applied"], 2u);
+  EXPECT_EQ(rfarm_json({"ledger", "import", file.string()})["existed"], 2u);
+  EXPECT_EQ(rfarm_json({"ledger", "balance", "alice"})["balance"], "2");
+  testing::write_file(dir / "bad.jsonl", R"({"id":"9","from":"alice","to":"node1","amount":"1.0000001"})");
+  EXPECT_NE(refused({"ledger", "import", (dir / "bad.jsonl").string()}, 2).find("bad.jsonl:1: amount"), std::string::npos);
+}
+
 TEST_F(LedgerCli, StatementInTextJsonAndCsv) {
   ASSERT_EQ(rfarm({"ledger", "deposit", "alice", "10", "--id", "1"}).exit_code, 0);
   ASSERT_EQ(rfarm({"ledger", "transfer", "--from", "alice", "--to", "node1", "--amount", "2.5", "--id", "2", "--job",
