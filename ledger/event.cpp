@@ -1,6 +1,8 @@
 #include "ledger/event.h"
 
+#include <algorithm>
 #include <charconv>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -62,57 +64,101 @@ class Reader {
 
 }  // namespace
 
+namespace {
+
+bool plain_ascii(std::string_view s) {
+  for (char c : s) {
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+void put_string(std::string& out, std::string_view s) {
+  out += '"';
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '"';
+}
+
+}  // namespace
+
 std::string encode_event(const Event& e) {
-  json j = json::object();
-  j["seq"] = dec(e.seq);
-  j["ts"] = dec(e.timestamp);
+  // (key, value) pairs; every value is a string.
+  std::vector<std::pair<std::string_view, std::string>> f;
+  f.reserve(20);
+  f.emplace_back("seq", dec(e.seq));
+  f.emplace_back("ts", dec(e.timestamp));
   std::visit(overloaded{
                  [&](const AccountEvent& a) {
-                   j["type"] = "account";
-                   j["id"] = a.account.id.hex();
-                   j["name"] = a.account.name;
-                   j["kind"] = std::string(to_string(a.account.kind));
-                   j["owner"] = a.account.owner;
-                   j["cluster"] = a.account.cluster;
-                   j["flags"] = dec(a.account.flags);
+                   f.emplace_back("type", "account");
+                   f.emplace_back("id", a.account.id.hex());
+                   f.emplace_back("name", a.account.name);
+                   f.emplace_back("kind", std::string(to_string(a.account.kind)));
+                   f.emplace_back("owner", a.account.owner);
+                   f.emplace_back("cluster", a.account.cluster);
+                   f.emplace_back("flags", dec(a.account.flags));
                  },
                  [&](const TransferEvent& t) {
                    const Transfer& x = t.transfer;
-                   j["type"] = "transfer";
-                   j["id"] = x.id.hex();
+                   f.emplace_back("type", "transfer");
+                   f.emplace_back("id", x.id.hex());
                    auto phase = phase_name(x.flags);
-                   j["phase"] = std::string(phase ? *phase : "invalid");
-                   j["debit"] = x.debit_account.hex();
-                   j["credit"] = x.credit_account.hex();
-                   j["amount"] = dec(x.amount.units);
-                   j["code"] = std::string(to_string(x.code));
-                   j["pending_id"] = x.pending_id.hex();
-                   j["pending_amount"] = dec(t.pending_amount.units);
-                   j["timeout"] = dec(x.timeout_seconds);
-                   j["expires_at"] = dec(x.expires_at);
-                   j["job"] = x.user_data.job;
-                   j["frames"] = x.user_data.frames;
-                   j["usage"] = x.user_data.usage;
+                   f.emplace_back("phase", std::string(phase ? *phase : "invalid"));
+                   f.emplace_back("debit", x.debit_account.hex());
+                   f.emplace_back("credit", x.credit_account.hex());
+                   f.emplace_back("amount", dec(x.amount.units));
+                   f.emplace_back("code", std::string(to_string(x.code)));
+                   f.emplace_back("pending_id", x.pending_id.hex());
+                   f.emplace_back("pending_amount", dec(t.pending_amount.units));
+                   f.emplace_back("timeout", dec(x.timeout_seconds));
+                   f.emplace_back("expires_at", dec(x.expires_at));
+                   f.emplace_back("job", x.user_data.job);
+                   f.emplace_back("frames", x.user_data.frames);
+                   f.emplace_back("usage", x.user_data.usage);
                  },
                  [&](const ExpiryEvent& x) {
-                   j["type"] = "expiry";
-                   j["pending_id"] = x.pending_id.hex();
-                   j["debit"] = x.debit_account.hex();
-                   j["credit"] = x.credit_account.hex();
-                   j["pending_amount"] = dec(x.pending_amount.units);
+                   f.emplace_back("type", "expiry");
+                   f.emplace_back("pending_id", x.pending_id.hex());
+                   f.emplace_back("debit", x.debit_account.hex());
+                   f.emplace_back("credit", x.credit_account.hex());
+                   f.emplace_back("pending_amount", dec(x.pending_amount.units));
                  },
-                 [&](const FrameEvent& f) {
-                   j["type"] = "frame";
-                   j["job"] = f.commit.job;
-                   j["frame"] = dec(f.commit.frame);
-                   j["provider"] = f.commit.provider.hex();
-                   j["exr_hash"] = f.commit.exr_hash.hex();
-                   j["tile_root"] = f.commit.tile_root.hex();
+                 [&](const FrameEvent& fe) {
+                   f.emplace_back("type", "frame");
+                   f.emplace_back("job", fe.commit.job);
+                   f.emplace_back("frame", dec(fe.commit.frame));
+                   f.emplace_back("provider", fe.commit.provider.hex());
+                   f.emplace_back("exr_hash", fe.commit.exr_hash.hex());
+                   f.emplace_back("tile_root", fe.commit.tile_root.hex());
                  },
              },
              e.body);
-  // nlohmann's object is a std::map: keys come out sorted; ensure_ascii escapes non-ASCII.
-  return j.dump(-1, ' ', true);
+  bool plain = true;
+  for (const auto& [k, v] : f) plain = plain && plain_ascii(v);
+  if (!plain) {
+    // Only a tampered body re-encoded by decode_event gets here (the ledger validates every string
+    // it stores as printable ASCII): let nlohmann produce the canonical escapes.
+    json j = json::object();
+    for (const auto& [k, v] : f) j[std::string(k)] = v;
+    return j.dump(-1, ' ', true);
+  }
+  // The same bytes nlohmann::json::dump(-1, ' ', true) writes for printable ASCII (keys sorted
+  // bytewise like its std::map; only '"' and '\\' escaped), without building a json tree: the
+  // encoder runs once per event on the write path.
+  std::sort(f.begin(), f.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::string out;
+  out.reserve(512);
+  out += '{';
+  for (std::size_t i = 0; i < f.size(); ++i) {
+    if (i != 0) out += ',';
+    put_string(out, f[i].first);
+    out += ':';
+    put_string(out, f[i].second);
+  }
+  out += '}';
+  return out;
 }
 
 Event decode_event(std::string_view body, std::uint64_t expected_seq) {
