@@ -33,7 +33,7 @@ bool is_final_for_chunk(State state);
 
 // What the user asked for: render flags plus the Slurm flags passed through to sbatch.
 struct JobRequest {
-  std::string scene;            // .gltf/.glb path, absolute after planning
+  std::string scene;            // .gltf/.glb (or a YAML render file naming one), absolute after planning
   std::string frames = "1";     // Slurm array syntax
   std::uint32_t chunk_size = 10;
   std::uint32_t width = 0, height = 0;      // 0: the config's render defaults

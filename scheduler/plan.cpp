@@ -118,8 +118,8 @@ JobPlan plan_job(const JobRequest& request, const config::Config& config) {
   check_text("SCENE", r.scene, kMaxPathLength);
   const fs::path scene = fs::absolute(r.scene).lexically_normal();
   const std::string ext = scene.extension().string();
-  if (ext != ".gltf" && ext != ".glb")
-    bad("SCENE", "'" + r.scene + "' is not a glTF scene", "name a .gltf or .glb file");
+  if (ext != ".gltf" && ext != ".glb" && ext != ".yaml" && ext != ".yml")
+    bad("SCENE", "'" + r.scene + "' is not a glTF scene or a YAML job file", "name a .gltf, .glb or .yaml file");
   std::error_code ec;
   if (!fs::is_regular_file(scene, ec)) bad("SCENE", "'" + r.scene + "' does not exist", "check the path");
   r.scene = scene.string();

@@ -176,7 +176,10 @@ void SlurmBackend::submit(JobStore& store, const JobRecord& job) {
   }
   store.update_chunks(job.id, chunks);
 
-  if (options_.verify_command.empty()) return;
+  if (options_.verify_command.empty()) {
+    store.set_state(job.id, store.get(job.id).state, "no verification job: no verifier command configured");
+    return;
+  }
   const fs::path vscript = options_.work_dir / ("job-" + std::to_string(job.id) + "-verify.sh");
   std::string v = "#!/bin/bash\n# rfarm job " + std::to_string(job.id) + ": verification (after every chunk rendered)\nexec";
   for (const auto& w : options_.verify_command) v += " " + shell_quote(w);

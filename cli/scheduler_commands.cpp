@@ -1,0 +1,254 @@
+// rfarm submit / queue / show / cancel: thin wrappers over scheduler/ (parse flags, call, print).
+// Where jobs are kept: --state-dir, else $RFARM_STATE_DIR, else state_dir from rfarm.yaml.
+// Money goes through scheduler::make_escrow; until the ledger is bound there, a real submission is
+// refused with "ledger not configured" (exit 3) and --test-only shows the plan and quote.
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "config/config.h"
+#include "config/source.h"
+#include "core/error.h"
+#include "scheduler/backend_factory.h"
+#include "scheduler/directives.h"
+#include "scheduler/local/local_backend.h"
+#include "scheduler/report.h"
+#include "scheduler/submit.h"
+
+namespace rfarm::cli {
+namespace {
+
+namespace S = rfarm::scheduler;
+using nlohmann::json;
+
+struct SubmitFlags {
+  std::string scene, account, partition, qos, job_name, gres, time_limit, mem, dependency;
+  unsigned nodes = 0, ntasks = 1, cpus_per_task = 1, gpus_per_task = 0;
+  int nice = 0;
+  std::string frames = "1", resolution, output = "renders/frame_####.exr", verify_rate, max_cost, state_dir;
+  unsigned chunk = 10, spp = 0, max_depth = 0, tile_size = 0;
+  bool parsable = false, test_only = false, json_out = false;
+};
+
+void print(const std::string& text) { std::fputs(text.c_str(), stdout); }
+
+config::Config load_config(const Context& ctx) {
+  return config::load_resolved(config::resolve_config_path(ctx.config_path));
+}
+
+// The submit options, bound to `f`, in the order their pointers are returned. Registered twice:
+// on the subcommand, and on a scratch app that reads #RFARM lines.
+std::vector<CLI::Option*> add_submit_options(CLI::App& a, SubmitFlags& f) {
+  a.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  return {
+      a.add_option("-A,--account", f.account, "account charged (default: yours in rfarm.yaml users:)"),
+      a.add_option("-p,--partition", f.partition, "Slurm partition (default: cluster.default_partition)"),
+      a.add_option("-q,--qos", f.qos, "Slurm QOS"),
+      a.add_option("-J,--job-name", f.job_name, "job name (default: rfarm-<scene>)"),
+      a.add_option("-N,--nodes", f.nodes, "nodes per chunk (Slurm -N)"),
+      a.add_option("-n,--ntasks", f.ntasks, "MPI ranks per chunk (default 1)"),
+      a.add_option("-c,--cpus-per-task", f.cpus_per_task, "CPUs per rank (default 1)"),
+      a.add_option("--gpus-per-task", f.gpus_per_task, "GPUs per rank (priced at the dearest configured model)"),
+      a.add_option("--gres", f.gres, "generic resources, e.g. gpu:h100:1 (prices that model)"),
+      a.add_option("-t,--time", f.time_limit, "time limit per chunk (Slurm syntax)"),
+      a.add_option("--mem", f.mem, "memory per node (Slurm syntax)"),
+      a.add_option("-d,--dependency", f.dependency, "Slurm dependency for the render array"),
+      a.add_option("--nice", f.nice, "Slurm nice value for the render array"),
+      a.add_flag("--parsable", f.parsable, "print only the rfarm job id"),
+      a.add_flag("--test-only", f.test_only, "print the plan and quote; queue nothing, hold nothing"),
+      a.add_option("--frames", f.frames, "frames in Slurm array syntax, e.g. 1-240 (default 1)"),
+      a.add_option("--chunk", f.chunk, "frames per chunk = per Slurm array element (default 10)"),
+      a.add_option("--spp", f.spp, "samples per pixel (default: render.spp)"),
+      a.add_option("--resolution", f.resolution, "WxH (default: render.resolution)"),
+      a.add_option("--max-depth", f.max_depth, "bounces per path (default: render.max_depth)"),
+      a.add_option("--tile-size", f.tile_size, "tile edge in pixels (default: render.tile_size)"),
+      a.add_option("-o,--output", f.output, "output pattern; #### becomes the frame (default renders/frame_####.exr)"),
+      a.add_option("--verify-rate", f.verify_rate, "share of frames verified, e.g. 5% (default 100%)"),
+      a.add_option("--max-cost", f.max_cost, "refuse when the quote is above TOKENS"),
+      a.add_flag("--json", f.json_out, "print JSON (with --test-only)"),
+      a.add_option("--state-dir", f.state_dir, "job store directory (default: $RFARM_STATE_DIR, then state_dir)"),
+  };
+}
+
+// Options given as #RFARM lines in a YAML job file, overridden by those on the command line.
+void apply_directives(SubmitFlags& f, const std::vector<CLI::Option*>& command_line) {
+  const auto words = S::read_rfarm_directives(f.scene);
+  if (words.empty()) return;
+  CLI::App scratch{"#RFARM"};
+  add_submit_options(scratch, f);
+  std::vector<std::string> reversed(words.rbegin(), words.rend());  // CLI11 consumes from the back
+  try {
+    scratch.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    throw_input_error({f.scene, 0, 0}, "#RFARM", e.what(), "fix the #RFARM line (same options as rfarm submit)");
+  }
+  for (CLI::Option* o : command_line)
+    if (o->count() > 0) o->run_callback();  // the command line wins
+}
+
+S::JobRequest to_request(const SubmitFlags& f, const config::Config& c) {
+  S::JobRequest r;
+  r.scene = f.scene;
+  r.frames = f.frames;
+  r.chunk_size = f.chunk;
+  r.spp = f.spp;
+  r.max_depth = f.max_depth;
+  r.tile_size = f.tile_size;
+  r.output = f.output;
+  if (!f.resolution.empty()) {
+    const auto x = f.resolution.find('x');
+    try {
+      if (x == std::string::npos) throw std::invalid_argument("no x");
+      std::size_t used = 0;
+      const unsigned long w = std::stoul(f.resolution.substr(0, x), &used);
+      if (used != x) throw std::invalid_argument("w");
+      const unsigned long h = std::stoul(f.resolution.substr(x + 1), &used);
+      if (used != f.resolution.size() - x - 1 || w == 0 || h == 0 || w > config::kMaxResolution || h > config::kMaxResolution)
+        throw std::invalid_argument("h");
+      r.width = static_cast<std::uint32_t>(w);
+      r.height = static_cast<std::uint32_t>(h);
+    } catch (const std::exception&) {
+      throw_input_error({}, "--resolution", "'" + f.resolution + "' is not WxH", "write e.g. 1920x1080");
+    }
+  }
+  if (!f.verify_rate.empty()) r.verify_rate_ppm = S::parse_rate_ppm(f.verify_rate, "--verify-rate");
+  if (!f.max_cost.empty()) r.max_cost = parse_amount(f.max_cost, c.token.decimals, "--max-cost");
+  r.account = f.account;
+  r.partition = f.partition;
+  r.qos = f.qos;
+  r.job_name = f.job_name;
+  r.gres = f.gres;
+  r.time_limit = f.time_limit;
+  r.mem = f.mem;
+  r.dependency = f.dependency;
+  r.nodes = f.nodes;
+  r.ntasks = f.ntasks;
+  r.cpus_per_task = f.cpus_per_task;
+  r.gpus_per_task = f.gpus_per_task;
+  if (f.nice != 0) r.nice = f.nice;
+  return r;
+}
+
+void submit(const SubmitFlags& f, Context& ctx) {
+  const config::Config cfg = load_config(ctx);
+  S::JobPlan plan = S::plan_job(to_request(f, cfg), cfg);  // refuses over --max-cost
+  plan.request.account = S::resolve_account(plan.request.account, cfg, S::current_unix_user());
+  if (f.test_only) {
+    // No store, no hold, no backend: show what would happen.
+    if (f.json_out) print(S::plan_json(plan, cfg).dump(2) + "\n");
+    else if (f.parsable) print(S::format_tokens(plan.quote.total, cfg) + "\n");
+    else print(S::plan_text(plan, cfg) + "test only: nothing was queued or held\n");
+    ctx.exit_code = 0;
+    return;
+  }
+  const auto state_dir = S::resolve_state_dir(f.state_dir, cfg.state_dir);
+  auto escrow = S::make_escrow(cfg, state_dir);  // refuses while the ledger is not bound
+  S::JobStore store(state_dir);
+  const std::string backend_name(config::to_string(cfg.cluster.backend));
+  auto backend = S::make_backend(backend_name, cfg, state_dir, {S::self_executable()});
+  const S::JobRecord job = S::submit_job(plan, cfg, store, *backend, *escrow);
+  if (f.parsable) print(std::to_string(job.id) + "\n");
+  else print("Submitted rfarm job " + std::to_string(job.id) + " (" + std::to_string(job.chunk_count) + " chunks, quote " +
+             S::format_tokens(job.quote.total, cfg) + " held)\n");
+  if (auto* local = dynamic_cast<S::LocalBackend*>(backend.get())) {
+    // Local chunks are children of this process: render in the foreground, then settle.
+    const S::JobRecord done = local->run(store, job.id);
+    S::settle_job(store, *escrow, cfg, job.id);
+    if (!f.parsable) print("job " + std::to_string(job.id) + ": " + std::string(S::to_string(done.state)) + "\n");
+    ctx.exit_code = done.state == S::State::Rendered ? 0 : 1;
+    return;
+  }
+  ctx.exit_code = 0;
+}
+
+struct JobFlags {
+  std::string account, state_dir;
+  long long job = 0;
+  bool json_out = false;
+};
+
+// Refreshes jobs still in flight on Slurm (local jobs are driven by their submitting process).
+void refresh(S::JobStore& store, const config::Config& cfg, const std::filesystem::path& state_dir,
+             const std::vector<S::JobRecord>& jobs) {
+  std::unique_ptr<S::Backend> slurm;
+  for (const auto& j : jobs) {
+    if (j.backend != "slurm" || j.state == S::State::Cancelled || j.state == S::State::Failed ||
+        j.state == S::State::Verified)
+      continue;
+    if (!slurm) slurm = S::make_backend("slurm", cfg, state_dir, {S::self_executable()});
+    slurm->refresh(store, j.id);
+  }
+}
+
+}  // namespace
+
+void add_scheduler_commands(CLI::App& app, Context& ctx) {
+  auto sf = std::make_shared<SubmitFlags>();
+  CLI::App* sub = app.add_subcommand("submit", "Plan, quote, hold and queue a render job (Slurm's flags pass through)");
+  sub->add_option("SCENE", sf->scene, "a glTF scene, or a YAML job file with #RFARM option lines at the top")->required();
+  auto opts = std::make_shared<std::vector<CLI::Option*>>(add_submit_options(*sub, *sf));
+  sub->callback([sf, opts, &ctx] {
+    if (S::is_job_file(sf->scene)) apply_directives(*sf, *opts);
+    submit(*sf, ctx);
+  });
+
+  auto qf = std::make_shared<JobFlags>();
+  CLI::App* queue = app.add_subcommand("queue", "List jobs: state, frames done/total, verification, cost so far");
+  queue->add_option("-A,--account", qf->account, "only this account's jobs");
+  queue->add_flag("--json", qf->json_out, "print JSON");
+  queue->add_option("--state-dir", qf->state_dir, "job store directory (default: $RFARM_STATE_DIR, then state_dir)");
+  queue->callback([qf, &ctx] {
+    const config::Config cfg = load_config(ctx);
+    const auto dir = S::resolve_state_dir(qf->state_dir, cfg.state_dir);
+    S::JobStore store(dir);
+    refresh(store, cfg, dir, store.list(qf->account));
+    const auto jobs = store.list(qf->account);
+    if (qf->json_out) {
+      json out = json::array();
+      for (const auto& j : jobs) out.push_back(S::job_json(j, cfg));
+      print(out.dump(2) + "\n");
+    } else {
+      print(S::queue_text(jobs, cfg));
+    }
+    ctx.exit_code = 0;
+  });
+
+  auto shf = std::make_shared<JobFlags>();
+  CLI::App* show = app.add_subcommand("show", "Show one job: its chunks, states, attempts, quote and cost");
+  show->add_option("JOB", shf->job, "rfarm job id (see rfarm queue)")->required();
+  show->add_flag("--json", shf->json_out, "print JSON");
+  show->add_option("--state-dir", shf->state_dir, "job store directory (default: $RFARM_STATE_DIR, then state_dir)");
+  show->callback([shf, &ctx] {
+    const config::Config cfg = load_config(ctx);
+    const auto dir = S::resolve_state_dir(shf->state_dir, cfg.state_dir);
+    S::JobStore store(dir);
+    refresh(store, cfg, dir, {store.get(shf->job)});
+    const S::JobRecord j = store.get(shf->job);
+    const auto chunks = store.chunks(j.id);
+    print(shf->json_out ? S::job_detail_json(j, chunks, cfg).dump(2) + "\n" : S::job_text(j, chunks, cfg));
+    ctx.exit_code = 0;
+  });
+
+  auto cf = std::make_shared<JobFlags>();
+  CLI::App* cancel = app.add_subcommand("cancel", "Cancel a job (scancel), charge only rendered frames, release the rest of the hold");
+  cancel->add_option("JOB", cf->job, "rfarm job id (see rfarm queue)")->required();
+  cancel->add_option("--state-dir", cf->state_dir, "job store directory (default: $RFARM_STATE_DIR, then state_dir)");
+  cancel->callback([cf, &ctx] {
+    const config::Config cfg = load_config(ctx);
+    const auto dir = S::resolve_state_dir(cf->state_dir, cfg.state_dir);
+    S::JobStore store(dir);
+    const S::JobRecord j = store.get(cf->job);
+    std::unique_ptr<S::Escrow> escrow;
+    if (j.hold) escrow = S::make_escrow(cfg, dir);  // before anything is stopped
+    auto backend = S::make_backend(j.backend, cfg, dir, {S::self_executable()});
+    S::cancel_job(store, *backend, escrow.get(), cfg, j.id);
+    const S::JobRecord after = store.get(j.id);
+    print("job " + std::to_string(after.id) + ": cancelled (" + std::to_string(after.frames_done) + "/" +
+          std::to_string(after.frame_count) + " frames rendered, cost " + S::format_tokens(after.cost, cfg) + ")\n");
+    ctx.exit_code = 0;
+  });
+}
+
+}  // namespace rfarm::cli

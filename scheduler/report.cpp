@@ -1,0 +1,156 @@
+#include "scheduler/report.h"
+
+#include <cstdio>
+
+#include "scheduler/plan.h"
+#include "scheduler/submit.h"
+
+namespace rfarm::scheduler {
+using nlohmann::json;
+
+namespace {
+std::string tokens(Amount a, const config::Config& c) { return format_tokens(a, c); }
+}  // namespace
+
+json quote_json(const Quote& q, const config::Config& c) {
+  return {{"device", q.gpu ? "gpu" : "cpu"},
+          {"price_key", q.price_key},
+          {"price_per_hour", format_amount(q.price_per_hour, c.token.decimals)},
+          {"path_segments_per_frame", q.path_segments_per_frame},
+          {"render_device_seconds", q.render_device_seconds},
+          {"render_cost", format_amount(q.render_cost, c.token.decimals)},
+          {"verify_tiles_per_frame", q.verify_tiles_per_frame},
+          {"verified_frames", q.verified_frames},
+          {"verify_device_seconds", q.verify_device_seconds},
+          {"verification_cost", format_amount(q.verification_cost, c.token.decimals)},
+          {"total", format_amount(q.total, c.token.decimals)},
+          {"total_base_units", q.total.units},
+          {"symbol", c.token.symbol}};
+}
+
+json plan_json(const JobPlan& p, const config::Config& c) {
+  const JobRequest& r = p.request;
+  json chunks = json::array();
+  for (const auto& ch : p.chunks) chunks.push_back({{"index", ch.index}, {"frames", ch.frame_spec}});
+  return {{"scene", r.scene},
+          {"name", r.job_name},
+          {"account", r.account},
+          {"partition", r.partition},
+          {"frames", r.frames},
+          {"frame_count", p.frames.size()},
+          {"chunk_size", r.chunk_size},
+          {"chunk_count", p.chunks.size()},
+          {"resolution", std::to_string(r.width) + "x" + std::to_string(r.height)},
+          {"spp", r.spp},
+          {"max_depth", r.max_depth},
+          {"tile_size", r.tile_size},
+          {"tiles_per_frame", p.tiles_per_frame},
+          {"ntasks", r.ntasks},
+          {"output", r.output},
+          {"verify_rate_ppm", r.verify_rate_ppm},
+          {"quote", quote_json(p.quote, c)},
+          {"chunks", chunks}};
+}
+
+std::string plan_text(const JobPlan& p, const config::Config& c) {
+  const JobRequest& r = p.request;
+  const Quote& q = p.quote;
+  std::string s;
+  s += "job:        " + r.job_name + " (account " + (r.account.empty() ? "-" : r.account) +
+       (r.partition.empty() ? "" : ", partition " + r.partition) + ")\n";
+  s += "scene:      " + r.scene + "\n";
+  s += "frames:     " + r.frames + " (" + std::to_string(p.frames.size()) + " frames, " + std::to_string(p.chunks.size()) +
+       " chunks of up to " + std::to_string(r.chunk_size) + ", " + std::to_string(r.ntasks) + " rank(s) each)\n";
+  s += "image:      " + std::to_string(r.width) + "x" + std::to_string(r.height) + ", " + std::to_string(r.spp) +
+       " spp, depth " + std::to_string(r.max_depth) + ", " + std::to_string(p.tiles_per_frame) + " tile(s) of " +
+       std::to_string(r.tile_size) + "\n";
+  s += "output:     " + r.output + "\n";
+  s += "render:     " + std::to_string(q.render_device_seconds) + (q.gpu ? " GPU" : " CPU core") + "-seconds at " +
+       tokens(q.price_per_hour, c) + " per " + (q.gpu ? "GPU" : "core") + "-hour (" + q.price_key + ") = " +
+       tokens(q.render_cost, c) + "\n";
+  s += "verify:     " + std::to_string(q.verified_frames) + " frame(s) x " + std::to_string(q.verify_tiles_per_frame) +
+       " tile(s), " + std::to_string(q.verify_device_seconds) + " core-seconds + rewards = " +
+       tokens(q.verification_cost, c) + "\n";
+  s += "quote:      " + tokens(q.total, c) + " (held at submit; only what is rendered is charged)\n";
+  return s;
+}
+
+json job_json(const JobRecord& j, const config::Config& c) {
+  json out = {{"job", j.id},
+              {"uid", j.uid.hex()},
+              {"name", j.request.job_name},
+              {"account", j.request.account},
+              {"backend", j.backend},
+              {"backend_id", j.backend_id},
+              {"state", std::string(to_string(j.state))},
+              {"verify_state", std::string(to_string(j.verify_state))},
+              {"verify_backend_id", j.verify_backend_id},
+              {"frames_done", j.frames_done},
+              {"frames_total", j.frame_count},
+              {"chunks", j.chunk_count},
+              {"quote", format_amount(j.quote.total, c.token.decimals)},
+              {"cost", format_amount(j.state == State::Cancelled || !j.hold ? j.cost : accrued_cost(j), c.token.decimals)},
+              {"hold", j.hold ? json(j.hold->id.hex()) : json(nullptr)},
+              {"symbol", c.token.symbol},
+              {"created_at", j.created_at},
+              {"updated_at", j.updated_at},
+              {"message", j.message}};
+  return out;
+}
+
+json job_detail_json(const JobRecord& j, const std::vector<ChunkRecord>& chunks, const config::Config& c) {
+  json out = job_json(j, c);
+  out["request"] = {{"scene", j.request.scene}, {"frames", j.request.frames}, {"chunk_size", j.request.chunk_size},
+                    {"resolution", std::to_string(j.request.width) + "x" + std::to_string(j.request.height)},
+                    {"spp", j.request.spp}, {"max_depth", j.request.max_depth}, {"output", j.request.output},
+                    {"partition", j.request.partition}, {"ntasks", j.request.ntasks}};
+  json cs = json::array();
+  for (const auto& ch : chunks)
+    cs.push_back({{"index", ch.index}, {"frames", ch.frame_spec}, {"state", std::string(to_string(ch.state))},
+                  {"attempts", ch.attempts}, {"backend_id", ch.backend_id},
+                  {"exit_code", ch.exit_code ? json(*ch.exit_code) : json(nullptr)}});
+  out["chunk_states"] = cs;
+  return out;
+}
+
+std::string queue_text(const std::vector<JobRecord>& jobs, const config::Config& c) {
+  char line[512];
+  std::string s;
+  std::snprintf(line, sizeof line, "%8s %-20s %-12s %-10s %13s %-10s %14s %-8s\n", "JOBID", "NAME", "ACCOUNT", "STATE",
+                "FRAMES", "VERIFY", "COST", "BACKEND");
+  s += line;
+  for (const auto& j : jobs) {
+    const std::string frames = std::to_string(j.frames_done) + "/" + std::to_string(j.frame_count);
+    const Amount cost = j.state == State::Cancelled || !j.hold ? j.cost : accrued_cost(j);
+    std::snprintf(line, sizeof line, "%8lld %-20.20s %-12.12s %-10s %13s %-10s %14s %-8s\n",
+                  static_cast<long long>(j.id), j.request.job_name.c_str(), j.request.account.c_str(),
+                  std::string(to_string(j.state)).c_str(), frames.c_str(),
+                  std::string(to_string(j.verify_state)).c_str(), format_amount(cost, c.token.decimals).c_str(),
+                  (j.backend + (j.backend_id.empty() ? "" : ":" + j.backend_id)).c_str());
+    s += line;
+  }
+  return s;
+}
+
+std::string job_text(const JobRecord& j, const std::vector<ChunkRecord>& chunks, const config::Config& c) {
+  std::string s;
+  s += "job " + std::to_string(j.id) + " (" + j.uid.hex() + "): " + j.request.job_name + "\n";
+  s += "  account:  " + j.request.account + "\n";
+  s += "  state:    " + std::string(to_string(j.state)) + ", verification " + std::string(to_string(j.verify_state)) +
+       (j.verify_backend_id.empty() ? "" : " (Slurm job " + j.verify_backend_id + ")") + "\n";
+  s += "  backend:  " + j.backend + (j.backend_id.empty() ? "" : " (Slurm array " + j.backend_id + ")") + "\n";
+  s += "  frames:   " + std::to_string(j.frames_done) + "/" + std::to_string(j.frame_count) + " rendered (" +
+       j.request.frames + ", " + std::to_string(j.chunk_count) + " chunks of " + std::to_string(j.request.chunk_size) + ")\n";
+  s += "  output:   " + j.request.output + "\n";
+  s += "  quote:    " + tokens(j.quote.total, c) + (j.hold ? " (held)" : "") + "\n";
+  s += "  cost:     " + tokens(j.state == State::Cancelled || !j.hold ? j.cost : accrued_cost(j), c) + "\n";
+  if (!j.message.empty()) s += "  note:     " + j.message + "\n";
+  s += "  chunks:\n";
+  for (const auto& ch : chunks)
+    s += "    " + std::to_string(ch.index) + "  " + ch.frame_spec + "  " + std::string(to_string(ch.state)) +
+         "  attempts " + std::to_string(ch.attempts) + (ch.exit_code ? "  exit " + std::to_string(*ch.exit_code) : "") +
+         "\n";
+  return s;
+}
+
+}  // namespace rfarm::scheduler

@@ -1,0 +1,24 @@
+#pragma once
+// What `rfarm submit --test-only`, `rfarm queue` and `rfarm show` print, text and JSON.
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "config/config.h"
+#include "scheduler/job_store.h"
+
+namespace rfarm::scheduler {
+
+nlohmann::json quote_json(const Quote& quote, const config::Config& config);
+nlohmann::json plan_json(const JobPlan& plan, const config::Config& config);
+std::string plan_text(const JobPlan& plan, const config::Config& config);
+
+nlohmann::json job_json(const JobRecord& job, const config::Config& config);
+// job_json plus "chunks": [{index, frames, state, attempts, backend_id, exit_code}].
+nlohmann::json job_detail_json(const JobRecord& job, const std::vector<ChunkRecord>& chunks, const config::Config& config);
+// One header line, then one line per job (like squeue).
+std::string queue_text(const std::vector<JobRecord>& jobs, const config::Config& config);
+std::string job_text(const JobRecord& job, const std::vector<ChunkRecord>& chunks, const config::Config& config);
+
+}  // namespace rfarm::scheduler
