@@ -1,0 +1,218 @@
+// The scheduler on a real Slurm cluster (scripts/slurm-testbed.sh): a 24-frame job in chunks of 4
+// with 2 MPI ranks is ONE sbatch array, every EXR is rendered once, verification waits on the
+// array at lower priority; a chunk that fails once is retried inside its element and the job
+// completes; cancelling mid-job scancels it and charges only the rendered frames.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "scheduler/plan.h"
+#include "scheduler/slurm/slurm_backend.h"
+#include "scheduler/submit.h"
+#include "support/process.h"
+#include "support/slurm_testbed.h"
+
+namespace rfarm::testing {
+namespace {
+
+namespace S = rfarm::scheduler;
+const std::string kScene = (source_dir() / "examples/scenes/animated_demo.gltf").string();
+
+class SchedulerSlurm : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (auto why = SlurmTestbed::unavailable_reason()) GTEST_SKIP() << *why;
+  }
+};
+
+#define ASSERT_STARTED(tb) ASSERT_TRUE((tb).started()) << (tb).start_log() << (tb).logs_tail()
+
+config::Config cluster_config() {
+  config::Config c = config::default_config();
+  c.cluster.backend = config::ClusterBackend::Slurm;
+  c.prices.cpu_core_hour = Amount(3'600'000);  // 1 unit per core-ms
+  c.fees.verifier_reward = Amount(10);
+  c.accounts = {{"studio", config::AccountKind::User, {}, Amount()},
+                {"nodes", config::AccountKind::Provider, {}, Amount()},
+                {"treasury", config::AccountKind::Treasury, {}, Amount()}};
+  return c;
+}
+
+S::SlurmOptions options(const SlurmTestbed& tb, std::vector<std::string> program) {
+  S::SlurmOptions o;
+  o.program = std::move(program);
+  o.work_dir = tb.dir() / "state" / "slurm";
+  o.env = tb.env();
+  // Open MPI refuses to run as root unless told; the testbed runs jobs as root.
+  o.env["OMPI_ALLOW_RUN_AS_ROOT"] = "1";
+  o.env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1";
+  o.max_attempts = 2;
+  return o;
+}
+
+S::JobPlan plan(const SlurmTestbed& tb, const std::string& frames, std::uint32_t chunk) {
+  S::JobRequest r;
+  r.scene = kScene;
+  r.frames = frames;
+  r.chunk_size = chunk;
+  r.width = 32;
+  r.height = 18;
+  r.spp = 1;
+  r.max_depth = 4;
+  r.ntasks = 2;
+  r.output = (tb.work_dir() / "out" / "frame_####.exr").string();
+  r.account = "studio";
+  r.job_name = "shot";
+  return S::plan_job(r, cluster_config());
+}
+
+// Refreshes until the job reaches one of `states` or `timeout` passes.
+S::JobRecord wait_for(S::JobStore& store, S::Backend& backend, std::int64_t id, std::vector<S::State> states,
+                      std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    backend.refresh(store, id);
+    const S::JobRecord j = store.get(id);
+    if (std::find(states.begin(), states.end(), j.state) != states.end() || std::chrono::steady_clock::now() > deadline)
+      return j;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+}
+
+std::string scontrol_field(const SlurmTestbed& tb, const std::string& job, const std::string& field) {
+  const RunResult r = tb.slurm({"scontrol", "show", "job", job});
+  std::smatch m;
+  if (std::regex_search(r.out, m, std::regex(field + "=([^ \\n]*)"))) return m[1];
+  return "(" + field + " not found in: " + r.out + r.err + ")";
+}
+
+int count_exrs(const std::filesystem::path& dir) {
+  int n = 0;
+  if (std::filesystem::exists(dir))
+    for (const auto& e : std::filesystem::directory_iterator(dir)) n += e.path().extension() == ".exr";
+  return n;
+}
+
+TEST_F(SchedulerSlurm, TwentyFourFramesAreOneArrayAndVerificationWaitsAtLowerPriority) {
+  SlurmTestbed tb({.cluster = "sched"});
+  ASSERT_STARTED(tb);
+  const auto out = tb.work_dir() / "out";
+  const auto marker = tb.work_dir() / "verify.txt";
+  auto o = options(tb, {rfarm_binary()});
+  // The verification job records how many frames existed when it started.
+  o.verify_command = {"/bin/sh", "-c", "ls " + out.string() + " | grep -c 'exr$' > " + marker.string()};
+  S::SlurmBackend backend(o);
+  S::JobStore store(tb.dir() / "state");
+  S::MemoryEscrow escrow;
+  escrow.deposit("studio", Amount(10'000));
+  const config::Config cfg = cluster_config();
+
+  const S::JobRecord job = S::submit_job(plan(tb, "1-24", 4), cfg, store, backend, escrow);
+  EXPECT_EQ(backend.sbatch_calls(), 2u);  // the render array + the verification job
+  ASSERT_FALSE(job.backend_id.empty());
+  ASSERT_FALSE(job.verify_backend_id.empty());
+  EXPECT_EQ(scontrol_field(tb, job.backend_id + "_0", "ArrayJobId"), job.backend_id);
+  const std::string deps = scontrol_field(tb, job.verify_backend_id, "Dependency");
+  EXPECT_NE(deps.find("afterok:" + job.backend_id), std::string::npos) << deps;
+  EXPECT_EQ(scontrol_field(tb, job.verify_backend_id, "Nice"), "10000");
+
+  const S::JobRecord done = wait_for(store, backend, job.id, {S::State::Verified, S::State::Failed}, std::chrono::seconds(150));
+  ASSERT_EQ(done.state, S::State::Verified) << done.message << tb.logs_tail();
+  EXPECT_EQ(done.frames_done, 24u);
+  EXPECT_EQ(count_exrs(out), 24);
+  EXPECT_EQ(read_file(marker), "24\n") << "verification started before every frame was rendered";
+  for (const auto& c : store.chunks(job.id)) {
+    EXPECT_EQ(c.state, S::State::Rendered) << c.index;
+    EXPECT_EQ(c.attempts, 1u) << "chunk " << c.index << " ran more than once";
+    EXPECT_EQ(c.backend_id, job.backend_id + "_" + std::to_string(c.index));
+  }
+  S::settle_job(store, escrow, cfg, job.id);
+  EXPECT_EQ(store.get(job.id).cost, done.quote.total);
+  EXPECT_EQ(escrow.balance("studio"), Amount(10'000 - done.quote.total.units));
+
+  // The CLI reads the same store.
+  RunResult q = run({rfarm_binary(), "queue", "--json", "--state-dir", (tb.dir() / "state").string()}, tb.env());
+  ASSERT_EQ(q.exit_code, 0) << q.err;
+  const auto j = nlohmann::json::parse(q.out);
+  ASSERT_EQ(j.size(), 1u);
+  EXPECT_EQ(j[0]["state"], "verified");
+  EXPECT_EQ(j[0]["frames_done"], 24);
+  EXPECT_EQ(j[0]["backend_id"], job.backend_id);
+  RunResult s = run({rfarm_binary(), "show", std::to_string(job.id), "--state-dir", (tb.dir() / "state").string()}, tb.env());
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_NE(s.out.find("24/24 rendered"), std::string::npos) << s.out;
+}
+
+TEST_F(SchedulerSlurm, AChunkThatFailsOnceIsRetriedAndTheJobCompletes) {
+  SlurmTestbed tb({.cluster = "retry"});
+  ASSERT_STARTED(tb);
+  // Rank 0 of the first run of chunk 5-8 fails; srun --kill-on-bad-exit ends its partner.
+  const auto wrapper = write_file(tb.work_dir() / "flaky.sh",
+                                  "#!/bin/bash\nfor a in \"$@\"; do [ \"$prev\" = --frames ] && spec=$a; prev=$a; done\n"
+                                  "if [ \"$spec\" = 5-8 ] && [ \"$SLURM_PROCID\" = 0 ] && mkdir " +
+                                      (tb.work_dir() / "failed-once").string() + " 2>/dev/null; then\n"
+                                      "  echo 'injected failure' >&2; exit 3\nfi\nexec " + rfarm_binary() + " \"$@\"\n");
+  std::filesystem::permissions(wrapper, std::filesystem::perms::owner_all);
+  S::SlurmBackend backend(options(tb, {wrapper.string()}));
+  S::JobStore store(tb.dir() / "state");
+  S::MemoryEscrow escrow;
+  escrow.deposit("studio", Amount(10'000));
+
+  const S::JobRecord job = S::submit_job(plan(tb, "1-8", 4), cluster_config(), store, backend, escrow);
+  EXPECT_EQ(backend.sbatch_calls(), 1u);
+  const S::JobRecord done = wait_for(store, backend, job.id, {S::State::Rendered, S::State::Failed}, std::chrono::seconds(90));
+  ASSERT_EQ(done.state, S::State::Rendered) << done.message << tb.logs_tail();
+  EXPECT_EQ(count_exrs(tb.work_dir() / "out"), 8);
+  const auto chunks = store.chunks(job.id);
+  EXPECT_EQ(chunks[0].attempts, 1u);
+  EXPECT_EQ(chunks[1].attempts, 2u);
+  EXPECT_EQ(chunks[1].exit_code, 0);
+  EXPECT_TRUE(std::filesystem::exists(tb.work_dir() / "failed-once"));
+}
+
+TEST_F(SchedulerSlurm, CancelMidJobScancelsAndChargesOnlyRenderedFrames) {
+  SlurmTestbed tb({.cluster = "cancel"});
+  ASSERT_STARTED(tb);
+  // Each chunk takes a few seconds so the cancel lands mid-job.
+  const auto slow = write_file(tb.work_dir() / "slow.sh", "#!/bin/bash\nsleep 3\nexec " + rfarm_binary() + " \"$@\"\n");
+  std::filesystem::permissions(slow, std::filesystem::perms::owner_all);
+  S::SlurmBackend backend(options(tb, {slow.string()}));
+  S::JobStore store(tb.dir() / "state");
+  S::MemoryEscrow escrow;
+  escrow.deposit("studio", Amount(10'000));
+  const config::Config cfg = cluster_config();
+
+  const S::JobRecord job = S::submit_job(plan(tb, "1-24", 4), cfg, store, backend, escrow);
+  // Wait for the first chunk to finish, then cancel.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (store.get(job.id).frames_done == 0 && std::chrono::steady_clock::now() < deadline) {
+    backend.refresh(store, job.id);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_GT(store.get(job.id).frames_done, 0u) << tb.logs_tail();
+  S::cancel_job(store, backend, &escrow, cfg, job.id);
+  const S::JobRecord after = store.get(job.id);
+  EXPECT_EQ(after.state, S::State::Cancelled);
+  EXPECT_LT(after.frames_done, 24u);
+  EXPECT_FALSE(after.hold);
+  EXPECT_EQ(escrow.open_holds(), 0u);
+  EXPECT_EQ(after.cost.units, after.quote.render_cost.units * after.frames_done / 24);
+  EXPECT_EQ(escrow.balance("studio"), Amount(10'000 - after.cost.units));
+  // Slurm stops the array: nothing of it stays pending or running.
+  std::string live;
+  for (int i = 0; i < 50; ++i) {
+    live = tb.slurm({"squeue", "-h", "-r", "-j", job.backend_id, "-t", "PENDING,RUNNING", "-o", "%i"}).out;
+    if (live.empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_EQ(live, "") << "array elements still queued after the cancel";
+  EXPECT_LT(count_exrs(tb.work_dir() / "out"), 24);
+}
+
+}  // namespace
+}  // namespace rfarm::testing
