@@ -11,10 +11,14 @@ namespace rfarm::scheduler {
 
 // ---- the cost model (docs/SCHEDULER.md, "Cost model") ---------------------------------------------
 // A frame costs width * height * spp * max_depth path segments (an upper bound: a path ends early
-// when it escapes). One segment takes about this long on one device, measured with `rfarm render`
-// on the example scene (CPU: 2-core Debian 12 VM; GPU: the ratio pbrt-v4 reports for an H100).
-inline constexpr std::uint64_t kCpuPicosecondsPerSegment = 40'000;  // 40 ns per core
-inline constexpr std::uint64_t kGpuPicosecondsPerSegment = 500;     // 0.5 ns per GPU
+// when it escapes). One segment of that bound takes about this long on one device.
+// CPU: measured with `rfarm render` on examples/scenes/animated_demo.gltf, 2 frames at 320x180,
+// 64 spp, depth 4, 2 threads on the 2-core Debian 12 build VM: 6.3 s of CPU time for 29.5 M
+// segments = 213 ns per segment per core, rounded to 200 ns.
+// GPU: NOT measured (no CUDA build here); an assumed 400x one CPU core, to be calibrated on the
+// cluster's GPUs before real prices depend on it.
+inline constexpr std::uint64_t kCpuPicosecondsPerSegment = 200'000;  // 200 ns per core
+inline constexpr std::uint64_t kGpuPicosecondsPerSegment = 500;      // 0.5 ns per GPU (assumed)
 inline constexpr std::uint64_t kPicosecondsPerHour = 3'600'000'000'000'000ULL;
 
 // Tiles to re-render per verified frame so that a provider faking a fraction f of the tiles is

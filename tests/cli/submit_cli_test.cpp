@@ -58,10 +58,10 @@ TEST(SubmitCli, TestOnlyJsonHasChunksAndAnExactQuote) {
   EXPECT_EQ(j["chunk_count"], 6);
   EXPECT_EQ(j["chunks"][5]["frames"], "21-24");
   EXPECT_EQ(j["ntasks"], 2);
-  // 24 frames x 4608 segments x 40 ns = 4.42368 core-ms at 1 unit per core-ms = 5 units; the
-  // verification re-render is the same 5 units plus 24 rewards of 10 units.
-  EXPECT_EQ(j["quote"]["render_cost"], "0.000005");
-  EXPECT_EQ(j["quote"]["total_base_units"], 5 + 5 + 240);
+  // 24 frames x 4608 segments x 200 ns = 22.1184 core-ms at 1 unit per core-ms = 23 units; the
+  // verification re-render is the same 23 units plus 24 rewards of 10 units.
+  EXPECT_EQ(j["quote"]["render_cost"], "0.000023");
+  EXPECT_EQ(j["quote"]["total_base_units"], 23 + 23 + 240);
 }
 
 TEST(SubmitCli, MaxCostRefusesBeforeAnythingIsQueued) {

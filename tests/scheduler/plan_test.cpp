@@ -127,21 +127,21 @@ TEST(PlanJob, ChunkLimitIsChecked) {
 }
 
 TEST(Quote, CpuCostFollowsTheDocumentedModel) {
-  // 32x18 pixels, 1 spp, depth 8: 4,608 segments a frame; 24 frames at 40 ns a segment is
-  // 4.42368 core-ms; at 1 unit per core-ms that is 5 units (rounded up).
+  // 32x18 pixels, 1 spp, depth 8: 4,608 segments a frame; 24 frames at 200 ns a segment is
+  // 22.1184 core-ms; at 1 unit per core-ms that is 23 units (rounded up).
   const JobPlan p = plan_job(small_request("/tmp/out"), test_config());
   const Quote& q = p.quote;
   EXPECT_EQ(q.path_segments_per_frame, 4608u);
   EXPECT_FALSE(q.gpu);
   EXPECT_EQ(q.price_key, "cpu_core_hour");
   EXPECT_EQ(q.render_device_seconds, 1u);
-  EXPECT_EQ(q.render_cost, Amount(5));
-  // One 64-pixel tile covers the frame: verification re-renders it (5 units) + 24 rewards of 10.
+  EXPECT_EQ(q.render_cost, Amount(23));
+  // One 64-pixel tile covers the frame: verification re-renders it (23 units) + 24 rewards of 10.
   EXPECT_EQ(p.tiles_per_frame, 1u);
   EXPECT_EQ(q.verify_tiles_per_frame, 1u);
   EXPECT_EQ(q.verified_frames, 24u);
-  EXPECT_EQ(q.verification_cost, Amount(5 + 240));
-  EXPECT_EQ(q.total, Amount(250));
+  EXPECT_EQ(q.verification_cost, Amount(23 + 240));
+  EXPECT_EQ(q.total, Amount(286));
 }
 
 TEST(Quote, GpuJobsUseTheGpuPriceAndVerifyRateScalesVerification) {
@@ -154,14 +154,14 @@ TEST(Quote, GpuJobsUseTheGpuPriceAndVerifyRateScalesVerification) {
   // 24 * 4608 * 500 ps = 55,296,000 ps; at 10 units per GPU-ms: 0.55296 -> 1 unit.
   EXPECT_EQ(p.quote.render_cost, Amount(1));
   EXPECT_EQ(p.quote.verified_frames, 6u);
-  EXPECT_EQ(p.quote.verification_cost, Amount(2 + 60));  // 6 * 4608 * 40 ns = 1.1 core-ms -> 2
+  EXPECT_EQ(p.quote.verification_cost, Amount(6 + 60));  // 6 * 4608 * 200 ns = 5.5 core-ms -> 6
 }
 
 TEST(Quote, MaxCostRefusesBeforeAnythingHappens) {
   auto r = small_request("/tmp/out");
-  r.max_cost = Amount(249);
+  r.max_cost = Amount(285);
   EXPECT_NE(plan_error(r, Error::Kind::Refused).find("--max-cost"), std::string::npos);
-  r.max_cost = Amount(250);
+  r.max_cost = Amount(286);
   EXPECT_NO_THROW(plan_job(r, test_config()));
 }
 

@@ -39,22 +39,22 @@ TEST(SubmitJob, PlacesTheHoldQueuesAndSettlesTheRenderedFrames) {
   f.escrow.deposit("studio", Amount(1000));
   const JobRecord j = submit_job(f.plan(), f.config, f.store, f.backend, f.escrow);
   ASSERT_TRUE(j.hold);
-  EXPECT_EQ(f.escrow.available("studio"), Amount(750));
+  EXPECT_EQ(f.escrow.available("studio"), Amount(714));
   EXPECT_EQ(f.backend.run(f.store, j.id).state, State::Rendered);
-  // Without a verification run only the render quote is owed (5 units); the rest is released.
-  EXPECT_EQ(accrued_cost(f.store.get(j.id)), Amount(5));
+  // Without a verification run only the render quote is owed (23 units); the rest is released.
+  EXPECT_EQ(accrued_cost(f.store.get(j.id)), Amount(23));
   settle_job(f.store, f.escrow, f.config, j.id);
-  EXPECT_EQ(f.escrow.balance("studio"), Amount(995));
-  EXPECT_EQ(f.escrow.available("studio"), Amount(995));
-  EXPECT_EQ(f.escrow.balance("nodes"), Amount(5));  // fees round down on a tiny charge
-  EXPECT_EQ(f.store.get(j.id).cost, Amount(5));
+  EXPECT_EQ(f.escrow.balance("studio"), Amount(977));
+  EXPECT_EQ(f.escrow.available("studio"), Amount(977));
+  EXPECT_EQ(f.escrow.balance("nodes"), Amount(23));  // fees round down on a tiny charge
+  EXPECT_EQ(f.store.get(j.id).cost, Amount(23));
   EXPECT_FALSE(f.store.get(j.id).hold);
   EXPECT_EQ(f.escrow.open_holds(), 0u);
 }
 
 TEST(SubmitJob, RefusesOverTheAvailableBalanceBeforeAnythingIsStoredOrHeld) {
   Fixture f;
-  f.escrow.deposit("studio", Amount(249));
+  f.escrow.deposit("studio", Amount(285));
   try {
     submit_job(f.plan(), f.config, f.store, f.backend, f.escrow);
     FAIL() << "submitted beyond the balance";
@@ -95,8 +95,8 @@ TEST(SubmitJob, CancelChargesOnlyRenderedFramesAndReleasesTheRest) {
   cancel_job(f.store, already_stopped, &f.escrow, f.config, j.id);
   const JobRecord after = f.store.get(j.id);
   EXPECT_EQ(after.state, State::Cancelled);
-  EXPECT_EQ(after.cost, Amount(5 * 8 / 24));  // pro rata, rounded down: 1
-  EXPECT_EQ(f.escrow.balance("studio"), Amount(999));
+  EXPECT_EQ(after.cost, Amount(23 * 8 / 24));  // pro rata, rounded down: 7
+  EXPECT_EQ(f.escrow.balance("studio"), Amount(993));
   EXPECT_EQ(f.escrow.open_holds(), 0u);
   EXPECT_THROW(cancel_job(f.store, already_stopped, &f.escrow, f.config, j.id), Error);
 }
@@ -119,9 +119,9 @@ TEST(SubmitJob, VerifiedJobsPayTheVerificationShareToTheVerifier) {
   f.store.set_verification(j.id, "", State::Verified);
   EXPECT_EQ(f.store.get(j.id).state, State::Verified);
   settle_job(f.store, f.escrow, f.config, j.id);
-  EXPECT_EQ(f.escrow.balance("studio"), Amount(750));
-  EXPECT_EQ(f.escrow.balance("verifiers"), Amount(245));
-  EXPECT_EQ(f.escrow.balance("nodes"), Amount(5));
+  EXPECT_EQ(f.escrow.balance("studio"), Amount(714));
+  EXPECT_EQ(f.escrow.balance("verifiers"), Amount(263));
+  EXPECT_EQ(f.escrow.balance("nodes"), Amount(23));
 }
 
 TEST(ResolveAccount, DefaultsFromUsersAndChecksTheAccountList) {
