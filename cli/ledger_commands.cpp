@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "config/source.h"
 #include "core/error.h"
 #include "core/signing.h"
 #include "ledger/audit.h"
@@ -31,6 +32,7 @@ struct LedgerFlags {
   std::string ledger_path;
   std::string key_path;
   bool json = false;
+  const Context* ctx = nullptr;  // for --config: the ledger path falls back to rfarm.yaml's
 };
 
 void print(const std::string& text) { std::fputs(text.c_str(), stdout); }
@@ -39,7 +41,11 @@ void print_json(const json& j) { print(j.dump(2) + "\n"); }
 std::string ledger_path(const LedgerFlags& f) {
   if (!f.ledger_path.empty()) return f.ledger_path;
   if (const char* env = std::getenv("RFARM_LEDGER"); env && *env) return env;
-  throw_input_error({}, "--ledger", "no ledger database given", "pass --ledger PATH or set $RFARM_LEDGER");
+  // Then rfarm.yaml's ledger.path, when a configuration file is in use (not the built-in defaults).
+  const config::ConfigSource source = config::resolve_config_path(f.ctx ? f.ctx->config_path : std::string());
+  if (source.origin != config::ConfigOrigin::Defaults) return config::load_resolved(source).ledger.path.string();
+  throw_input_error({}, "--ledger", "no ledger database given",
+                    "pass --ledger PATH, set $RFARM_LEDGER, or set ledger.path in rfarm.yaml");
 }
 
 std::string key_path(const LedgerFlags& f) {
@@ -556,6 +562,7 @@ void add_ledger_commands(CLI::App& app, Context& ctx) {
   });
 
   auto f = std::make_shared<LedgerFlags>();
+  f->ctx = &ctx;
   CLI::App* ledger = app.add_subcommand("ledger", "The token ledger: accounts, transfers, holds, proofs, audit");
   ledger->require_subcommand(1);
   ledger->fallthrough();
