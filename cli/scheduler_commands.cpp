@@ -169,16 +169,22 @@ struct JobFlags {
   bool json_out = false;
 };
 
-// Refreshes jobs still in flight on Slurm (local jobs are driven by their submitting process).
+// Refreshes jobs still in flight on Slurm (local jobs are driven by their submitting process),
+// then settles the hold of every job that has finished.
 void refresh(S::JobStore& store, const config::Config& cfg, const std::filesystem::path& state_dir,
              const std::vector<S::JobRecord>& jobs) {
   std::unique_ptr<S::Backend> slurm;
-  for (const auto& j : jobs) {
-    if (j.backend != "slurm" || j.state == S::State::Cancelled || j.state == S::State::Failed ||
-        j.state == S::State::Verified)
-      continue;
-    if (!slurm) slurm = S::make_backend("slurm", cfg, state_dir, {S::self_executable()});
-    slurm->refresh(store, j.id);
+  std::unique_ptr<S::Escrow> escrow;
+  for (const auto& listed : jobs) {
+    if (listed.backend == "slurm" && !S::is_finished(listed)) {
+      if (!slurm) slurm = S::make_backend("slurm", cfg, state_dir, {S::self_executable()});
+      slurm->refresh(store, listed.id);
+    }
+    const S::JobRecord j = store.get(listed.id);
+    if (j.hold && S::is_finished(j)) {
+      if (!escrow) escrow = S::make_escrow(cfg, state_dir);
+      S::settle_job(store, *escrow, cfg, j.id);
+    }
   }
 }
 

@@ -119,6 +119,19 @@ void settle_job(JobStore& store, Escrow& escrow, const config::Config& config, s
   store.set_hold(id, std::nullopt);
 }
 
+bool is_finished(const JobRecord& job) {
+  switch (job.state) {
+    case State::Verified:
+    case State::Failed:
+    case State::Cancelled:
+      return true;
+    case State::Rendered:
+      return job.verify_backend_id.empty();
+    default:
+      return false;
+  }
+}
+
 void cancel_job(JobStore& store, Backend& backend, Escrow* escrow, const config::Config& config, std::int64_t id) {
   const JobRecord job = store.get(id);
   if (job.state == State::Cancelled) throw Error(Error::Kind::Refused, "job " + std::to_string(id) + " is already cancelled");

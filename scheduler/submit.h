@@ -39,6 +39,10 @@ Amount accrued_cost(const JobRecord& job);
 // or voids the hold when nothing is owed. Records the cost and clears the hold. No-op without a hold.
 void settle_job(JobStore& store, Escrow& escrow, const config::Config& config, std::int64_t job);
 
+// Whether nothing more will happen to the job, so its hold can be settled: verified, failed, or
+// rendered with no verification job queued.
+bool is_finished(const JobRecord& job);
+
 // Cancels the job on its backend, then settles it (only rendered frames are charged).
 void cancel_job(JobStore& store, Backend& backend, Escrow* escrow, const config::Config& config, std::int64_t job);
 

@@ -214,5 +214,32 @@ TEST_F(SchedulerSlurm, CancelMidJobScancelsAndChargesOnlyRenderedFrames) {
   EXPECT_LT(count_exrs(tb.work_dir() / "out"), 24);
 }
 
+TEST_F(SchedulerSlurm, RfarmCancelScancelsAJobWithoutAHold) {
+  SlurmTestbed tb({.cluster = "clicancel"});
+  ASSERT_STARTED(tb);
+  const auto slow = write_file(tb.work_dir() / "slow.sh", "#!/bin/bash\nsleep 30\nexec " + rfarm_binary() + " \"$@\"\n");
+  std::filesystem::permissions(slow, std::filesystem::perms::owner_all);
+  S::SlurmBackend backend(options(tb, {slow.string()}));
+  S::JobStore store(tb.dir() / "state");
+  const S::JobRecord job = store.create(plan(tb, "1-8", 4), "slurm");
+  backend.submit(store, job);  // queued without a hold: the CLI needs no escrow to cancel it
+  const std::string state = (tb.dir() / "state").string();
+  RunResult r = run({rfarm_binary(), "cancel", std::to_string(job.id), "--state-dir", state}, tb.env());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("cancelled (0/8 frames rendered"), std::string::npos) << r.out;
+  std::string live;
+  for (int i = 0; i < 50; ++i) {
+    live = tb.slurm({"squeue", "-h", "-r", "-j", store.get(job.id).backend_id, "-t", "PENDING,RUNNING", "-o", "%i"}).out;
+    if (live.empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_EQ(live, "");
+  RunResult q = run({rfarm_binary(), "queue", "--state-dir", state}, tb.env());
+  ASSERT_EQ(q.exit_code, 0) << q.err;
+  EXPECT_NE(q.out.find("cancelled"), std::string::npos) << q.out;
+  r = run({rfarm_binary(), "cancel", std::to_string(job.id), "--state-dir", state}, tb.env());
+  EXPECT_EQ(r.exit_code, 3) << "cancelling twice: " << r.err;
+}
+
 }  // namespace
 }  // namespace rfarm::testing

@@ -124,6 +124,22 @@ TEST(SubmitJob, VerifiedJobsPayTheVerificationShareToTheVerifier) {
   EXPECT_EQ(f.escrow.balance("nodes"), Amount(23));
 }
 
+TEST(SubmitJob, FinishedMeansNothingMoreWillHappen) {
+  JobRecord j;
+  for (State s : {State::Pending, State::Queued, State::Running, State::Verifying}) {
+    j.state = s;
+    EXPECT_FALSE(is_finished(j)) << to_string(s);
+  }
+  for (State s : {State::Verified, State::Failed, State::Cancelled}) {
+    j.state = s;
+    EXPECT_TRUE(is_finished(j)) << to_string(s);
+  }
+  j.state = State::Rendered;
+  EXPECT_TRUE(is_finished(j));  // no verification job
+  j.verify_backend_id = "77";
+  EXPECT_FALSE(is_finished(j));  // waits for it
+}
+
 TEST(ResolveAccount, DefaultsFromUsersAndChecksTheAccountList) {
   auto c = test_config();
   c.users["alice"] = "studio";
