@@ -484,6 +484,7 @@ void add_statement_command(CLI::App& app, Context& ctx) {
     std::string account, from, to, format = "text";
   };
   auto o = std::make_shared<StatementOpts>();
+  o->flags.ctx = &ctx;
   CLI::App* cmd = app.add_subcommand("statement", "An account's posted movements between two UTC dates");
   cmd->add_option("-A,--account", o->account, "Account name or id")->required();
   cmd->add_option("--from", o->from, "Start, inclusive: 2026-11-01 or 2026-11-01T00:00:00Z")->required();
