@@ -2,8 +2,10 @@
 // Where jobs are kept: --state-dir, else $RFARM_STATE_DIR, else state_dir from rfarm.yaml.
 // Money goes through scheduler::make_escrow; until the ledger is bound there, a real submission is
 // refused with "ledger not configured" (exit 3) and --test-only shows the plan and quote.
+#include <chrono>
 #include <cstdio>
 #include <memory>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -29,7 +31,7 @@ struct SubmitFlags {
   int nice = 0;
   std::string frames = "1", resolution, output = "renders/frame_####.exr", verify_rate, max_cost, state_dir;
   unsigned chunk = 10, spp = 0, max_depth = 0, tile_size = 0;
-  bool parsable = false, test_only = false, json_out = false;
+  bool parsable = false, test_only = false, json_out = false, wait = false;
 };
 
 void print(const std::string& text) { std::fputs(text.c_str(), stdout); }
@@ -58,6 +60,7 @@ std::vector<CLI::Option*> add_submit_options(CLI::App& a, SubmitFlags& f) {
       a.add_option("--nice", f.nice, "Slurm nice value for the render array"),
       a.add_flag("--parsable", f.parsable, "print only the rfarm job id"),
       a.add_flag("--test-only", f.test_only, "print the plan and quote; queue nothing, hold nothing"),
+      a.add_flag("--wait", f.wait, "follow the job until it finishes (as rfarm watch); exit 0 when it rendered"),
       a.add_option("--frames", f.frames, "frames in Slurm array syntax, e.g. 1-240 (default 1)"),
       a.add_option("--chunk", f.chunk, "frames per chunk = per Slurm array element (default 10)"),
       a.add_option("--spp", f.spp, "samples per pixel (default: render.spp)"),
@@ -131,6 +134,30 @@ S::JobRequest to_request(const SubmitFlags& f, const config::Config& c) {
   return r;
 }
 
+void refresh(S::JobStore& store, const config::Config& cfg, const std::filesystem::path& state_dir,
+             const std::vector<S::JobRecord>& jobs);
+
+// Follows a job until it finishes, printing a line whenever its state or progress changes.
+// Returns the exit status: 0 when it rendered (and, if verification ran, was verified), else 1.
+int watch_job(S::JobStore& store, const config::Config& cfg, const std::filesystem::path& state_dir,
+              std::int64_t id, double interval_seconds, bool quiet) {
+  std::string last;
+  for (;;) {
+    refresh(store, cfg, state_dir, {store.get(id)});
+    const S::JobRecord j = store.get(id);
+    const std::string line = "job " + std::to_string(j.id) + ": " + std::string(S::to_string(j.state)) + ", " +
+                             std::to_string(j.frames_done) + "/" + std::to_string(j.frame_count) +
+                             " frames, verification " + std::string(S::to_string(j.verify_state)) + "\n";
+    if (line != last && !quiet) {
+      print(line);
+      std::fflush(stdout);
+    }
+    last = line;
+    if (S::is_finished(j)) return j.state == S::State::Rendered || j.state == S::State::Verified ? 0 : 1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<long>(interval_seconds * 1000)));
+  }
+}
+
 void submit(const SubmitFlags& f, Context& ctx) {
   const config::Config cfg = load_config(ctx);
   S::JobPlan plan = S::plan_job(to_request(f, cfg), cfg);  // refuses over --max-cost
@@ -160,13 +187,14 @@ void submit(const SubmitFlags& f, Context& ctx) {
     ctx.exit_code = done.state == S::State::Rendered ? 0 : 1;
     return;
   }
-  ctx.exit_code = 0;
+  ctx.exit_code = f.wait ? watch_job(store, cfg, state_dir, job.id, 2.0, f.parsable) : 0;
 }
 
 struct JobFlags {
   std::string account, state_dir;
   long long job = 0;
   bool json_out = false;
+  double interval = 2.0;
 };
 
 // Refreshes jobs still in flight on Slurm (local jobs are driven by their submitting process),
@@ -235,6 +263,18 @@ void add_scheduler_commands(CLI::App& app, Context& ctx) {
     const auto chunks = store.chunks(j.id);
     print(shf->json_out ? S::job_detail_json(j, chunks, cfg).dump(2) + "\n" : S::job_text(j, chunks, cfg));
     ctx.exit_code = 0;
+  });
+
+  auto wf = std::make_shared<JobFlags>();
+  CLI::App* watch = app.add_subcommand("watch", "Follow a job until it finishes, one line per change; exit 0 when it rendered");
+  watch->add_option("JOB", wf->job, "rfarm job id (see rfarm queue)")->required();
+  watch->add_option("--interval", wf->interval, "seconds between polls (default 2)")->check(CLI::Range(0.05, 3600.0));
+  watch->add_option("--state-dir", wf->state_dir, "job store directory (default: $RFARM_STATE_DIR, then state_dir)");
+  watch->callback([wf, &ctx] {
+    const config::Config cfg = load_config(ctx);
+    const auto dir = S::resolve_state_dir(wf->state_dir, cfg.state_dir);
+    S::JobStore store(dir);
+    ctx.exit_code = watch_job(store, cfg, dir, store.get(wf->job).id, wf->interval, false);
   });
 
   auto cf = std::make_shared<JobFlags>();

@@ -241,5 +241,21 @@ TEST_F(SchedulerSlurm, RfarmCancelScancelsAJobWithoutAHold) {
   EXPECT_EQ(r.exit_code, 3) << "cancelling twice: " << r.err;
 }
 
+TEST_F(SchedulerSlurm, RfarmWatchFollowsAJobUntilItRenders) {
+  SlurmTestbed tb({.cluster = "watch"});
+  ASSERT_STARTED(tb);
+  S::SlurmBackend backend(options(tb, {rfarm_binary()}));
+  S::JobStore store(tb.dir() / "state");
+  const S::JobRecord job = store.create(plan(tb, "1-4", 2), "slurm");
+  backend.submit(store, job);
+  RunResult r = run({rfarm_binary(), "watch", std::to_string(job.id), "--interval", "0.3", "--state-dir",
+                     (tb.dir() / "state").string()},
+                    tb.env());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err << tb.logs_tail();
+  EXPECT_NE(r.out.find("job 1: rendered, 4/4 frames"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.rfind("job 1: rendered, 4/4 frames, verification pending\n"), r.out.size() - 50) << r.out;
+  EXPECT_EQ(count_exrs(tb.work_dir() / "out"), 4);
+}
+
 }  // namespace
 }  // namespace rfarm::testing
