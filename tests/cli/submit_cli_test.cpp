@@ -1,6 +1,6 @@
 // `rfarm submit` driven as a user would: --test-only plans and quotes without touching anything,
 // --max-cost refuses, bad flags are one-line errors with exit 2, #RFARM lines in a job YAML are
-// read (and the command line wins), and a real submission is refused until the ledger is bound.
+// read (and the command line wins), and a real submission is refused when there is no ledger.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -111,11 +111,12 @@ TEST(SubmitCli, RfarmLinesInAJobFileAreReadAndTheCommandLineWins) {
   EXPECT_NE(r.err.find("#RFARM"), std::string::npos) << r.err;
 }
 
-TEST(SubmitCli, RealSubmissionIsRefusedUntilTheLedgerIsBound) {
+TEST(SubmitCli, RealSubmissionIsRefusedWithoutALedger) {
   TempDir dir;
   RunResult r = submit(dir, {"--frames", "1-4", "--resolution", "32x18", "--spp", "1", kScene});
   EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
-  EXPECT_NE(r.err.find("ledger not configured"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("no ledger at"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("rfarm ledger init"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir / "state" / "jobs.sqlite3")) << "a job was stored without a hold";
 }
 

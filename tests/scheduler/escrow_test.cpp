@@ -96,13 +96,15 @@ TEST(SplitCharge, SharesAddUpExactlyWithTheProviderTakingTheRemainder) {
   EXPECT_EQ(s.provider_share, Amount(10'000 - 333 - 77));
 }
 
-TEST(EscrowFactory, RefusesUntilTheLedgerIsBound) {
+TEST(EscrowFactory, RefusesWithoutALedger) {
+  config::Config c = test::test_config();
+  c.ledger.path = "/nonexistent/rfarm/ledger.sqlite3";
   try {
-    make_escrow(test::test_config(), "/tmp");
+    make_escrow(c, "/tmp");
     FAIL() << "make_escrow returned an escrow without a ledger";
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), Error::Kind::Refused);
-    EXPECT_NE(std::string(e.what()).find("ledger not configured"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("no ledger at /nonexistent/rfarm/ledger.sqlite3"), std::string::npos) << e.what();
   }
 }
 

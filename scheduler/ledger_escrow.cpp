@@ -1,0 +1,127 @@
+#include "scheduler/ledger_escrow.h"
+
+#include <vector>
+
+#include "core/error.h"
+#include "core/hash.h"
+
+namespace rfarm::scheduler {
+namespace L = rfarm::ledger;
+
+namespace {
+
+Id128 id_from_hash(const Hash256& h) {
+  Id128 id;
+  for (int i = 0; i < 8; ++i) {
+    id.hi = (id.hi << 8) | h.bytes[i];
+    id.lo = (id.lo << 8) | h.bytes[8 + i];
+  }
+  if (id.is_zero()) id.lo = 1;
+  return id;
+}
+
+[[noreturn]] void refuse(const std::string& what, L::TransferResult r) {
+  throw Error(Error::Kind::Refused, what + ": the ledger refused it (" + std::string(L::to_string(r)) + ")");
+}
+
+}  // namespace
+
+Id128 derived_transfer_id(const Id128& base, std::string_view role) {
+  return id_from_hash(sha256("rfarm-escrow-v1:" + std::string(role) + ":" + base.hex()));
+}
+
+LedgerEscrow::LedgerEscrow(L::Ledger ledger, const config::Config& config)
+    : ledger_(std::move(ledger)), config_(config) {
+  // Fixed ids make creation idempotent across processes and runs.
+  const L::NewAccount system[] = {
+      {derived_transfer_id(Id128{0, 1}, "account:escrow"), kEscrowAccount, L::AccountKind::escrow, "", 0},
+      {derived_transfer_id(Id128{0, 1}, "account:burn"), kBurnAccount, L::AccountKind::burn, "", 0},
+  };
+  for (const auto& a : system) {
+    if (ledger_.find_account(a.id)) continue;
+    const L::AccountResult r = ledger_.create_accounts(std::span(&a, 1))[0];
+    if (r != L::AccountResult::ok && r != L::AccountResult::exists) {
+      throw Error(Error::Kind::Refused, "cannot create the ledger's '" + a.name + "' account: " +
+                                            std::string(L::to_string(r)) + " (is the name taken by another account?)");
+    }
+  }
+}
+
+L::Account LedgerEscrow::account(std::string_view name, std::string_view role) {
+  auto a = ledger_.storage().find_account_by_name(name);
+  if (!a) {
+    throw Error(Error::Kind::Refused, std::string(role) + " account '" + std::string(name) +
+                                          "' is not in the ledger (run: rfarm ledger account create " +
+                                          std::string(name) + ")");
+  }
+  return *a;
+}
+
+Amount LedgerEscrow::available(std::string_view name) {
+  const L::Account a = account(name, "the");
+  const auto committed = a.debits_posted.checked_add(a.debits_pending);
+  if (!committed || *committed >= a.credits_posted) return Amount(0);
+  Amount spendable(a.credits_posted.units - committed->units);
+  if (const config::AccountConfig* c = config::find_account(config_, name)) {
+    spendable = spendable > c->min_balance ? Amount(spendable.units - c->min_balance.units) : Amount(0);
+  }
+  return spendable;
+}
+
+HoldId LedgerEscrow::hold(std::string_view name, Amount amount, const Id128& job, std::chrono::seconds timeout) {
+  if (amount.units == 0) throw Error(Error::Kind::BadInput, "a hold of zero tokens: the quote is empty");
+  if (available(name) < amount) {
+    throw Error(Error::Kind::Refused, "account '" + std::string(name) + "' cannot cover a hold of " +
+                                          format_amount(amount, config_.token.decimals) + " " + config_.token.symbol +
+                                          " (available " + format_amount(available(name), config_.token.decimals) + ")");
+  }
+  const L::Account payer = account(name, "the paying");
+  const L::Account escrow = account(kEscrowAccount, "the escrow");
+  const Id128 id = derived_transfer_id(job, "hold");
+  const L::TransferResult r = ledger_.submit_one(L::hold(id, payer.id, escrow.id, amount,
+                                                         static_cast<std::uint64_t>(timeout.count()), {job.hex(), "", ""}));
+  if (r != L::TransferResult::ok && r != L::TransferResult::exists) refuse("escrow hold for job " + job.hex(), r);
+  return HoldId{id};
+}
+
+void LedgerEscrow::post(HoldId hold, const Settlement& s) {
+  const Amount total = s.total();
+  if (total.units == 0) {
+    void_hold(hold);
+    return;
+  }
+  const L::Account escrow = account(kEscrowAccount, "the escrow");
+  std::vector<L::TransferRequest> batch;
+  const auto t = ledger_.find_transfer(hold.id);
+  const std::string job = t ? t->user_data.job : std::string();
+  // 1. What was used moves from the user's hold into escrow (the rest of the hold is released).
+  batch.push_back(L::post(derived_transfer_id(hold.id, "post"), hold.id, total, L::TransferCode::charge, {job, "", ""}));
+  // 2. Escrow pays each party its share, in the same atomic batch.
+  auto pay = [&](std::string_view to, Amount amount, L::TransferCode code, std::string_view role) {
+    if (amount.units == 0) return;
+    const L::Account payee = account(to, role);
+    batch.push_back(L::single(derived_transfer_id(hold.id, role), escrow.id, payee.id, amount, code, {job, "", ""}));
+  };
+  pay(s.provider, s.provider_share, L::TransferCode::settle, "provider");
+  pay(s.treasury, s.treasury_share, L::TransferCode::fee, "treasury");
+  pay(kBurnAccount, s.burn_share, L::TransferCode::burn, "burn");
+  if (!s.verifier.empty()) pay(s.verifier, s.verifier_reward, L::TransferCode::reward, "verifier");
+
+  const std::vector<L::TransferResult> results = ledger_.submit(batch);
+  // All or nothing: report the member that failed, not the others' batch_failed.
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    if (results[i] != L::TransferResult::ok && results[i] != L::TransferResult::exists &&
+        results[i] != L::TransferResult::batch_failed) {
+      refuse("settlement of hold " + hold.id.hex() + " (transfer " + std::to_string(i + 1) + " of " +
+                 std::to_string(results.size()) + ")",
+             results[i]);
+    }
+  }
+}
+
+void LedgerEscrow::void_hold(HoldId hold) {
+  const L::TransferResult r = ledger_.submit_one(L::void_pending(derived_transfer_id(hold.id, "void"), hold.id));
+  if (r != L::TransferResult::ok && r != L::TransferResult::exists) refuse("release of hold " + hold.id.hex(), r);
+}
+
+}  // namespace rfarm::scheduler

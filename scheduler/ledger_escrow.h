@@ -1,0 +1,43 @@
+#pragma once
+// The scheduler's Escrow on the real ledger: a render job's hold is a two-phase ledger transfer
+// from the user's account into the "escrow" account; settlement posts what was used (into escrow)
+// and pays it out from escrow to the provider, the treasury, the burn account and the verifier in
+// the same atomic batch; what is left of the hold is released by the post itself.
+//
+// Every transfer id is derived from the job's hold id and its role, so a retried settlement or a
+// re-run after a crash returns `exists` and never pays twice.
+#include <memory>
+#include <string>
+
+#include "config/config.h"
+#include "ledger/ledger.h"
+#include "scheduler/escrow.h"
+
+namespace rfarm::scheduler {
+
+inline constexpr const char* kEscrowAccount = "escrow";
+inline constexpr const char* kBurnAccount = "burn";
+
+class LedgerEscrow final : public Escrow {
+ public:
+  // `ledger` must be writable (opened with the cluster key). Creates the escrow and burn accounts
+  // if they are missing (idempotent: fixed ids).
+  LedgerEscrow(ledger::Ledger ledger, const config::Config& config);
+
+  Amount available(std::string_view account) override;
+  HoldId hold(std::string_view account, Amount amount, const Id128& job, std::chrono::seconds timeout) override;
+  void post(HoldId hold, const Settlement& settlement) override;
+  void void_hold(HoldId hold) override;
+
+  ledger::Ledger& ledger() { return ledger_; }
+
+ private:
+  ledger::Account account(std::string_view name, std::string_view role);
+  ledger::Ledger ledger_;
+  config::Config config_;
+};
+
+// Transfer ids for a job's money: SHA-256("rfarm-escrow-v1:" + role + ":" + hold id) truncated.
+Id128 derived_transfer_id(const Id128& base, std::string_view role);
+
+}  // namespace rfarm::scheduler
