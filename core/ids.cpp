@@ -53,4 +53,15 @@ Id128 parse_id(std::string_view text, std::string_view field) {
   return *id;
 }
 
+Id128 Id128::derived(std::string_view text) {
+  const Hash256 h = sha256(text);
+  Id128 id;
+  for (int i = 0; i < 8; ++i) {
+    id.hi = (id.hi << 8) | h.bytes[i];
+    id.lo = (id.lo << 8) | h.bytes[8 + i];
+  }
+  if (id.is_zero()) id.lo = 1;  // zero means "none"; a 2^-128 event, kept well-defined
+  return id;
+}
+
 }  // namespace rfarm

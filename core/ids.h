@@ -25,6 +25,9 @@ struct Id128 {
   static std::optional<Id128> from_hex(std::string_view text);
   // A fresh random id, never zero (zero is reserved for "none").
   static Id128 random();
+  // A deterministic id: SHA-256(text) truncated to 128 bits (never zero). For idempotency keys
+  // derived from what a transfer is for, so a retry names the same transfer.
+  static Id128 derived(std::string_view text);
 };
 
 // Like Id128::from_hex but throws Error(BadInput) naming `field` and the fix.

@@ -70,16 +70,7 @@ Amount usage_charge(const UsageRecord& r, const UsagePrices& prices) {
   return Amount(static_cast<std::uint64_t>(total));
 }
 
-Id128 usage_transfer_id(const UsageRecord& r) {
-  const Hash256 h = sha256("rfarm-usage-v1:" + r.key());
-  Id128 id;
-  for (int i = 0; i < 8; ++i) {
-    id.hi = (id.hi << 8) | h.bytes[i];
-    id.lo = (id.lo << 8) | h.bytes[8 + i];
-  }
-  if (id.is_zero()) id.lo = 1;  // zero means "none" in the ledger; a 2^-128 event, kept well-defined
-  return id;
-}
+Id128 usage_transfer_id(const UsageRecord& r) { return Id128::derived("rfarm-usage-v1:" + r.key()); }
 
 std::string_view to_string(IngestOutcome::Status s) {
   switch (s) {

@@ -3,22 +3,11 @@
 #include <vector>
 
 #include "core/error.h"
-#include "core/hash.h"
 
 namespace rfarm::scheduler {
 namespace L = rfarm::ledger;
 
 namespace {
-
-Id128 id_from_hash(const Hash256& h) {
-  Id128 id;
-  for (int i = 0; i < 8; ++i) {
-    id.hi = (id.hi << 8) | h.bytes[i];
-    id.lo = (id.lo << 8) | h.bytes[8 + i];
-  }
-  if (id.is_zero()) id.lo = 1;
-  return id;
-}
 
 [[noreturn]] void refuse(const std::string& what, L::TransferResult r) {
   throw Error(Error::Kind::Refused, what + ": the ledger refused it (" + std::string(L::to_string(r)) + ")");
@@ -27,7 +16,7 @@ Id128 id_from_hash(const Hash256& h) {
 }  // namespace
 
 Id128 derived_transfer_id(const Id128& base, std::string_view role) {
-  return id_from_hash(sha256("rfarm-escrow-v1:" + std::string(role) + ":" + base.hex()));
+  return Id128::derived("rfarm-escrow-v1:" + std::string(role) + ":" + base.hex());
 }
 
 LedgerEscrow::LedgerEscrow(L::Ledger ledger, const config::Config& config)

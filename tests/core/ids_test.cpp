@@ -38,3 +38,17 @@ TEST(Ids, RandomIdsAreDistinctAndNonZero) {
 
 }  // namespace
 }  // namespace rfarm
+
+namespace rfarm {
+namespace {
+
+TEST(IdsDerived, IsAStableNonZeroFunctionOfTheText) {
+  EXPECT_EQ(Id128::derived("rfarm-usage-v1:a/1/2/n"), Id128::derived("rfarm-usage-v1:a/1/2/n"));
+  EXPECT_NE(Id128::derived("rfarm-usage-v1:a/1/2/n"), Id128::derived("rfarm-usage-v1:a/1/3/n"));
+  EXPECT_FALSE(Id128::derived("").is_zero());
+  // SHA-256("") = e3b0c442 98fc1c14 9afbf4c8 996fb924 ...: the first 128 bits, big-endian.
+  EXPECT_EQ(Id128::derived("").hex(), "e3b0c44298fc1c149afbf4c8996fb924");
+}
+
+}  // namespace
+}  // namespace rfarm
