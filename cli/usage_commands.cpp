@@ -101,20 +101,21 @@ void add_usage_commands(CLI::App& app, Context& ctx) {
       json lines = json::array();
       for (const auto& x : s.outcomes) {
         lines.push_back({{"source", x.source}, {"status", std::string(L::to_string(x.status))}, {"record", x.key},
+                         {"job", x.job},
                          {"amount", format_amount(x.amount, l.decimals())}, {"reason", x.reason}});
       }
       std::printf("%s\n", json{{"spool", spool.string()}, {"records", lines}}.dump(2).c_str());
     } else {
       for (const auto& x : s.outcomes) {
-        if (x.status == S::duplicate || x.status == S::evidence_only) continue;
+        if (x.status == S::duplicate || x.status == S::evidence_only || x.status == S::job_usage) continue;
         std::printf("%-13s %s %s%s%s\n", std::string(L::to_string(x.status)).c_str(), x.source.c_str(), x.key.c_str(),
                     x.status == S::charged ? (" " + format_amount(x.amount, l.decimals()) + " " + cfg.token.symbol).c_str() : "",
                     x.reason.empty() ? "" : (": " + x.reason).c_str());
       }
-      std::printf("ingested %zu records from %s: %zu charged, %zu already charged, %zu evidence only, %zu free, "
-                  "%zu rejected, %zu conflicting, %zu refused\n",
+      std::printf("ingested %zu records from %s: %zu charged, %zu already charged, %zu evidence only, "
+                  "%zu for rfarm jobs (paid from their escrow), %zu free, %zu rejected, %zu conflicting, %zu refused\n",
                   s.outcomes.size(), spool.c_str(), s.count(S::charged), s.count(S::duplicate), s.count(S::evidence_only),
-                  s.count(S::free), s.count(S::rejected), s.count(S::conflict), s.count(S::refused));
+                  s.count(S::job_usage), s.count(S::free), s.count(S::rejected), s.count(S::conflict), s.count(S::refused));
     }
     // Forged or conflicting records are integrity failures; refusals (funds, prices) need an operator.
     if (s.count(S::rejected) + s.count(S::conflict) > 0) ctx.exit_code = 4;

@@ -77,6 +77,7 @@ std::string_view to_string(IngestOutcome::Status s) {
     case IngestOutcome::Status::charged: return "charged";
     case IngestOutcome::Status::duplicate: return "duplicate";
     case IngestOutcome::Status::evidence_only: return "evidence_only";
+    case IngestOutcome::Status::job_usage: return "job_usage";
     case IngestOutcome::Status::free: return "free";
     case IngestOutcome::Status::rejected: return "rejected";
     case IngestOutcome::Status::conflict: return "conflict";
@@ -113,6 +114,11 @@ IngestOutcome ingest_usage_line(Ledger& ledger, std::string_view line, const std
                    "record is from cluster '" + r.cluster + "', this ledger is cluster '" + ledger.cluster() + "'");
   }
   if (!r.billable()) return outcome(S::evidence_only, source, r.key());
+  if (!r.rfarm_job.empty()) {
+    IngestOutcome o = outcome(S::job_usage, source, r.key());
+    o.job = r.rfarm_job;
+    return o;
+  }
 
   Amount amount;
   try {
@@ -128,7 +134,7 @@ IngestOutcome ingest_usage_line(Ledger& ledger, std::string_view line, const std
   } catch (const Error& e) {
     return outcome(S::refused, source, r.key(), "account '" + r.account + "' is not in the ledger");
   }
-  const std::string job = r.rfarm_job.empty() ? "slurm:" + std::to_string(r.job_id) : r.rfarm_job;
+  const std::string job = "slurm:" + std::to_string(r.job_id);
   const TransferRequest charge = single(usage_transfer_id(r), payer->id, provider, amount, TransferCode::charge,
                                         UserData{job, "", r.key()});
   const TransferResult result = ledger.submit_one(charge);

@@ -6,6 +6,8 @@
 //  1. decode it and check its signature (Error(Integrity) reasons become "rejected" outcomes);
 //  2. the key that signed it must be registered for the node the record names (NodeKeyring);
 //  3. records that are not billable (steps inside an sbatch job, extern steps) are evidence only;
+//     so are records of an rfarm job (--rfarm-job): that job's escrow hold pays for it when the
+//     scheduler settles, and charging the record too would bill the account twice;
 //  4. the charge is (gpus x gpu_hour[model] + cpus x cpu_core_hour) x duration, in integer base
 //     units, rounded down (the payer never pays for a fraction of a base unit);
 //  5. it is posted as one transfer from the record's account to the provider account, code charge,
@@ -47,10 +49,11 @@ Amount usage_charge(const UsageRecord& record, const UsagePrices& prices);
 Id128 usage_transfer_id(const UsageRecord& record);
 
 struct IngestOutcome {
-  enum class Status { charged, duplicate, evidence_only, free, rejected, conflict, refused };
+  enum class Status { charged, duplicate, evidence_only, job_usage, free, rejected, conflict, refused };
   Status status = Status::rejected;
   std::string source;  // "FILE:LINE"
   std::string key;     // the record key, when it decoded
+  std::string job;     // the rfarm job a job_usage record belongs to
   Amount amount;       // the charge (charged / duplicate)
   std::string reason;  // for rejected / conflict / refused
 };

@@ -125,6 +125,15 @@ TEST_F(UsageIngest, StepsInsideABatchJobAreEvidenceOnly) {
   EXPECT_EQ(spent(1), Amount(0));
 }
 
+TEST_F(UsageIngest, UsageOfAnRfarmJobIsLeftToItsEscrow) {
+  UsageRecord r = record();
+  r.rfarm_job = "a1b2";
+  IngestOutcome o = ingest(encode_usage_line(r, node_key(1)));
+  EXPECT_EQ(o.status, S::job_usage);
+  EXPECT_EQ(o.job, "a1b2");
+  EXPECT_EQ(spent(1), Amount(0)) << "an rfarm job is paid from its escrow hold, not charged again here";
+}
+
 TEST_F(UsageIngest, InsufficientFundsAreRefusedAndChargedAfterADeposit) {
   UsageRecord big = record();
   big.end_ms = big.start_ms + 100LL * 3'600'000;  // 516 tokens, the account holds 100
