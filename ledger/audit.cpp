@@ -194,22 +194,6 @@ void compare_transfers(const Replay& replay, const std::vector<Transfer>& stored
   }
 }
 
-class ReadSnapshot {
- public:
-  explicit ReadSnapshot(Storage& s) : s_(s) { s_.begin_read(); }
-  ~ReadSnapshot() {
-    try {
-      s_.end_read();
-    } catch (...) {
-    }
-  }
-  ReadSnapshot(const ReadSnapshot&) = delete;
-  ReadSnapshot& operator=(const ReadSnapshot&) = delete;
-
- private:
-  Storage& s_;
-};
-
 }  // namespace
 
 AuditReport audit(Storage& storage, const PublicKey& key, const std::string& cluster) {

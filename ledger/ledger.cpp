@@ -55,23 +55,6 @@ merkle::Frontier decode_frontier(const std::optional<std::string>& text) {
   return *f;
 }
 
-// Keeps a read snapshot open for a multi-query reader and always closes it.
-class ReadSnapshot {
- public:
-  explicit ReadSnapshot(Storage& s) : s_(s) { s_.begin_read(); }
-  ~ReadSnapshot() {
-    try {
-      s_.end_read();
-    } catch (...) {
-    }
-  }
-  ReadSnapshot(const ReadSnapshot&) = delete;
-  ReadSnapshot& operator=(const ReadSnapshot&) = delete;
-
- private:
-  Storage& s_;
-};
-
 // Perfect subtree roots for proofs: stored ones from the nodes table, small ones from leaf hashes.
 merkle::NodeSource node_source(Storage& storage) {
   return [&storage](unsigned level, std::uint64_t index) {

@@ -82,6 +82,24 @@ class Storage {
   virtual void insert_frame_commit(const StoredFrameCommit& commit) = 0;
 };
 
+// Keeps a read snapshot open for a multi-query reader and always closes it (RAII over
+// begin_read/end_read; an error closing a read-only snapshot is not worth masking the reader's).
+class ReadSnapshot {
+ public:
+  explicit ReadSnapshot(Storage& s) : s_(s) { s_.begin_read(); }
+  ~ReadSnapshot() {
+    try {
+      s_.end_read();
+    } catch (...) {
+    }
+  }
+  ReadSnapshot(const ReadSnapshot&) = delete;
+  ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+
+ private:
+  Storage& s_;
+};
+
 struct SqliteOptions {
   // false only for tests and simulations: skips fsync (synchronous=OFF). Never for a real ledger.
   bool durable = true;

@@ -10,15 +10,11 @@ std::optional<Amount> LedgerBalanceReader::available(std::string_view account) {
     throw Error(Error::Kind::Io, "ledger " + path_.string() + " does not exist (run: rfarm ledger init)");
   }
   auto storage = ledger::open_sqlite_storage(path_, {.durable = false, .create = false});
-  storage->begin_read();
   std::optional<ledger::Account> found;
-  try {
+  {
+    ledger::ReadSnapshot snapshot(*storage);
     found = storage->find_account_by_name(account);
-  } catch (...) {
-    storage->end_read();
-    throw;
   }
-  storage->end_read();
   if (!found) return std::nullopt;
   const ledger::Account& a = *found;
   // The ledger guarantees debits_posted + debits_pending <= credits_posted for accounts that may
