@@ -1,0 +1,156 @@
+#include "verifier/frame_check.h"
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <limits>
+
+#include "core/error.h"
+#include "core/merkle.h"
+#include "renderer/exr_io.h"
+#include "renderer/tile_hash.h"
+
+namespace rfarm::verify {
+namespace {
+
+std::string file_sha256(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};
+  Sha256 h;
+  std::vector<char> buf(1 << 16);
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    const auto got = in.gcount();
+    if (got > 0) h.update(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(buf.data()), static_cast<std::size_t>(got)));
+  }
+  return h.finish().hex();
+}
+
+// The first provenance attribute that differs from the job, or empty.
+std::string provenance_mismatch(const render::ExrImage& img, const render::RenderSettings& job,
+                                const std::string& scene_hash, std::int64_t frame, const CellGrid& grid) {
+  auto str = [&](const char* k) -> std::string {
+    auto it = img.attrs.strings.find(k);
+    return it == img.attrs.strings.end() ? std::string("(missing)") : it->second;
+  };
+  auto num = [&](const char* k) -> std::string {
+    auto it = img.attrs.ints.find(k);
+    return it == img.attrs.ints.end() ? std::string("(missing)") : std::to_string(it->second);
+  };
+  auto differs = [](const std::string& what, const std::string& found, const std::string& want, const std::string& flag) {
+    return what + " is " + found + " but the job asked " + want + " (" + flag + ")";
+  };
+  if (str("rfarm.sceneHash") != scene_hash)
+    return differs("rfarm.sceneHash", str("rfarm.sceneHash"), scene_hash, "--scene");
+  if (num("rfarm.frame") != std::to_string(frame)) return differs("rfarm.frame", num("rfarm.frame"), std::to_string(frame), "--frames");
+  if (img.film.width != job.width || img.film.height != job.height)
+    return differs("the resolution", std::to_string(img.film.width) + "x" + std::to_string(img.film.height),
+                   std::to_string(job.width) + "x" + std::to_string(job.height), "--resolution");
+  if (num("rfarm.spp") != std::to_string(job.spp)) return differs("rfarm.spp", num("rfarm.spp"), std::to_string(job.spp), "--spp");
+  if (num("rfarm.maxDepth") != std::to_string(job.max_depth))
+    return differs("rfarm.maxDepth", num("rfarm.maxDepth"), std::to_string(job.max_depth), "--max-depth");
+  if (num("rfarm.tileSize") != std::to_string(job.tile_size))
+    return differs("rfarm.tileSize", num("rfarm.tileSize"), std::to_string(job.tile_size), "--tile-size");
+  if (num("rfarm.tileCount") != std::to_string(grid.tiles.count()))
+    return differs("rfarm.tileCount", num("rfarm.tileCount"), std::to_string(grid.tiles.count()), "--tile-size");
+  if (str("rfarm.camera") != job.camera) return differs("rfarm.camera", "'" + str("rfarm.camera") + "'", "'" + job.camera + "'", "--camera");
+  if (str("rfarm.tiles") != "all") return differs("rfarm.tiles", str("rfarm.tiles"), "all", "render every tile");
+  if (str("rfarm.tileLayout") != "rfarm-tile-v1")
+    return differs("rfarm.tileLayout", str("rfarm.tileLayout"), "rfarm-tile-v1", "render with this rfarm version");
+  return {};
+}
+
+std::uint64_t relative_ppm(float a, float b) {
+  std::uint32_t ba, bb;
+  std::memcpy(&ba, &a, 4);
+  std::memcpy(&bb, &b, 4);
+  if (ba == bb) return 0;
+  if (!std::isfinite(a) || !std::isfinite(b)) return std::numeric_limits<std::uint64_t>::max();
+  const double da = a, db = b;
+  const double den = std::max(std::fabs(da), std::fabs(db));
+  if (den == 0) return 0;  // +0 vs -0
+  return static_cast<std::uint64_t>(std::ceil(std::fabs(da - db) / den * 1e6));
+}
+
+}  // namespace
+
+Hash256 cell_hash(const render::Film& film, const CellGrid& grid, int cell) {
+  return merkle::leaf_hash(render::canonical_tile_bytes(film, grid.cells, cell));
+}
+
+std::uint64_t cell_max_error_ppm(const render::Film& a, const render::Film& b, const render::TileRect& r) {
+  std::uint64_t worst = 0;
+  for (int c = 0; c < render::kChannelCount; ++c)
+    for (int y = r.y0; y < r.y0 + r.h; ++y)
+      for (int x = r.x0; x < r.x0 + r.w; ++x) worst = std::max(worst, relative_ppm(a.at(c, x, y), b.at(c, x, y)));
+  return worst;
+}
+
+FrameReport check_frame(const render::RegionRenderer& renderer, const render::RenderSettings& job, const CellGrid& grid,
+                        const FrameCheckInput& in, std::uint32_t tolerance_ppm) {
+  FrameReport rep;
+  rep.frame = in.frame;
+  rep.path = in.path;
+  rep.verifier_device = renderer.device();
+  auto fail = [&](const char* check, std::string reason) {
+    rep.pass = false;
+    rep.failed_check = check;
+    rep.reason = std::move(reason);
+    return rep;
+  };
+  // exr
+  if (!std::filesystem::is_regular_file(in.path)) return fail("exr", "the frame's file " + in.path.string() + " is missing");
+  rep.exr_sha256 = file_sha256(in.path);
+  render::ExrImage img;
+  try {
+    img = render::read_exr(in.path);
+  } catch (const Error& e) {
+    return fail("exr", e.what());
+  }
+  if (auto it = img.attrs.strings.find("rfarm.tileRoot"); it != img.attrs.strings.end()) rep.tile_root = it->second;
+  if (auto it = img.attrs.strings.find("rfarm.device"); it != img.attrs.strings.end()) rep.provider_device = it->second;
+  // provenance
+  if (std::string why = provenance_mismatch(img, job, renderer.scene().hash_hex, in.frame, grid); !why.empty())
+    return fail("provenance", why);
+  // tile_root
+  const Hash256 root = render::tile_root(render::tile_hashes(img.film, grid.tiles));
+  if (root.hex() != rep.tile_root)
+    return fail("tile_root", "the tile hashes of its pixels give root " + root.hex() + " but rfarm.tileRoot is " + rep.tile_root +
+                                 " (pixels edited after rendering)");
+  // commit
+  if (in.commit) {
+    if (in.commit->exr_hash != rep.exr_sha256)
+      return fail("commit", "the file's SHA-256 is " + rep.exr_sha256 + " but the ledger commit says " + in.commit->exr_hash +
+                                " (the file changed after the commit)");
+    if (in.commit->tile_root != rep.tile_root)
+      return fail("commit", "rfarm.tileRoot is " + rep.tile_root + " but the ledger commit says " + in.commit->tile_root);
+  }
+  // cells
+  rep.bit_exact = rep.provider_device == renderer.device();
+  const render::RegionResult rr = renderer.render(in.frame, grid.cells, in.cells);
+  rep.samples = rr.stats.samples;
+  std::string first_bad;
+  for (int cell : in.cells) {
+    CellResult c;
+    c.cell = cell;
+    c.tile = grid.tile_of(cell);
+    c.rect = grid.rect(cell);
+    c.expected = cell_hash(rr.film, grid, cell).hex();
+    c.found = cell_hash(img.film, grid, cell).hex();
+    c.max_error_ppm = c.expected == c.found ? 0 : cell_max_error_ppm(rr.film, img.film, c.rect);
+    c.match = rep.bit_exact ? c.expected == c.found : c.max_error_ppm <= tolerance_ppm;
+    if (!c.match && first_bad.empty())
+      first_bad = "cell " + std::to_string(cell) + " (tile " + std::to_string(c.tile) + ", pixels " + std::to_string(c.rect.x0) +
+                  "," + std::to_string(c.rect.y0) + " " + std::to_string(c.rect.w) + "x" + std::to_string(c.rect.h) +
+                  ") differs from its re-render" +
+                  (rep.bit_exact ? std::string(" (bit-exact comparison)")
+                                 : " by " + std::to_string(c.max_error_ppm) + " ppm > tolerance " + std::to_string(tolerance_ppm) + " ppm");
+    rep.cells.push_back(std::move(c));
+  }
+  if (!first_bad.empty()) return fail("cells", first_bad);
+  rep.pass = true;
+  return rep;
+}
+
+}  // namespace rfarm::verify

@@ -1,0 +1,69 @@
+#pragma once
+// The checks on one rendered frame, in order; the verdict names the first that fails:
+//   exr         the file exists and is a readable rfarm EXR
+//   provenance  its rfarm.* attributes match the job: scene hash, frame, spp, max depth, tile size,
+//               resolution, camera, tile layout/count, all tiles rendered
+//   tile_root   the tile hashes recomputed from its pixels give rfarm.tileRoot
+//   commit      (when the ledger holds a commit) the file's SHA-256 and tileRoot equal the commit's
+//   cells       every sampled cell re-rendered from the job's settings equals the file's cell: bit
+//               for bit when the same device path rendered both, else within the cross-device
+//               tolerance (maximum relative difference over the cell's pixels and channels)
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/hash.h"
+#include "renderer/region_render.h"
+#include "verifier/cells.h"
+
+namespace rfarm::verify {
+
+struct CommitInfo {
+  std::string exr_hash;   // hex SHA-256 of the file
+  std::string tile_root;  // hex
+};
+
+struct CellResult {
+  int cell = 0, tile = 0;
+  render::TileRect rect;
+  std::string expected;  // hex leaf hash of the re-rendered cell (tile_hash.h layout over the cell grid)
+  std::string found;     // the same over the file's pixels
+  std::uint64_t max_error_ppm = 0;  // max relative difference (ppm, rounded up; UINT64_MAX for NaN/Inf mismatch)
+  bool match = false;
+};
+
+struct FrameReport {
+  std::int64_t frame = 0;
+  std::filesystem::path path;
+  bool pass = false;
+  std::string failed_check;  // empty on pass: exr | provenance | tile_root | commit | cells
+  std::string reason;        // what failed, naming the field, tile or cell
+  std::string exr_sha256, tile_root;  // of the file (empty when unreadable)
+  std::string provider_device, verifier_device;
+  bool bit_exact = true;     // compared bit for bit (same device path)
+  std::vector<CellResult> cells;
+  std::uint64_t samples = 0;  // pixel-samples re-rendered
+};
+
+struct FrameCheckInput {
+  std::int64_t frame = 0;
+  std::filesystem::path path;
+  std::vector<int> cells;             // sampled cell indices of this frame
+  std::optional<CommitInfo> commit;   // ledger mode
+};
+
+// Runs the checks. Never throws for a bad frame (that is a fail verdict); throws only for the
+// verifier's own failures (scene unreadable, out of memory, a CUDA error).
+FrameReport check_frame(const render::RegionRenderer& renderer, const render::RenderSettings& job,
+                        const CellGrid& grid, const FrameCheckInput& input, std::uint32_t cross_device_tolerance_ppm);
+
+// The cell's pixels as a leaf hash (tile_hash.h's canonical bytes over the cell grid).
+Hash256 cell_hash(const render::Film& film, const CellGrid& grid, int cell);
+
+// Max relative difference |a - b| / max(|a|, |b|) over the cell's pixels and channels, in ppm
+// rounded up; 0 when bit-identical; UINT64_MAX when one value is NaN/Inf and the bits differ.
+std::uint64_t cell_max_error_ppm(const render::Film& a, const render::Film& b, const render::TileRect& rect);
+
+}  // namespace rfarm::verify
