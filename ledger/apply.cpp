@@ -46,7 +46,7 @@ bool same_request(const TransferRequest& r, const Transfer& t) {
   };
   bool amount_matches = r.amount == t.amount || (two_phase && r.amount.units == 0);
   return r.flags == t.flags && r.code == t.code && r.pending_id == t.pending_id &&
-         r.timeout_seconds == t.timeout_seconds && r.user_data == t.user_data &&
+         r.timeout_seconds == t.timeout_seconds && r.unbond_seconds == t.unbond_seconds && r.user_data == t.user_data &&
          account_matches(r.debit_account, t.debit_account) && account_matches(r.credit_account, t.credit_account) &&
          amount_matches;
 }
@@ -143,6 +143,8 @@ TransferResult Ledger::apply_transfer(Batch& b, const TransferRequest& r) {
   if (!r.pending_id.is_zero()) return TransferResult::pending_id_must_be_zero;
   if (r.timeout_seconds != 0 && !pending) return TransferResult::timeout_reserved_for_pending;
   if (r.timeout_seconds > kMaxTimeoutSeconds) return TransferResult::timeout_too_large;
+  if (r.unbond_seconds != 0 && !pending) return TransferResult::unbond_reserved_for_pending;
+  if (r.unbond_seconds > kMaxTimeoutSeconds) return TransferResult::unbond_too_large;
   if (r.debit_account == r.credit_account) return TransferResult::accounts_must_be_different;
   if (r.amount.units == 0) return TransferResult::amount_must_not_be_zero;
   if (r.amount.units > kMaxAmount) return TransferResult::amount_too_large;
@@ -179,6 +181,8 @@ TransferResult Ledger::apply_transfer(Batch& b, const TransferRequest& r) {
   t.user_data = r.user_data;
   t.timestamp = b.next_timestamp();
   t.expires_at = pending && r.timeout_seconds != 0 ? t.timestamp + r.timeout_seconds * kNanosPerSecond : 0;
+  t.unbond_seconds = r.unbond_seconds;
+  t.unbond_at = r.unbond_seconds != 0 ? t.timestamp + r.unbond_seconds * kNanosPerSecond : 0;
   t.state = pending ? PendingState::pending : PendingState::none;
   t.event = b.append(Event{0, t.timestamp, TransferEvent{t, Amount(0)}});
   b.storage.insert_transfer(t);
@@ -191,6 +195,7 @@ TransferResult Ledger::apply_post_or_void(Batch& b, const TransferRequest& r) {
   const bool is_post = r.flags == transfer_flags::post_pending;
   if (r.pending_id.is_zero()) return TransferResult::pending_id_required;
   if (r.timeout_seconds != 0) return TransferResult::timeout_reserved_for_pending;
+  if (r.unbond_seconds != 0) return TransferResult::unbond_reserved_for_pending;
   auto p = b.storage.find_transfer(r.pending_id);
   if (!p) return TransferResult::pending_transfer_not_found;
   if (p->flags != transfer_flags::pending) return TransferResult::pending_transfer_not_pending;
@@ -209,6 +214,8 @@ TransferResult Ledger::apply_post_or_void(Batch& b, const TransferRequest& r) {
   if (is_post) {
     if (r.amount.units != 0) amount = r.amount;
     if (amount > p->amount) return TransferResult::exceeds_pending_amount;
+    // The post's own timestamp (next_timestamp() below) must not be before the unbonding ends.
+    if (p->unbond_at != 0 && b.peek_timestamp() < p->unbond_at) return TransferResult::pending_transfer_unbonding;
   } else if (r.amount.units != 0 && r.amount != p->amount) {
     return TransferResult::void_amount_must_match_pending;
   }

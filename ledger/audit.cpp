@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <tuple>
 
 #include "core/error.h"
 #include "core/merkle.h"
@@ -32,7 +33,12 @@ class Replay {
                    },
                    [&](const TransferEvent& t) { transfer(e, t); },
                    [&](const ExpiryEvent& x) { release(e, x.pending_id, x.pending_amount, PendingState::expired, Amount(0)); },
-                   [&](const FrameEvent&) {},
+                   [&](const FrameEvent& f) { frame(e, f.commit); },
+                   [&](const VerdictEvent& v) { verdict(e, v.verdict); },
+                   [&](const UsageEvent& u) {
+                     if (usage_.count(u.usage.record)) return problem(e, "records usage " + u.usage.record + " twice");
+                     usage_[u.usage.record] = {u.usage, e.seq};
+                   },
                },
                e.body);
   }
@@ -40,8 +46,32 @@ class Replay {
   std::map<Id128, Account> accounts_;
   std::map<Id128, std::uint64_t> origin_;  // account id -> event that created it
   std::map<Id128, Transfer> transfers_;
+  using FrameKey = std::tuple<std::string, std::uint64_t, Id128>;
+  std::map<FrameKey, StoredFrameCommit> frames_;
+  std::map<std::tuple<std::string, std::uint64_t, Id128, std::uint64_t>, RecordedVerdict> verdicts_;
+  std::map<std::string, StoredUsage> usage_;
 
  private:
+  void frame(const Event& e, const FrameCommit& c) {
+    FrameKey key{c.job, c.frame, c.provider};
+    if (frames_.count(key)) return problem(e, "commits job " + c.job + " frame " + std::to_string(c.frame) + " twice");
+    if (!accounts_.count(c.provider)) return problem(e, "commits a frame for a missing provider account");
+    frames_[key] = {c, e.seq};
+  }
+
+  void verdict(const Event& e, const Verdict& v) {
+    auto f = frames_.find(FrameKey{v.job, v.frame, v.provider});
+    if (f == frames_.end()) return problem(e, "judges job " + v.job + " frame " + std::to_string(v.frame) + ", which has no commit");
+    if (!accounts_.count(v.verifier)) return problem(e, "names a missing verifier account " + v.verifier.hex());
+    if (v.sample_tree_size <= f->second.event || v.sample_tree_size > e.seq) {
+      return problem(e, "derives its sample from a head (size " + std::to_string(v.sample_tree_size) +
+                            ") that does not lie between the commit and the verdict");
+    }
+    auto key = std::make_tuple(v.job, v.frame, v.provider, v.sample_tree_size);
+    if (verdicts_.count(key)) return problem(e, "judges the same frame from the same head twice");
+    verdicts_[key] = {e.seq, v};
+  }
+
   void problem(const Event& e, const std::string& what) {
     problems_.push_back("events row " + std::to_string(e.seq) + ": " + what);
   }
@@ -70,6 +100,10 @@ class Replay {
     if (transfers_.count(t.id)) return problem(e, "records transfer " + t.id.hex() + " twice");
     if (t.flags == transfer_flags::post_pending || t.flags == transfer_flags::void_pending) {
       transfers_[t.id] = t;
+      if (auto p = transfers_.find(t.pending_id); p != transfers_.end() && t.flags == transfer_flags::post_pending &&
+                                                  p->second.unbond_at != 0 && t.timestamp < p->second.unbond_at) {
+        problem(e, "posts " + t.pending_id.hex() + " before its unbonding ends");
+      }
       bool post = t.flags == transfer_flags::post_pending;
       release(e, t.pending_id, te.pending_amount, post ? PendingState::posted : PendingState::voided,
               post ? t.amount : Amount(0));
@@ -81,6 +115,10 @@ class Replay {
       return problem(e, "transfer " + t.id.hex() + " names a missing account or a zero amount");
     }
     bool pending = t.flags == transfer_flags::pending;
+    if ((t.unbond_seconds != 0) != (t.unbond_at != 0) || (t.unbond_seconds != 0 && !pending) ||
+        (t.unbond_seconds != 0 && t.unbond_at != t.timestamp + t.unbond_seconds * kNanosPerSecond)) {
+      return problem(e, "transfer " + t.id.hex() + " has an inconsistent unbonding time");
+    }
     if (!add(e, pending ? d->second.debits_pending : d->second.debits_posted, t.amount)) return;
     if (!add(e, pending ? c->second.credits_pending : c->second.credits_posted, t.amount)) return;
     const Account& da = d->second;
@@ -183,6 +221,8 @@ void compare_transfers(const Replay& replay, const std::vector<Transfer>& stored
     compare_field(problems, row, "usage", t.user_data.usage, r.user_data.usage);
     compare_field(problems, row, "timestamp", u(t.timestamp), u(r.timestamp));
     compare_field(problems, row, "expires_at", u(t.expires_at), u(r.expires_at));
+    compare_field(problems, row, "unbond", u(t.unbond_seconds), u(r.unbond_seconds));
+    compare_field(problems, row, "unbond_at", u(t.unbond_at), u(r.unbond_at));
     compare_field(problems, row, "state", std::string(to_string(t.state)), std::string(to_string(r.state)));
     compare_field(problems, row, "event", u(t.event), u(r.event));
   }
@@ -191,6 +231,66 @@ void compare_transfers(const Replay& replay, const std::vector<Transfer>& stored
       problems.push_back("transfers: transfer " + id.hex() + " recorded by event #" + u(t.event) +
                          " is missing from the table (row deleted by hand?)");
     }
+  }
+}
+
+void compare_evidence(const Replay& replay, Storage& storage, std::vector<std::string>& problems) {
+  std::size_t seen = 0;
+  for (const StoredFrameCommit& c : storage.list_frame_commits()) {
+    std::string row = "frame_commits row " + c.commit.job + "/" + u(c.commit.frame) + "/" + c.commit.provider.hex();
+    auto it = replay.frames_.find({c.commit.job, c.commit.frame, c.commit.provider});
+    if (it == replay.frames_.end()) {
+      problems.push_back(row + ": no event committed this frame (row inserted or edited by hand?)");
+      continue;
+    }
+    ++seen;
+    compare_field(problems, row, "exr_hash", c.commit.exr_hash.hex(), it->second.commit.exr_hash.hex());
+    compare_field(problems, row, "tile_root", c.commit.tile_root.hex(), it->second.commit.tile_root.hex());
+    compare_field(problems, row, "event", u(c.event), u(it->second.event));
+  }
+  if (seen != replay.frames_.size()) {
+    problems.push_back("frame_commits: " + u(replay.frames_.size() - std::min(seen, replay.frames_.size())) +
+                       " frame commits recorded by events are missing from the table (rows deleted by hand?)");
+  }
+  seen = 0;
+  for (const RecordedVerdict& r : storage.list_verdicts()) {
+    const Verdict& v = r.verdict;
+    std::string row = "verdicts row " + v.job + "/" + u(v.frame) + "/" + v.provider.hex() + "/" + u(v.sample_tree_size);
+    auto it = replay.verdicts_.find({v.job, v.frame, v.provider, v.sample_tree_size});
+    if (it == replay.verdicts_.end()) {
+      problems.push_back(row + ": no event recorded this verdict (row inserted or edited by hand?)");
+      continue;
+    }
+    ++seen;
+    const Verdict& w = it->second.verdict;
+    compare_field(problems, row, "verifier", v.verifier.hex(), w.verifier.hex());
+    compare_field(problems, row, "outcome", std::string(to_string(v.outcome)), std::string(to_string(w.outcome)));
+    compare_field(problems, row, "reason", v.reason, w.reason);
+    compare_field(problems, row, "sample_root", v.sample_root.hex(), w.sample_root.hex());
+    compare_field(problems, row, "cells", u(v.cells_checked), u(w.cells_checked));
+    compare_field(problems, row, "evidence", v.evidence_hash.hex(), w.evidence_hash.hex());
+    compare_field(problems, row, "event", u(r.event), u(it->second.event));
+  }
+  if (seen != replay.verdicts_.size()) {
+    problems.push_back("verdicts: " + u(replay.verdicts_.size() - std::min(seen, replay.verdicts_.size())) +
+                       " verdicts recorded by events are missing from the table (rows deleted by hand?)");
+  }
+  seen = 0;
+  for (const StoredUsage& s : storage.list_usage()) {
+    std::string row = "usage row " + s.usage.record;
+    auto it = replay.usage_.find(s.usage.record);
+    if (it == replay.usage_.end()) {
+      problems.push_back(row + ": no event recorded this usage (row inserted or edited by hand?)");
+      continue;
+    }
+    ++seen;
+    if (s.usage != it->second.usage || s.event != it->second.event) {
+      problems.push_back(row + ": differs from usage event #" + u(it->second.event));
+    }
+  }
+  if (seen != replay.usage_.size()) {
+    problems.push_back("usage: " + u(replay.usage_.size() - std::min(seen, replay.usage_.size())) +
+                       " usage records recorded by events are missing from the table (rows deleted by hand?)");
   }
 }
 
@@ -236,6 +336,7 @@ AuditReport audit(Storage& storage, const PublicKey& key, const std::string& clu
   report.transfers = transfers.size();
   compare_accounts(replay, accounts, problems);
   compare_transfers(replay, transfers, problems);
+  compare_evidence(replay, storage, problems);
 
   // 4: signed heads against roots recomputed from the bodies.
   auto heads = storage.list_heads();

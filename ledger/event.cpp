@@ -117,6 +117,10 @@ std::string encode_event(const Event& e) {
                    f.emplace_back("job", x.user_data.job);
                    f.emplace_back("frames", x.user_data.frames);
                    f.emplace_back("usage", x.user_data.usage);
+                   if (x.unbond_seconds != 0) {
+                     f.emplace_back("unbond", dec(x.unbond_seconds));
+                     f.emplace_back("unbond_at", dec(x.unbond_at));
+                   }
                  },
                  [&](const ExpiryEvent& x) {
                    f.emplace_back("type", "expiry");
@@ -132,6 +136,36 @@ std::string encode_event(const Event& e) {
                    f.emplace_back("provider", fe.commit.provider.hex());
                    f.emplace_back("exr_hash", fe.commit.exr_hash.hex());
                    f.emplace_back("tile_root", fe.commit.tile_root.hex());
+                 },
+                 [&](const VerdictEvent& ve) {
+                   const Verdict& v = ve.verdict;
+                   f.emplace_back("type", "verdict");
+                   f.emplace_back("job", v.job);
+                   f.emplace_back("frame", dec(v.frame));
+                   f.emplace_back("provider", v.provider.hex());
+                   f.emplace_back("verifier", v.verifier.hex());
+                   f.emplace_back("outcome", std::string(to_string(v.outcome)));
+                   f.emplace_back("reason", v.reason);
+                   f.emplace_back("sample_size", dec(v.sample_tree_size));
+                   f.emplace_back("sample_root", v.sample_root.hex());
+                   f.emplace_back("cells", dec(v.cells_checked));
+                   f.emplace_back("evidence", v.evidence_hash.hex());
+                 },
+                 [&](const UsageEvent& ue) {
+                   const MeteredUsage& u = ue.usage;
+                   f.emplace_back("type", "usage");
+                   f.emplace_back("record", u.record);
+                   f.emplace_back("job", u.job);
+                   f.emplace_back("step", dec(u.step));
+                   f.emplace_back("node", u.node);
+                   f.emplace_back("account", u.account);
+                   f.emplace_back("cpu_ms", dec(u.cpu_ms));
+                   f.emplace_back("gpu_ms", dec(u.gpu_ms));
+                   f.emplace_back("gpu_model", u.gpu_model);
+                   f.emplace_back("start_ms", dec(u.start_ms));
+                   f.emplace_back("end_ms", dec(u.end_ms));
+                   f.emplace_back("signer", u.signer.hex());
+                   f.emplace_back("charge", u.charge.hex());
                  },
              },
              e.body);
@@ -202,6 +236,10 @@ Event decode_event(std::string_view body, std::uint64_t expected_seq) {
     x.timeout_seconds = r.u64("timeout");
     x.expires_at = r.u64("expires_at");
     x.user_data = {r.str("job"), r.str("frames"), r.str("usage")};
+    if (j.contains("unbond")) {
+      x.unbond_seconds = r.u64("unbond");
+      x.unbond_at = r.u64("unbond_at");
+    }
     x.timestamp = e.timestamp;
     x.event = e.seq;
     x.state = x.flags == transfer_flags::pending ? PendingState::pending : PendingState::none;
@@ -216,8 +254,46 @@ Event decode_event(std::string_view body, std::uint64_t expected_seq) {
     f.commit.exr_hash = r.hash("exr_hash");
     f.commit.tile_root = r.hash("tile_root");
     e.body = f;
+  } else if (type == "verdict") {
+    VerdictEvent ve;
+    Verdict& v = ve.verdict;
+    v.job = r.str("job");
+    v.frame = r.u64("frame");
+    v.provider = r.id("provider");
+    v.verifier = r.id("verifier");
+    auto outcome = verdict_outcome_from_string(r.str("outcome"));
+    if (!outcome) r.fail("outcome", "is not pass or fail");
+    v.outcome = *outcome;
+    v.reason = r.str("reason");
+    v.sample_tree_size = r.u64("sample_size");
+    v.sample_root = r.hash("sample_root");
+    std::uint64_t cells = r.u64("cells");
+    if (cells > UINT32_MAX) r.fail("cells", "is out of range");
+    v.cells_checked = static_cast<std::uint32_t>(cells);
+    v.evidence_hash = r.hash("evidence");
+    e.body = ve;
+  } else if (type == "usage") {
+    UsageEvent ue;
+    MeteredUsage& u = ue.usage;
+    u.record = r.str("record");
+    u.job = r.str("job");
+    std::uint64_t step = r.u64("step");
+    if (step > UINT32_MAX) r.fail("step", "is out of range");
+    u.step = static_cast<std::uint32_t>(step);
+    u.node = r.str("node");
+    u.account = r.str("account");
+    u.cpu_ms = r.u64("cpu_ms");
+    u.gpu_ms = r.u64("gpu_ms");
+    u.gpu_model = r.str("gpu_model");
+    u.start_ms = r.u64("start_ms");
+    u.end_ms = r.u64("end_ms");
+    auto signer = PublicKey::from_hex(r.str("signer"));
+    if (!signer) r.fail("signer", "is not a 64-hex-digit public key");
+    u.signer = *signer;
+    u.charge = r.id("charge");
+    e.body = ue;
   } else {
-    r.fail("type", "is not account, transfer, expiry or frame");
+    r.fail("type", "is not account, transfer, expiry, frame, verdict or usage");
   }
   if (encode_event(e) != body) r.fail("body", "is not in canonical form (fields added, removed or reformatted)");
   return e;

@@ -16,12 +16,17 @@
 //             (pending_amount: the amount the post/void released from pending; "0" otherwise)
 //   expiry    pending_id debit credit pending_amount   (a timed-out pending transfer was voided)
 //   frame     job frame provider exr_hash tile_root
+//   verdict   job frame provider verifier outcome reason sample_size sample_root cells evidence
+//   usage     record job step node account cpu_ms gpu_ms gpu_model start_ms end_ms signer charge
+// A pending transfer with unbond_seconds != 0 also carries "unbond" and "unbond_at" (absent otherwise,
+// so logs written before unbonding existed decode unchanged).
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <variant>
 
 #include "ledger/types.h"
+#include "ledger/verdict.h"
 
 namespace rfarm::ledger {
 
@@ -42,10 +47,17 @@ struct FrameEvent {
   FrameCommit commit;
 };
 
+struct VerdictEvent {
+  Verdict verdict;
+};
+struct UsageEvent {
+  MeteredUsage usage;
+};
+
 struct Event {
   std::uint64_t seq = 0;
   std::uint64_t timestamp = 0;
-  std::variant<AccountEvent, TransferEvent, ExpiryEvent, FrameEvent> body;
+  std::variant<AccountEvent, TransferEvent, ExpiryEvent, FrameEvent, VerdictEvent, UsageEvent> body;
 };
 
 std::string encode_event(const Event& event);

@@ -28,6 +28,7 @@
 #include "ledger/storage.h"
 #include "ledger/tree_head.h"
 #include "ledger/types.h"
+#include "ledger/verdict.h"
 
 namespace rfarm::ledger {
 
@@ -82,6 +83,27 @@ class Ledger {
   // Records a rendered frame's hashes. Error(Refused) when the provider account does not exist or
   // the same (job, frame, provider) was committed with different hashes; Error(BadInput) on a bad job.
   FrameCommitResult append_frame_commit(const FrameCommit& commit);
+
+  // Records a verifier's verdict on a committed frame (one "verdict" event). Idempotent: an
+  // identical verdict returns {its event, existed}. Error(BadInput) on a bad job/reason (a reason on
+  // a pass); Error(Refused) without a frame commit for (job, frame, provider), with an unknown
+  // verifier, with a sample head that is not stored (size and root) or not after the commit, or
+  // when a different verdict for the same (job, frame, provider, sample_tree_size) exists.
+  VerdictResult append_verdict(const Verdict& verdict);
+  std::vector<CommittedFrame> frame_commits(std::string_view job);  // in event order
+  std::vector<RecordedVerdict> verdicts(std::string_view job);      // in event order
+  Reputation reputation(const Id128& provider);                     // from the verdict events
+  // The stored signed head of exactly this size, if there is one.
+  std::optional<SignedHead> head_at(std::uint64_t tree_size);
+
+  // Records a metered usage record (one "usage" event) and, when `charge` is given, applies that
+  // transfer in the same transaction. The usage event is kept even when the charge is refused
+  // (the log proves what was metered; ingesting again after a deposit charges it). A different
+  // record under the same key writes nothing and returns conflict. Error(BadInput) on bad fields.
+  UsageResult append_usage(const MeteredUsage& usage, const std::optional<TransferRequest>& charge = {});
+
+  // Pending transfers that debit `account` (e.g. a provider's unbonding stake), oldest first.
+  std::vector<Transfer> pending_debits(const Id128& account);
 
   std::optional<Account> find_account(const Id128& id);
   // A name, else an id (hex). Error(BadInput) naming `field` when neither exists.

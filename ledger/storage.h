@@ -20,6 +20,7 @@
 
 #include "ledger/tree_head.h"
 #include "ledger/types.h"
+#include "ledger/verdict.h"
 
 namespace rfarm::ledger {
 
@@ -31,6 +32,11 @@ struct StoredEvent {
 
 struct StoredFrameCommit {
   FrameCommit commit;
+  std::uint64_t event = 0;
+};
+
+struct StoredUsage {
+  MeteredUsage usage;
   std::uint64_t event = 0;
 };
 
@@ -80,6 +86,23 @@ class Storage {
   virtual std::optional<StoredFrameCommit> find_frame_commit(std::string_view job, std::uint64_t frame,
                                                              const Id128& provider) = 0;
   virtual void insert_frame_commit(const StoredFrameCommit& commit) = 0;
+  virtual std::vector<StoredFrameCommit> frame_commits_of_job(std::string_view job) = 0;  // by event
+  virtual std::vector<StoredFrameCommit> list_frame_commits() = 0;                        // by event
+
+  // Verdicts are keyed by (job, frame, provider, sample_tree_size).
+  virtual std::optional<RecordedVerdict> find_verdict(std::string_view job, std::uint64_t frame, const Id128& provider,
+                                                      std::uint64_t sample_tree_size) = 0;
+  virtual void insert_verdict(const RecordedVerdict& verdict) = 0;
+  virtual std::vector<RecordedVerdict> verdicts_of_job(std::string_view job) = 0;  // by event
+  virtual std::vector<RecordedVerdict> list_verdicts() = 0;                        // by event
+  virtual Reputation reputation(const Id128& provider) = 0;
+
+  virtual std::optional<StoredUsage> find_usage(std::string_view record) = 0;
+  virtual void insert_usage(const StoredUsage& usage) = 0;
+  virtual std::vector<StoredUsage> list_usage() = 0;  // by event
+
+  // Pending transfers (state pending) that debit `account`, oldest first.
+  virtual std::vector<Transfer> pending_debits_of(const Id128& account) = 0;
 };
 
 // Keeps a read snapshot open for a multi-query reader and always closes it (RAII over

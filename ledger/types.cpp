@@ -1,4 +1,5 @@
 #include "ledger/types.h"
+#include "ledger/verdict.h"
 
 #include <array>
 
@@ -28,7 +29,7 @@ constexpr std::array<std::string_view, 5> kStates = {"none", "pending", "posted"
 constexpr std::array<std::string_view, 9> kAccountResults = {
     "ok",          "exists",     "exists_with_different_fields", "batch_failed", "id_must_not_be_zero",
     "name_invalid", "name_taken", "owner_invalid",                "flags_invalid"};
-constexpr std::array<std::string_view, 27> kTransferResults = {
+constexpr std::array<std::string_view, 30> kTransferResults = {
     "ok",
     "exists",
     "exists_with_different_fields",
@@ -56,8 +57,11 @@ constexpr std::array<std::string_view, 27> kTransferResults = {
     "exceeds_credits",
     "exceeds_debits",
     "overflow",
+    "unbond_reserved_for_pending",
+    "unbond_too_large",
+    "pending_transfer_unbonding",
 };
-static_assert(kTransferResults.size() == static_cast<std::size_t>(TransferResult::overflow) + 1);
+static_assert(kTransferResults.size() == static_cast<std::size_t>(TransferResult::pending_transfer_unbonding) + 1);
 static_assert(kAccountResults.size() == static_cast<std::size_t>(AccountResult::flags_invalid) + 1);
 static_assert(kCodes.size() == static_cast<std::size_t>(TransferCode::settle) + 1);
 static_assert(kKinds.size() == static_cast<std::size_t>(AccountKind::verifier) + 1);
@@ -72,6 +76,13 @@ std::string_view to_string(TransferResult v) { return name_of(v, kTransferResult
 std::optional<AccountKind> account_kind_from_string(std::string_view s) { return value_of<AccountKind>(s, kKinds); }
 std::optional<TransferCode> transfer_code_from_string(std::string_view s) { return value_of<TransferCode>(s, kCodes); }
 std::optional<PendingState> pending_state_from_string(std::string_view s) { return value_of<PendingState>(s, kStates); }
+
+std::string_view to_string(VerdictOutcome v) { return v == VerdictOutcome::pass ? "pass" : "fail"; }
+std::optional<VerdictOutcome> verdict_outcome_from_string(std::string_view s) {
+  if (s == "pass") return VerdictOutcome::pass;
+  if (s == "fail") return VerdictOutcome::fail;
+  return std::nullopt;
+}
 
 std::optional<std::string_view> phase_name(std::uint32_t flags) {
   switch (flags) {

@@ -80,6 +80,9 @@ struct TransferRequest {
   std::uint32_t flags = 0;
   Id128 pending_id;       // the pending transfer a post/void refers to; zero otherwise
   std::uint64_t timeout_seconds = 0;  // pending only: expires this long after it was placed; 0 = never
+  // pending only: the hold cannot be *posted* until this long after it was placed (it may be voided
+  // at any time). An unstake is such a hold: stake stays slashable while it unbonds. 0 = no lock.
+  std::uint64_t unbond_seconds = 0;
   UserData user_data;
 };
 
@@ -97,6 +100,8 @@ struct Transfer {
   UserData user_data;
   std::uint64_t timestamp = 0;   // ns since the Unix epoch
   std::uint64_t expires_at = 0;  // pending with a timeout: timestamp + timeout; else 0
+  std::uint64_t unbond_seconds = 0;
+  std::uint64_t unbond_at = 0;   // pending with unbond_seconds: timestamp + unbond; a post before it is refused
   PendingState state = PendingState::none;
   std::uint64_t event = 0;       // index of the event that recorded it in the log
   bool operator==(const Transfer&) const = default;
@@ -142,6 +147,9 @@ enum class TransferResult : std::uint8_t {
   exceeds_credits,  // the debit account would overdraw (debits_must_not_exceed_credits)
   exceeds_debits,   // the credit account would exceed its debits (credits_must_not_exceed_debits)
   overflow,         // a balance field would exceed kMaxAmount
+  unbond_reserved_for_pending,  // unbond_seconds on a transfer that is not pending
+  unbond_too_large,             // unbond_seconds above kMaxTimeoutSeconds
+  pending_transfer_unbonding,   // a post before the pending transfer's unbond_at
 };
 
 std::string_view to_string(AccountKind);

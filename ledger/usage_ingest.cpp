@@ -113,45 +113,90 @@ IngestOutcome ingest_usage_line(Ledger& ledger, std::string_view line, const std
     return outcome(S::rejected, source, r.key(),
                    "record is from cluster '" + r.cluster + "', this ledger is cluster '" + ledger.cluster() + "'");
   }
-  if (!r.billable()) return outcome(S::evidence_only, source, r.key());
-  if (!r.rfarm_job.empty()) {
-    IngestOutcome o = outcome(S::job_usage, source, r.key());
-    o.job = r.rfarm_job;
-    return o;
-  }
-
-  Amount amount;
   try {
-    amount = usage_charge(r, prices);
-  } catch (const Error& e) {
-    return outcome(S::refused, source, r.key(), e.what());
-  }
-  if (amount.units == 0) return outcome(S::free, source, r.key(), "costs less than one base unit");
+    MeteredUsage usage;
+    usage.record = r.key();
+    usage.job = r.rfarm_job.empty() ? "slurm:" + std::to_string(r.job_id) : r.rfarm_job;
+    usage.step = r.step_id;
+    usage.node = r.node;
+    usage.account = r.account;
+    usage.gpu_model = r.gpu_model;
+    usage.signer = d.node_key;
+    // Device time in exact device-milliseconds; 2^32 devices x 2^63 ms would not fit: refuse that.
+    const unsigned __int128 cpu_ms = static_cast<unsigned __int128>(r.cpus) * r.duration_ms();
+    const unsigned __int128 gpu_ms = static_cast<unsigned __int128>(r.gpus) * r.duration_ms();
+    if (cpu_ms > kMaxAmount || gpu_ms > kMaxAmount || r.start_ms < 0 || r.end_ms < r.start_ms) {
+      return outcome(S::rejected, source, r.key(), "the record's times or device counts are out of range");
+    }
+    usage.cpu_ms = static_cast<std::uint64_t>(cpu_ms);
+    usage.gpu_ms = static_cast<std::uint64_t>(gpu_ms);
+    usage.start_ms = static_cast<std::uint64_t>(r.start_ms);
+    usage.end_ms = static_cast<std::uint64_t>(r.end_ms);
+    const bool chargeable = r.billable() && r.rfarm_job.empty();
+    // The id the record's charge has (or will have once it can be charged): fixed by the record alone,
+    // so the usage event is the same whether or not the charge succeeded on this attempt.
+    if (chargeable) usage.charge = usage_transfer_id(r);
 
-  std::optional<Account> payer;
-  try {
-    payer = ledger.resolve_account(r.account, "record account");
-  } catch (const Error& e) {
-    return outcome(S::refused, source, r.key(), "account '" + r.account + "' is not in the ledger");
-  }
-  const std::string job = "slurm:" + std::to_string(r.job_id);
-  const TransferRequest charge = single(usage_transfer_id(r), payer->id, provider, amount, TransferCode::charge,
-                                        UserData{job, "", r.key()});
-  const TransferResult result = ledger.submit_one(charge);
-  IngestOutcome o = outcome(S::charged, source, r.key());
-  o.amount = amount;
-  switch (result) {
-    case TransferResult::ok: return o;
-    case TransferResult::exists: o.status = S::duplicate; return o;
-    case TransferResult::exists_with_different_fields:
+    // Records the usage event alone (no charge); maps a conflict.
+    auto record_only = [&](IngestOutcome o) {
+      UsageResult u = ledger.append_usage(usage);
+      if (u.conflict) {
+        return outcome(S::conflict, source, r.key(),
+                       "a different record for the same step is already in the log (event #" + std::to_string(u.event) +
+                           "): replayed or altered usage");
+      }
+      return o;
+    };
+
+    if (!r.billable()) return record_only(outcome(S::evidence_only, source, r.key()));
+    if (!r.rfarm_job.empty()) {
+      IngestOutcome o = outcome(S::job_usage, source, r.key());
+      o.job = r.rfarm_job;
+      return record_only(o);
+    }
+
+    Amount amount;
+    try {
+      amount = usage_charge(r, prices);
+    } catch (const Error& e) {
+      return record_only(outcome(S::refused, source, r.key(), e.what()));
+    }
+    if (amount.units == 0) return record_only(outcome(S::free, source, r.key(), "costs less than one base unit"));
+
+    std::optional<Account> payer;
+    try {
+      payer = ledger.resolve_account(r.account, "record account");
+    } catch (const Error& e) {
+      return record_only(outcome(S::refused, source, r.key(), "account '" + r.account + "' is not in the ledger"));
+    }
+    const TransferRequest charge = single(usage.charge, payer->id, provider, amount, TransferCode::charge,
+                                          UserData{usage.job, "", r.key()});
+    const UsageResult u = ledger.append_usage(usage, charge);
+    IngestOutcome o = outcome(S::charged, source, r.key());
+    o.amount = amount;
+    if (u.conflict) {
       o.status = S::conflict;
-      o.reason = "a different record for the same step was already charged (replayed or altered usage)";
+      o.reason = "a different record for the same step is already in the log (event #" + std::to_string(u.event) +
+                 "): replayed or altered usage";
       return o;
-    default:
-      o.status = S::refused;
-      o.reason = "the ledger refused the charge: " + std::string(to_string(result)) +
-                 (result == TransferResult::exceeds_credits ? " (deposit into " + r.account + ", then ingest again)" : "");
-      return o;
+    }
+    switch (u.charge) {
+      case TransferResult::ok: return o;
+      case TransferResult::exists: o.status = S::duplicate; return o;
+      case TransferResult::exists_with_different_fields:
+        o.status = S::conflict;
+        o.reason = "a different record for the same step was already charged (replayed or altered usage)";
+        return o;
+      default:
+        o.status = S::refused;
+        o.reason = "the ledger refused the charge: " + std::string(to_string(u.charge)) +
+                   (u.charge == TransferResult::exceeds_credits ? " (deposit into " + r.account + ", then ingest again)" : "");
+        return o;
+    }
+  } catch (const Error& e) {
+    // A field the ledger cannot store (e.g. an over-long node name): reject this line, go on.
+    if (e.kind() != Error::Kind::BadInput) throw;
+    return outcome(IngestOutcome::Status::rejected, source, r.key(), e.what());
   }
 }
 

@@ -10,8 +10,11 @@
 //     scheduler settles, and charging the record too would bill the account twice;
 //  4. the charge is (gpus x gpu_hour[model] + cpus x cpu_core_hour) x duration, in integer base
 //     units, rounded down (the payer never pays for a fraction of a base unit);
-//  5. it is posted as one transfer from the record's account to the provider account, code charge,
-//     user data {job: rfarm job or "slurm:<id>", usage: record key}. The transfer id is derived from
+//  5. every record that passed 1-2 (billable or not) is recorded as a "usage" event (record key,
+//     job, step, node, account, device-milliseconds, signer, the charge's id), so the log proves what
+//     was metered; a different record under the same key is refused ("conflict");
+//  6. it is posted as one transfer from the record's account to the provider account, code charge,
+//     user data {job: "slurm:<id>", usage: record key}, in the usage event's transaction. The transfer id is derived from
 //     the record key, so ingesting a record twice changes nothing ("duplicate"), and a different
 //     record for the same step (a replay with other numbers) is refused ("conflict").
 #include <cstdint>

@@ -25,6 +25,8 @@ struct Ledger::Batch {
     last_timestamp = std::max(clock(), last_timestamp + 1);
     return last_timestamp;
   }
+  // The timestamp next_timestamp() would return, without taking it.
+  std::uint64_t peek_timestamp() const { return std::max(clock(), last_timestamp + 1); }
 
   // Accounts read or changed in this batch. Balances are written back once per batch (flush), not
   // once per transfer: a batch of 8190 transfers between a few accounts costs a few UPDATEs.

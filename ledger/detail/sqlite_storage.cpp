@@ -35,7 +35,7 @@ CREATE TABLE IF NOT EXISTS transfers(
   amount INTEGER NOT NULL, code TEXT NOT NULL, flags INTEGER NOT NULL, pending_id TEXT NOT NULL,
   timeout INTEGER NOT NULL, job TEXT NOT NULL, frames TEXT NOT NULL, usage TEXT NOT NULL,
   timestamp INTEGER NOT NULL, expires_at INTEGER NOT NULL, state TEXT NOT NULL,
-  event INTEGER NOT NULL) WITHOUT ROWID;
+  event INTEGER NOT NULL, unbond INTEGER NOT NULL DEFAULT 0, unbond_at INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS transfers_expiry ON transfers(expires_at) WHERE state = 'pending' AND expires_at > 0;
 CREATE INDEX IF NOT EXISTS transfers_debit ON transfers(debit_account, event);
 CREATE INDEX IF NOT EXISTS transfers_credit ON transfers(credit_account, event);
@@ -48,13 +48,35 @@ CREATE TABLE IF NOT EXISTS heads(
 CREATE TABLE IF NOT EXISTS frame_commits(
   job TEXT NOT NULL, frame INTEGER NOT NULL, provider TEXT NOT NULL, exr_hash TEXT NOT NULL,
   tile_root TEXT NOT NULL, event INTEGER NOT NULL, PRIMARY KEY(job, frame, provider)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS verdicts(
+  job TEXT NOT NULL, frame INTEGER NOT NULL, provider TEXT NOT NULL, sample_size INTEGER NOT NULL,
+  verifier TEXT NOT NULL, outcome TEXT NOT NULL, reason TEXT NOT NULL, sample_root TEXT NOT NULL,
+  cells INTEGER NOT NULL, evidence TEXT NOT NULL, event INTEGER NOT NULL,
+  PRIMARY KEY(job, frame, provider, sample_size)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS verdicts_provider ON verdicts(provider, outcome);
+CREATE TABLE IF NOT EXISTS usage(
+  record TEXT PRIMARY KEY, job TEXT NOT NULL, step INTEGER NOT NULL, node TEXT NOT NULL,
+  account TEXT NOT NULL, cpu_ms INTEGER NOT NULL, gpu_ms INTEGER NOT NULL, gpu_model TEXT NOT NULL,
+  start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, signer TEXT NOT NULL, charge TEXT NOT NULL,
+  event INTEGER NOT NULL) WITHOUT ROWID;
+)sql";
+
+// Ledgers created before unbonding holds, verdicts and usage events existed: add what is missing.
+// The new columns default to 0 (no unbonding), which is what every older transfer had.
+constexpr std::string_view kUpgrade = R"sql(
+ALTER TABLE transfers ADD COLUMN unbond INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE transfers ADD COLUMN unbond_at INTEGER NOT NULL DEFAULT 0;
 )sql";
 
 constexpr std::string_view kAccountCols =
     "id, name, kind, owner, cluster, flags, debits_pending, debits_posted, credits_pending, credits_posted, timestamp";
+constexpr std::string_view kVerdictCols =
+    "job, frame, provider, sample_size, verifier, outcome, reason, sample_root, cells, evidence, event";
+constexpr std::string_view kUsageCols =
+    "record, job, step, node, account, cpu_ms, gpu_ms, gpu_model, start_ms, end_ms, signer, charge, event";
 constexpr std::string_view kTransferCols =
     "id, debit_account, credit_account, amount, code, flags, pending_id, timeout, job, frames, usage, timestamp, "
-    "expires_at, state, event";
+    "expires_at, state, event, unbond, unbond_at";
 
 [[noreturn]] void bad_row(const std::string& db, std::string_view table, std::string_view key, std::string_view field) {
   throw Error(Error::Kind::Integrity, db + ": table " + std::string(table) + " row " + std::string(key) + ": field " +
@@ -71,6 +93,34 @@ class SqliteStorage final : public Storage {
       db_.exec("BEGIN IMMEDIATE");
       db_.exec(kSchema);
       db_.exec("COMMIT");
+    } else {
+      upgrade_schema();
+    }
+  }
+
+  void upgrade_schema() {
+    auto count = [&](std::string_view sql) {
+      Statement s(db_.handle(), sql, db_.name());
+      s.step();
+      return s.column_int64(0);
+    };
+    if (count("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'transfers'") == 0) return;
+    const bool has_unbond = count("SELECT COUNT(*) FROM pragma_table_info('transfers') WHERE name = 'unbond_at'") != 0;
+    const bool has_tables = count("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ('verdicts', "
+                                  "'usage')") == 2;
+    if (has_unbond && has_tables) return;
+    db_.exec("BEGIN IMMEDIATE");
+    try {
+      // Re-check under the write lock: another process may have upgraded meanwhile.
+      if (count("SELECT COUNT(*) FROM pragma_table_info('transfers') WHERE name = 'unbond_at'") == 0) db_.exec(kUpgrade);
+      db_.exec(kSchema);
+      db_.exec("COMMIT");
+    } catch (...) {
+      try {
+        db_.exec("ROLLBACK");
+      } catch (...) {
+      }
+      throw;
     }
   }
 
@@ -158,11 +208,12 @@ class SqliteStorage final : public Storage {
   void insert_transfer(const Transfer& t) override {
     require_tx();
     auto& s = stmt(insert_transfer_, "INSERT INTO transfers(" + std::string(kTransferCols) +
-                                         ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)");
+                                         ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)");
     s.bind(1, t.id.hex()).bind(2, t.debit_account.hex()).bind(3, t.credit_account.hex()).bind_u64(4, t.amount.units);
     s.bind(5, to_string(t.code)).bind(6, std::int64_t{t.flags}).bind(7, t.pending_id.hex());
     s.bind_u64(8, t.timeout_seconds).bind(9, t.user_data.job).bind(10, t.user_data.frames).bind(11, t.user_data.usage);
     s.bind_u64(12, t.timestamp).bind_u64(13, t.expires_at).bind(14, to_string(t.state)).bind_u64(15, t.event);
+    s.bind_u64(16, t.unbond_seconds).bind_u64(17, t.unbond_at);
     s.run();
   }
   void set_pending_state(const Id128& id, PendingState state) override {
@@ -317,8 +368,176 @@ class SqliteStorage final : public Storage {
         .bind_u64(6, c.event)
         .run();
   }
+  std::vector<StoredFrameCommit> frame_commits_of_job(std::string_view job) override {
+    auto& s = stmt(frames_of_job_, "SELECT job, frame, provider, exr_hash, tile_root, event FROM frame_commits "
+                                   "WHERE job = ?1 ORDER BY event");
+    s.bind(1, job);
+    return all_frame_commits(s);
+  }
+  std::vector<StoredFrameCommit> list_frame_commits() override {
+    auto& s = stmt(list_frames_, "SELECT job, frame, provider, exr_hash, tile_root, event FROM frame_commits "
+                                 "ORDER BY event");
+    return all_frame_commits(s);
+  }
+
+  std::optional<RecordedVerdict> find_verdict(std::string_view job, std::uint64_t frame, const Id128& provider,
+                                              std::uint64_t sample_tree_size) override {
+    auto& s = stmt(find_verdict_, "SELECT " + std::string(kVerdictCols) +
+                                      " FROM verdicts WHERE job = ?1 AND frame = ?2 AND provider = ?3 AND "
+                                      "sample_size = ?4");
+    s.bind(1, job).bind_u64(2, frame).bind(3, provider.hex()).bind_u64(4, sample_tree_size);
+    std::optional<RecordedVerdict> out;
+    if (s.step()) out = read_verdict(s);
+    s.reset();
+    return out;
+  }
+  void insert_verdict(const RecordedVerdict& r) override {
+    require_tx();
+    const Verdict& v = r.verdict;
+    auto& s = stmt(insert_verdict_, "INSERT INTO verdicts(" + std::string(kVerdictCols) +
+                                        ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+    s.bind(1, v.job).bind_u64(2, v.frame).bind(3, v.provider.hex()).bind_u64(4, v.sample_tree_size);
+    s.bind(5, v.verifier.hex()).bind(6, to_string(v.outcome)).bind(7, v.reason).bind(8, v.sample_root.hex());
+    s.bind_u64(9, v.cells_checked).bind(10, v.evidence_hash.hex()).bind_u64(11, r.event);
+    s.run();
+  }
+  std::vector<RecordedVerdict> verdicts_of_job(std::string_view job) override {
+    auto& s = stmt(verdicts_of_job_, "SELECT " + std::string(kVerdictCols) + " FROM verdicts WHERE job = ?1 ORDER BY event");
+    s.bind(1, job);
+    return all_verdicts(s);
+  }
+  std::vector<RecordedVerdict> list_verdicts() override {
+    auto& s = stmt(list_verdicts_, "SELECT " + std::string(kVerdictCols) + " FROM verdicts ORDER BY event");
+    return all_verdicts(s);
+  }
+  Reputation reputation(const Id128& provider) override {
+    auto& s = stmt(reputation_, "SELECT outcome, COUNT(*) FROM verdicts WHERE provider = ?1 GROUP BY outcome");
+    s.bind(1, provider.hex());
+    Reputation r;
+    while (s.step()) {
+      std::string outcome = s.column_text(0);
+      if (outcome == "pass") {
+        r.passes = s.column_u64(1);
+      } else if (outcome == "fail") {
+        r.fails = s.column_u64(1);
+      } else {
+        s.reset();
+        bad_row(db_.name(), "verdicts", "provider " + provider.hex(), "outcome");
+      }
+    }
+    s.reset();
+    return r;
+  }
+
+  std::optional<StoredUsage> find_usage(std::string_view record) override {
+    auto& s = stmt(find_usage_, "SELECT " + std::string(kUsageCols) + " FROM usage WHERE record = ?1");
+    s.bind(1, record);
+    std::optional<StoredUsage> out;
+    if (s.step()) out = read_usage(s);
+    s.reset();
+    return out;
+  }
+  void insert_usage(const StoredUsage& r) override {
+    require_tx();
+    const MeteredUsage& u = r.usage;
+    auto& s = stmt(insert_usage_, "INSERT INTO usage(" + std::string(kUsageCols) +
+                                      ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+    s.bind(1, u.record).bind(2, u.job).bind_u64(3, u.step).bind(4, u.node).bind(5, u.account);
+    s.bind_u64(6, u.cpu_ms).bind_u64(7, u.gpu_ms).bind(8, u.gpu_model).bind_u64(9, u.start_ms).bind_u64(10, u.end_ms);
+    s.bind(11, u.signer.hex()).bind(12, u.charge.hex()).bind_u64(13, r.event);
+    s.run();
+  }
+  std::vector<StoredUsage> list_usage() override {
+    auto& s = stmt(list_usage_, "SELECT " + std::string(kUsageCols) + " FROM usage ORDER BY event");
+    std::vector<StoredUsage> out;
+    while (s.step()) out.push_back(read_usage(s));
+    s.reset();
+    return out;
+  }
+
+  std::vector<Transfer> pending_debits_of(const Id128& account) override {
+    auto& s = stmt(pending_debits_, "SELECT " + std::string(kTransferCols) +
+                                        " FROM transfers WHERE debit_account = ?1 AND state = 'pending' ORDER BY event");
+    s.bind(1, account.hex());
+    return all_transfers(s);
+  }
 
  private:
+  std::vector<StoredFrameCommit> all_frame_commits(Statement& s) {
+    std::vector<StoredFrameCommit> out;
+    while (s.step()) {
+      StoredFrameCommit c;
+      c.commit.job = s.column_text(0);
+      std::string key = c.commit.job + "/" + s.column_text(1);
+      c.commit.frame = s.column_u64(1);
+      c.commit.provider = id_field(s, 2, "frame_commits", key, "provider");
+      auto exr = Hash256::from_hex(s.column_text(3));
+      auto tiles = Hash256::from_hex(s.column_text(4));
+      if (!exr || !tiles) bad_row(db_.name(), "frame_commits", key, "hash");
+      c.commit.exr_hash = *exr;
+      c.commit.tile_root = *tiles;
+      c.event = s.column_u64(5);
+      out.push_back(std::move(c));
+    }
+    s.reset();
+    return out;
+  }
+
+  RecordedVerdict read_verdict(const Statement& s) {
+    RecordedVerdict r;
+    Verdict& v = r.verdict;
+    v.job = s.column_text(0);
+    v.frame = s.column_u64(1);
+    std::string key = v.job + "/" + std::to_string(v.frame) + "/" + s.column_text(2) + "/" + s.column_text(3);
+    v.provider = id_field(s, 2, "verdicts", key, "provider");
+    v.sample_tree_size = s.column_u64(3);
+    v.verifier = id_field(s, 4, "verdicts", key, "verifier");
+    auto outcome = verdict_outcome_from_string(s.column_text(5));
+    if (!outcome) bad_row(db_.name(), "verdicts", key, "outcome");
+    v.outcome = *outcome;
+    v.reason = s.column_text(6);
+    auto root = Hash256::from_hex(s.column_text(7));
+    if (!root) bad_row(db_.name(), "verdicts", key, "sample_root");
+    v.sample_root = *root;
+    std::uint64_t cells = s.column_u64(8);
+    if (cells > UINT32_MAX) bad_row(db_.name(), "verdicts", key, "cells");
+    v.cells_checked = static_cast<std::uint32_t>(cells);
+    auto evidence = Hash256::from_hex(s.column_text(9));
+    if (!evidence) bad_row(db_.name(), "verdicts", key, "evidence");
+    v.evidence_hash = *evidence;
+    r.event = s.column_u64(10);
+    return r;
+  }
+  std::vector<RecordedVerdict> all_verdicts(Statement& s) {
+    std::vector<RecordedVerdict> out;
+    while (s.step()) out.push_back(read_verdict(s));
+    s.reset();
+    return out;
+  }
+
+  StoredUsage read_usage(const Statement& s) {
+    StoredUsage r;
+    MeteredUsage& u = r.usage;
+    u.record = s.column_text(0);
+    u.job = s.column_text(1);
+    std::uint64_t step = s.column_u64(2);
+    if (step > UINT32_MAX) bad_row(db_.name(), "usage", u.record, "step");
+    u.step = static_cast<std::uint32_t>(step);
+    u.node = s.column_text(3);
+    u.account = s.column_text(4);
+    u.cpu_ms = s.column_u64(5);
+    u.gpu_ms = s.column_u64(6);
+    u.gpu_model = s.column_text(7);
+    u.start_ms = s.column_u64(8);
+    u.end_ms = s.column_u64(9);
+    auto signer = PublicKey::from_hex(s.column_text(10));
+    if (!signer) bad_row(db_.name(), "usage", u.record, "signer");
+    u.signer = *signer;
+    u.charge = id_field(s, 11, "usage", u.record, "charge");
+    r.event = s.column_u64(12);
+    return r;
+  }
+
   Statement& stmt(std::unique_ptr<Statement>& slot, std::string_view sql) {
     if (!slot) slot = std::make_unique<Statement>(db_.handle(), sql, db_.name());
     return *slot;
@@ -378,6 +597,8 @@ class SqliteStorage final : public Storage {
     if (!state) bad_row(db_.name(), "transfers", key, "state");
     t.state = *state;
     t.event = s.column_u64(14);
+    t.unbond_seconds = s.column_u64(15);
+    t.unbond_at = s.column_u64(16);
     return t;
   }
   std::vector<Transfer> all_transfers(Statement& s) {
@@ -415,6 +636,8 @@ class SqliteStorage final : public Storage {
   std::unique_ptr<Statement> append_event_, event_count_, read_events_, read_leaves_;
   std::unique_ptr<Statement> put_node_, get_node_;
   std::unique_ptr<Statement> insert_head_, latest_head_, head_size_, list_heads_, find_frame_, insert_frame_;
+  std::unique_ptr<Statement> frames_of_job_, list_frames_, find_verdict_, insert_verdict_, verdicts_of_job_;
+  std::unique_ptr<Statement> list_verdicts_, reputation_, find_usage_, insert_usage_, list_usage_, pending_debits_;
 };
 
 }  // namespace

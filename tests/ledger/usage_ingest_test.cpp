@@ -7,6 +7,8 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "ledger/audit.h"
+#include "ledger/detail/sqlite_db.h"
 #include "ledger_fixture.h"
 #include "support/process.h"
 
@@ -161,6 +163,75 @@ TEST_F(UsageIngest, IngestsASpoolDirectoryLineByLine) {
   EXPECT_NE(s.outcomes[1].source.find("usage-n1.jsonl:2"), std::string::npos);
   IngestSummary again = ingest_spool(ledger_, dir.path(), ring_, prices_, testing::id(2));
   EXPECT_EQ(again.count(S::duplicate), 2u);
+}
+
+// Every verified record is its own "usage" event in the signed log, charged or not, once.
+TEST_F(UsageIngest, RecordsEachMeteredRecordAsAUsageEvent) {
+  std::uint64_t before = ledger_.event_count();
+  ASSERT_EQ(ingest(encode_usage_line(record(), node_key(1))).status, S::charged);
+  EXPECT_EQ(ledger_.event_count(), before + 2);  // the usage event and its charge, one transaction
+  auto rows = ledger_.storage().list_usage();
+  ASSERT_EQ(rows.size(), 1u);
+  const MeteredUsage& u = rows[0].usage;
+  EXPECT_EQ(u.record, record().key());
+  EXPECT_EQ(u.job, "slurm:77");
+  EXPECT_EQ(u.step, kBatchStepId);
+  EXPECT_EQ(u.node, "n1");
+  EXPECT_EQ(u.account, "studio-a");
+  EXPECT_EQ(u.gpu_ms, 2u * 90 * 60 * 1000);  // 2 GPUs x 90 minutes, in device-milliseconds
+  EXPECT_EQ(u.cpu_ms, 4u * 90 * 60 * 1000);
+  EXPECT_EQ(u.gpu_model, "h100");
+  EXPECT_EQ(u.signer, node_key(1).public_key());
+  EXPECT_EQ(u.charge, usage_transfer_id(record()));
+  auto proof = ledger_.prove_inclusion(rows[0].event);
+  EXPECT_NE(proof.event.find("\"type\":\"usage\""), std::string::npos) << proof.event;
+  EXPECT_NE(proof.event.find("\"signer\":\"" + node_key(1).public_key().hex()), std::string::npos);
+
+  // A second ingest writes nothing; evidence-only and job records are recorded too, uncharged.
+  EXPECT_EQ(ingest(encode_usage_line(record(), node_key(1))).status, S::duplicate);
+  EXPECT_EQ(ledger_.event_count(), before + 2);
+  UsageRecord step = record();
+  step.step_id = 0;
+  EXPECT_EQ(ingest(encode_usage_line(step, node_key(1))).status, S::evidence_only);
+  UsageRecord job = record();
+  job.job_id = 80;
+  job.rfarm_job = "a1b2";
+  EXPECT_EQ(ingest(encode_usage_line(job, node_key(1))).status, S::job_usage);
+  rows = ledger_.storage().list_usage();
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_TRUE(rows[1].usage.charge.is_zero());
+  EXPECT_EQ(rows[2].usage.job, "a1b2");
+  EXPECT_EQ(ledger_.event_count(), before + 4);
+
+  // An altered replay of an evidence-only record is a conflict too, and writes nothing.
+  step.end_ms += 1000;
+  EXPECT_EQ(ingest(encode_usage_line(step, node_key(1))).status, S::conflict);
+  EXPECT_EQ(ledger_.event_count(), before + 4);
+  auto report = audit(ledger_.storage(), ledger_.public_key(), "test");
+  EXPECT_TRUE(report.ok()) << report.problems.front();
+}
+
+TEST_F(UsageIngest, EditedUsageRowIsNamedByTheAudit) {
+  rfarm::testing::TempDir dir("rfarm-usage-audit");
+  auto path = dir / "ledger.db";
+  {
+    testing::ManualClock clock;
+    Ledger l = testing::make_ledger(clock, open_sqlite_storage(path, {.durable = false, .create = true}));
+    const NewAccount a{testing::id(2), "farm", AccountKind::provider, "", 0};
+    l.create_accounts(std::span(&a, 1));
+    UsageRecord r = record();
+    r.step_id = 0;  // evidence only: no account needed
+    ASSERT_EQ(ingest_usage_line(l, encode_usage_line(r, node_key(1)), "x:1", ring_, prices_, testing::id(2)).status,
+              S::evidence_only);
+  }
+  {
+    detail::Database db(path, false);
+    db.exec("UPDATE usage SET gpu_ms = 1");
+  }
+  auto storage = open_sqlite_storage(path);
+  auto report = audit(*storage, testing::test_key().public_key(), "test");
+  ASSERT_FALSE(report.ok());
+  EXPECT_NE(report.problems.front().find("usage row "), std::string::npos) << report.problems.front();
 }
 
 TEST_F(UsageIngest, KeyringLoadsPubFilesAndRefusesASharedKey) {
