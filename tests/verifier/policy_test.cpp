@@ -6,7 +6,7 @@
 #include "core/error.h"
 #include "verifier/cells.h"
 
-namespace rfarm::verify {
+namespace rfarm::verifier {
 namespace {
 
 TEST(Cells, EffectiveSizeDividesTheTile) {
@@ -91,4 +91,4 @@ TEST(Policy, RefusesBadSettings) {
 }
 
 }  // namespace
-}  // namespace rfarm::verify
+}  // namespace rfarm::verifier

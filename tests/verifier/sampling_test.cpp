@@ -8,7 +8,7 @@
 
 #include "core/error.h"
 
-namespace rfarm::verify {
+namespace rfarm::verifier {
 namespace {
 
 Hash256 root_of(std::uint8_t b) {
@@ -124,4 +124,4 @@ TEST(Sampling, FixedPerFrameAndSpreadOverTheJob) {
 }
 
 }  // namespace
-}  // namespace rfarm::verify
+}  // namespace rfarm::verifier
