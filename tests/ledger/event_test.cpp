@@ -8,6 +8,12 @@
 namespace rfarm::ledger {
 namespace {
 
+PublicKey testing_key() {
+  std::array<std::uint8_t, 32> seed{};
+  seed.fill(3);
+  return SigningKey::from_seed(seed).public_key();
+}
+
 std::vector<Event> samples() {
   Account a;
   a.id = Id128{1, 2};
@@ -27,8 +33,23 @@ std::vector<Event> samples() {
   t.expires_at = 1'800'000'000'000'000'000ULL;
   t.user_data = {"job \"quoted\" \\ back/slash", "1-240:2", "u{}[],:"};
   FrameCommit f{"job-1", 17, Id128{7, 8}, sha256("exr"), sha256("tiles")};
-  return {Event{0, 1, AccountEvent{a}}, Event{1, 2, TransferEvent{t, Amount(0)}},
-          Event{2, 3, ExpiryEvent{Id128{3, 4}, Id128{1, 2}, Id128{5, 6}, Amount(42)}}, Event{3, 4, FrameEvent{f}}};
+  Transfer unstake = t;
+  unstake.code = TransferCode::unstake;
+  unstake.timeout_seconds = 0;
+  unstake.expires_at = 0;
+  unstake.unbond_seconds = 604800;
+  unstake.unbond_at = 6 + 604800ULL * 1'000'000'000ULL;
+  Verdict v{"job-1", 17, Id128{7, 8}, Id128{9, 9}, VerdictOutcome::fail, "tile 3: \"12\" cells", 40, sha256("root"),
+            64, sha256("evidence")};
+  MeteredUsage u{"c/77/4294967291/n1", "slurm:77", 4294967291u, "n1", "studio-a", 21'600'000, 10'800'000, "h100",
+                 1'000, 5'401'000, testing_key(), Id128{5, 5}};
+  return {Event{0, 1, AccountEvent{a}},
+          Event{1, 2, TransferEvent{t, Amount(0)}},
+          Event{2, 3, ExpiryEvent{Id128{3, 4}, Id128{1, 2}, Id128{5, 6}, Amount(42)}},
+          Event{3, 4, FrameEvent{f}},
+          Event{4, 5, VerdictEvent{v}},
+          Event{5, 6, TransferEvent{unstake, Amount(0)}},
+          Event{6, 7, UsageEvent{u}}};
 }
 
 TEST(EventEncoding, IsNlohmannCanonicalAndRoundTrips) {
@@ -60,6 +81,32 @@ TEST(EventEncoding, RejectsNonCanonicalAndAlteredBodies) {
   EXPECT_THROW(decode_event(raw, 1), Error);
   EXPECT_THROW(decode_event("{}", 0), Error);
   EXPECT_THROW(decode_event("not json", 0), Error);
+}
+
+// Fields only unbonding holds carry are absent otherwise (older logs decode unchanged), and a "0"
+// written for them is not canonical.
+TEST(EventEncoding, UnbondFieldsOnlyWhenUnbonding) {
+  auto all = samples();
+  std::string plain = encode_event(all[1]);
+  EXPECT_EQ(plain.find("unbond"), std::string::npos);
+  std::string unbonding = encode_event(all[5]);
+  EXPECT_NE(unbonding.find("\"unbond\":\"604800\""), std::string::npos) << unbonding;
+  Event back = decode_event(unbonding, 5);
+  EXPECT_EQ(std::get<TransferEvent>(back.body).transfer.unbond_at, 6 + 604800ULL * 1'000'000'000ULL);
+  std::string zero = plain;
+  zero.replace(zero.find("\"usage\""), 0, "\"unbond\":\"0\",\"unbond_at\":\"0\",");
+  EXPECT_THROW(decode_event(zero, 1), Error);
+}
+
+TEST(EventEncoding, VerdictAndUsageRoundTripField) {
+  auto all = samples();
+  Event v = decode_event(encode_event(all[4]), 4);
+  EXPECT_EQ(std::get<VerdictEvent>(v.body).verdict, std::get<VerdictEvent>(all[4].body).verdict);
+  Event u = decode_event(encode_event(all[6]), 6);
+  EXPECT_EQ(std::get<UsageEvent>(u.body).usage, std::get<UsageEvent>(all[6].body).usage);
+  std::string bad = encode_event(all[4]);
+  bad.replace(bad.find("\"fail\""), 6, "\"meh\"");
+  EXPECT_THROW(decode_event(bad, 4), Error);
 }
 
 }  // namespace

@@ -10,7 +10,9 @@
 #include <map>
 #include <random>
 
+#include "core/error.h"
 #include "ledger/audit.h"
+#include "ledger/stake.h"
 #include "ledger_fixture.h"
 
 namespace rfarm::ledger {
@@ -29,6 +31,7 @@ struct MTransfer {
   std::uint64_t amount = 0;
   PendingState state = PendingState::none;
   std::uint64_t expires_at = 0;
+  std::uint64_t unbond_at = 0;
 };
 
 // The specification, written as plainly as possible and independently of ledger/apply.cpp.
@@ -72,7 +75,8 @@ struct Model {
       const MTransfer& t = it->second;
       bool two = r.flags == transfer_flags::post_pending || r.flags == transfer_flags::void_pending;
       bool same = r.flags == t.req.flags && r.code == t.req.code && r.pending_id == t.req.pending_id &&
-                  r.timeout_seconds == t.req.timeout_seconds && r.user_data == t.req.user_data &&
+                  r.timeout_seconds == t.req.timeout_seconds && r.unbond_seconds == t.req.unbond_seconds &&
+                  r.user_data == t.req.user_data &&
                   (r.debit_account == t.debit || (two && r.debit_account.is_zero())) &&
                   (r.credit_account == t.credit || (two && r.credit_account.is_zero())) &&
                   (r.amount.units == t.amount || (two && r.amount.units == 0));
@@ -82,6 +86,7 @@ struct Model {
     if (r.flags == transfer_flags::post_pending || r.flags == transfer_flags::void_pending) {
       bool is_post = r.flags == transfer_flags::post_pending;
       if (r.pending_id.is_zero()) return TR::pending_id_required;
+      if (r.unbond_seconds != 0) return TR::unbond_reserved_for_pending;
       auto it = transfers.find(r.pending_id);
       if (it == transfers.end()) return TR::pending_transfer_not_found;
       MTransfer& p = it->second;
@@ -93,6 +98,7 @@ struct Model {
       if (is_post) {
         if (r.amount.units != 0) amount = r.amount.units;
         if (amount > p.amount) return TR::exceeds_pending_amount;
+        if (p.unbond_at != 0 && std::max(clock, last_ts + 1) < p.unbond_at) return TR::pending_transfer_unbonding;
       } else if (r.amount.units != 0 && r.amount.units != p.amount) {
         return TR::void_amount_must_match_pending;
       }
@@ -103,7 +109,7 @@ struct Model {
         accounts[p.credit].cpo += amount;
       }
       p.state = is_post ? PendingState::posted : PendingState::voided;
-      transfers[r.id] = MTransfer{r, p.debit, p.credit, amount, PendingState::none, 0};
+      transfers[r.id] = MTransfer{r, p.debit, p.credit, amount, PendingState::none, 0, 0};
       next_ts(clock);
       ++events;
       return TR::ok;
@@ -111,6 +117,7 @@ struct Model {
     bool pending = r.flags == transfer_flags::pending;
     if (!r.pending_id.is_zero()) return TR::pending_id_must_be_zero;
     if (r.timeout_seconds != 0 && !pending) return TR::timeout_reserved_for_pending;
+    if (r.unbond_seconds != 0 && !pending) return TR::unbond_reserved_for_pending;
     if (r.debit_account == r.credit_account) return TR::accounts_must_be_different;
     if (r.amount.units == 0) return TR::amount_must_not_be_zero;
     if (!accounts.count(r.debit_account)) return TR::debit_account_not_found;
@@ -125,7 +132,8 @@ struct Model {
     std::uint64_t ts = next_ts(clock);
     transfers[r.id] = MTransfer{r, r.debit_account, r.credit_account, r.amount.units,
                                 pending ? PendingState::pending : PendingState::none,
-                                pending && r.timeout_seconds ? ts + r.timeout_seconds * kNanosPerSecond : 0};
+                                pending && r.timeout_seconds ? ts + r.timeout_seconds * kNanosPerSecond : 0,
+                                r.unbond_seconds ? ts + r.unbond_seconds * kNanosPerSecond : 0};
     ++events;
     return TR::ok;
   }
@@ -147,6 +155,61 @@ struct Model {
       results[i] = r;
     }
     return results;
+  }
+
+  // --- stake and verdicts (ledger/stake.h, Ledger::append_verdict), as the documentation states them.
+  Id128 provider, stake_acct, burn_acct;
+  std::vector<Id128> unstakes;  // pending unstake ids in placement order
+  std::uint64_t passes = 0, fails = 0;
+
+  void create_account(const Id128& id, std::uint32_t flags, std::uint64_t clock) {
+    if (accounts.count(id)) return;
+    accounts[id].flags = flags;
+    next_ts(clock);
+    ++events;
+  }
+  std::uint64_t staked() { return accounts.count(stake_acct) ? accounts[stake_acct].cpo - accounts[stake_acct].dpo : 0; }
+
+  struct Slash {
+    std::uint64_t slashed = 0, burned = 0, compensated = 0;
+  };
+  Slash slash(const SlashRequest& req, std::uint64_t clock) {
+    Slash out;
+    std::uint64_t total = staked();
+    std::uint64_t bonded = accounts.count(stake_acct) ? total - accounts[stake_acct].dp : 0;
+    out.slashed = static_cast<std::uint64_t>(static_cast<unsigned __int128>(total) * req.slash_bps / 10'000);
+    out.burned = static_cast<std::uint64_t>(static_cast<unsigned __int128>(out.slashed) * req.burn_bps / 10'000);
+    out.compensated = out.slashed - out.burned;
+    if (out.slashed == 0) return out;
+    if (out.burned != 0) create_account(burn_acct, 0, clock);
+    const std::uint64_t now = last_ts;
+    auto part = [&](const std::string& what) { return Id128::derived("rfarm-slash-v1:" + req.id.hex() + ":" + what); };
+    std::vector<TransferRequest> batch;
+    std::uint64_t shortfall = out.slashed > bonded ? out.slashed - bonded : 0;
+    std::vector<Id128> placed;
+    for (auto it = unstakes.rbegin(); it != unstakes.rend() && shortfall != 0; ++it) {
+      const MTransfer& u = transfers.at(*it);
+      if (u.state != PendingState::pending) continue;
+      std::uint64_t take = std::min(u.amount, shortfall);
+      shortfall -= take;
+      batch.push_back(void_pending(part("void:" + it->hex()), *it, TransferCode::slash, req.data));
+      if (take < u.amount) {
+        TransferRequest again = single(part("restake:" + it->hex()), stake_acct, provider, Amount(u.amount - take),
+                                       TransferCode::unstake, req.data);
+        again.flags = transfer_flags::pending;
+        std::uint64_t left = u.unbond_at > now ? u.unbond_at - now : 0;
+        again.unbond_seconds = (left + kNanosPerSecond - 1) / kNanosPerSecond;
+        batch.push_back(again);
+        placed.push_back(again.id);
+      }
+    }
+    if (out.burned) batch.push_back(single(part("burn"), stake_acct, burn_acct, Amount(out.burned), TransferCode::slash, req.data));
+    if (out.compensated) {
+      batch.push_back(single(part("harm"), stake_acct, req.harmed, Amount(out.compensated), TransferCode::slash, req.data));
+    }
+    for (TR r : submit(batch, clock)) EXPECT_EQ(r, TR::ok) << "the model's own slash batch failed";
+    unstakes.insert(unstakes.end(), placed.begin(), placed.end());
+    return out;
   }
 };
 
@@ -171,19 +234,113 @@ void run_simulation(std::uint64_t seed, int steps, bool check_coverage = false) 
     ids.push_back(Id128{7, i});
     model.accounts[Id128{7, i}].flags = flags;
   }
+  const Id128 provider{7, 9};
+  created.push_back({provider, "prov", AccountKind::provider, "", account_flags::debits_must_not_exceed_credits});
+  ids.push_back(provider);
+  model.accounts[provider].flags = account_flags::debits_must_not_exceed_credits;
+  const NewAccount verifier{Id128{7, 10}, "checker", AccountKind::verifier, "", 0};
+  created.push_back(verifier);
+  model.accounts[verifier.id] = {};
   for (auto r : ledger.create_accounts(created)) ASSERT_EQ(r, AccountResult::ok);
   model.events += created.size();
   for (std::size_t i = 0; i < created.size(); ++i) model.next_ts(*clock.now);
+  model.provider = provider;
+  model.stake_acct = stake_account_id(provider);
+  model.burn_acct = Id128::derived("rfarm-escrow-v1:account:burn:" + Id128{0, 1}.hex());
+  std::vector<Id128> unstake_tries;
+  std::uint64_t frames = 0;
+  std::map<std::string, int> stake_ops;  // how often each stake/verdict operation ran
 
   std::vector<TransferRequest> submitted;
   std::vector<Id128> holds;   // every hold id tried
   std::vector<Id128> placed;  // holds that were applied
-  auto some_hold = [&]() { return !placed.empty() && pick(4) != 0 ? placed[pick(placed.size())] : holds[pick(holds.size())]; };
+  auto some_hold = [&]() {
+    if (placed.empty() || pick(4) == 0) return holds[pick(holds.size())];
+    return pick(3) == 0 ? placed.back() : placed[pick(placed.size())];  // the newest: maybe still unbonding
+  };
   std::map<TR, int> seen;  // how often each result occurred: the workload must reach every corner
   std::uint64_t next_id = 1;
   auto random_account = [&]() { return pick(20) == 0 ? Id128{9, 9} : ids[pick(ids.size())]; };
 
   for (int step = 0; step < steps; ++step) {
+    if (pick(6) == 0) {  // a stake, unstake, slash or verdict operation instead of a batch
+      std::uint64_t op = pick(5);
+      Id128 tid{1, next_id++};
+      const std::uint64_t now = *clock.now;
+      if (op == 0) {
+        // stake() creates the stake account first (its own transaction), whatever the transfer's result.
+        model.create_account(model.stake_acct, account_flags::debits_must_not_exceed_credits, now);
+        std::uint64_t amount = 1 + pick(500);
+        TR want = model.submit({single(tid, provider, model.stake_acct, Amount(amount), TransferCode::stake)}, now)[0];
+        ASSERT_EQ(stake(ledger, tid, provider, Amount(amount)), want) << "step " << step;
+        ++stake_ops[want == TR::ok ? "stake" : "stake refused"];
+      } else if (op == 1) {
+        model.create_account(model.stake_acct, account_flags::debits_must_not_exceed_credits, now);
+        std::uint64_t amount = 1 + pick(100), delay = 5 + pick(60);
+        TransferRequest r = single(tid, model.stake_acct, provider, Amount(amount), TransferCode::unstake);
+        r.flags = transfer_flags::pending;
+        r.unbond_seconds = delay;
+        TR want = model.submit({r}, now)[0];
+        ASSERT_EQ(begin_unstake(ledger, tid, provider, Amount(amount), delay), want) << "step " << step;
+        if (want == TR::ok) model.unstakes.push_back(tid);
+        unstake_tries.push_back(tid);
+        ++stake_ops[want == TR::ok ? "unstake" : "unstake refused"];
+      } else if (op == 2 && !unstake_tries.empty()) {
+        Id128 pending = unstake_tries[pick(unstake_tries.size())];
+        if (!model.unstakes.empty() && pick(4) != 0) {
+          pending = pick(2) == 0 ? model.unstakes.back() : model.unstakes[pick(model.unstakes.size())];
+        }
+        TR want = model.submit({post(tid, pending, Amount(0), TransferCode::unstake)}, now)[0];
+        ASSERT_EQ(complete_unstake(ledger, tid, pending), want) << "step " << step;
+        ++stake_ops["complete " + std::string(to_string(want))];
+      } else if (op == 3) {
+        SlashRequest req{tid, provider, static_cast<std::uint32_t>(pick(4) == 0 ? pick(10'001) : pick(2'000)),
+                         static_cast<std::uint32_t>(pick(10'001)), ids[1 + pick(5)], {"job", ""}};
+        Model::Slash want = model.slash(req, now);
+        SlashResult got = slash(ledger, req);
+        ASSERT_EQ(got.slashed.units, want.slashed) << "step " << step;
+        ASSERT_EQ(got.burned.units, want.burned) << "step " << step;
+        ASSERT_EQ(got.compensated.units, want.compensated) << "step " << step;
+        SlashResult again = slash(ledger, req);  // a retry changes nothing
+        ASSERT_EQ(again.existed, want.slashed != 0) << "step " << step;
+        ASSERT_EQ(again.slashed.units, want.slashed) << "step " << step;
+        ++stake_ops[want.slashed != 0 ? "slash" : "slash nothing"];
+      } else {
+        std::string job = "job-" + std::to_string(frames);
+        FrameCommit c{job, frames++, provider, Hash256{}, Hash256{}};
+        ASSERT_FALSE(ledger.append_frame_commit(c).existed);
+        model.next_ts(now);
+        ++model.events;
+        SignedHead h = *ledger.head();
+        Verdict v{job, c.frame, provider, verifier.id, pick(3) == 0 ? VerdictOutcome::fail : VerdictOutcome::pass,
+                  "", h.size, h.root, 16, Hash256{}};
+        if (v.outcome == VerdictOutcome::fail) v.reason = "fake";
+        Verdict stale = v;
+        stale.sample_tree_size = h.size - 1;  // the head before the commit: refused, nothing written
+        stale.sample_root = ledger.head_at(h.size - 1)->root;
+        EXPECT_THROW(ledger.append_verdict(stale), Error);
+        ASSERT_FALSE(ledger.append_verdict(v).existed);
+        ASSERT_TRUE(ledger.append_verdict(v).existed);
+        model.next_ts(now);
+        ++model.events;
+        ++(v.outcome == VerdictOutcome::pass ? model.passes : model.fails);
+        ++stake_ops["verdict"];
+      }
+      for (const auto& [aid, m] : model.accounts) {
+        auto a = ledger.find_account(aid);
+        ASSERT_TRUE(a) << "step " << step;
+        ASSERT_EQ(a->debits_pending.units, m.dp) << "step " << step << " account " << a->name;
+        ASSERT_EQ(a->debits_posted.units, m.dpo) << "step " << step << " account " << a->name;
+        ASSERT_EQ(a->credits_pending.units, m.cp) << "step " << step << " account " << a->name;
+        ASSERT_EQ(a->credits_posted.units, m.cpo) << "step " << step << " account " << a->name;
+      }
+      ASSERT_EQ(staked(ledger, provider).units, model.staked()) << "step " << step;
+      ASSERT_EQ(ledger.reputation(provider), (Reputation{model.passes, model.fails})) << "step " << step;
+      ledger.check_invariants();
+      ASSERT_EQ(ledger.event_count(), model.events) << "step " << step;
+      if (pick(3) == 0) clock.advance_seconds(pick(8));
+      continue;
+    }
     // Mostly small batches: in an all-or-nothing batch only the first failure shows its reason.
     std::vector<TransferRequest> batch(pick(2) == 0 ? 1 : 1 + pick(pick(4) == 0 ? 12 : 3));
     for (auto& r : batch) {
@@ -193,8 +350,10 @@ void run_simulation(std::uint64_t seed, int steps, bool check_coverage = false) 
         r = single(tid, ledger.issuer(), ids[1 + pick(ids.size() - 1)], Amount(1 + pick(1000)), TransferCode::deposit);
       } else if (kind < 45) {
         r = single(tid, random_account(), random_account(), Amount(pick(400)), TransferCode::charge);
+        if (pick(15) == 0) r.unbond_seconds = 5;  // only a pending transfer may unbond
       } else if (kind < 65) {
         r = hold(tid, random_account(), random_account(), Amount(pick(300)), pick(3) == 0 ? 0 : 1 + pick(30));
+        if (pick(3) == 0) r.unbond_seconds = 1 + pick(120);  // cannot be posted for a while
         holds.push_back(tid);
       } else if (kind < 78 && !holds.empty()) {
         r = post(tid, some_hold(), Amount(pick(3) == 0 ? 0 : pick(320)));
@@ -244,8 +403,12 @@ void run_simulation(std::uint64_t seed, int steps, bool check_coverage = false) 
     for (TR r : {TR::ok, TR::exists, TR::exists_with_different_fields, TR::batch_failed, TR::exceeds_credits,
                  TR::exceeds_pending_amount, TR::pending_transfer_already_posted, TR::pending_transfer_already_voided,
                  TR::pending_transfer_expired, TR::pending_transfer_not_found, TR::accounts_must_be_different,
-                 TR::debit_account_not_found, TR::flags_are_mutually_exclusive}) {
+                 TR::debit_account_not_found, TR::flags_are_mutually_exclusive, TR::pending_transfer_unbonding,
+                 TR::unbond_reserved_for_pending}) {
       EXPECT_GT(seen[r], 0) << "the workload never produced " << to_string(r);
+    }
+    for (const char* op : {"stake", "unstake", "slash", "verdict", "complete ok", "complete pending_transfer_unbonding"}) {
+      EXPECT_GT(stake_ops[op], 0) << "the workload never ran " << op;
     }
     std::size_t expired = 0;
     for (const auto& [tid, t] : model.transfers) expired += t.state == PendingState::expired;
@@ -260,7 +423,7 @@ TEST(LedgerSimulation, MatchesModelAcrossSeeds) {
   }
   // Fixed seeds keep CI reproducible; one time-derived seed widens coverage run by run (printed on failure).
   for (std::uint64_t seed : {1, 2, 3, 42, 1234567}) {
-    run_simulation(seed, 400, true);
+    run_simulation(seed, 600, true);
     if (HasFatalFailure()) return;
   }
   run_simulation(static_cast<std::uint64_t>(std::random_device{}()), 400);

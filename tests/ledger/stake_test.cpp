@@ -219,3 +219,39 @@ TEST(StakeAudit, EditedStakeRowsAreNamed) {
 
 }  // namespace
 }  // namespace rfarm::ledger
+
+namespace rfarm::ledger {
+namespace {
+
+// A ledger written before unbonding, verdicts and usage events existed opens, upgrades in place,
+// still audits clean, and can then stake and unbond.
+TEST(StorageUpgrade, OlderLedgerGainsTheNewColumnsAndTables) {
+  auto dir = std::filesystem::temp_directory_path() / ("rfarm-upgrade-" + Id128::random().hex());
+  std::filesystem::create_directories(dir);
+  auto path = dir / "ledger.db";
+  {
+    testing::ManualClock clock;
+    Ledger l = testing::make_ledger(clock, open_sqlite_storage(path, {.durable = false, .create = true}));
+    const NewAccount p{id(1), "farm", AccountKind::provider, "", 0};
+    l.create_accounts(std::span(&p, 1));
+    ASSERT_EQ(l.submit_one(single(id(100), l.issuer(), id(1), Amount(1'000), TransferCode::reward)), TR::ok);
+  }
+  {
+    detail::Database db(path, false);
+    db.exec("ALTER TABLE transfers DROP COLUMN unbond; ALTER TABLE transfers DROP COLUMN unbond_at; "
+            "DROP INDEX verdicts_provider; DROP TABLE verdicts; DROP TABLE usage");
+  }
+  testing::ManualClock clock;
+  Ledger l(open_sqlite_storage(path), testing::test_key(), clock.clock());
+  EXPECT_TRUE(audit(l.storage(), l.public_key(), "test").ok());
+  EXPECT_EQ(l.find_transfer(id(100))->unbond_at, 0u);
+  ASSERT_EQ(stake(l, id(200), id(1), Amount(500)), TR::ok);
+  ASSERT_EQ(begin_unstake(l, id(300), id(1), Amount(100), 60), TR::ok);
+  EXPECT_EQ(l.reputation(id(1)), (Reputation{0, 0}));
+  auto report = audit(l.storage(), l.public_key(), "test");
+  EXPECT_TRUE(report.ok()) << report.problems.front();
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace rfarm::ledger
