@@ -108,6 +108,7 @@ struct RenderDefaults {
 struct StakeConfig {
   std::int64_t unbonding_delay_seconds = 7 * 86'400;
   std::uint32_t slash_bps = 1'000;  // share of a provider's stake taken for a proven fake tile
+  std::uint32_t slash_burn_bps = 5'000;  // share of the slashed amount burned; the rest compensates the job's user
   bool operator==(const StakeConfig&) const = default;
 };
 

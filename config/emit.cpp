@@ -72,7 +72,8 @@ nlohmann::ordered_json tree(const Config& c) {
         {"resolution", {c.render.width, c.render.height}}}},
       {"stake",
        {{"unbonding_delay", format_duration(c.stake.unbonding_delay_seconds)},
-        {"slash_bps", c.stake.slash_bps}}},
+        {"slash_bps", c.stake.slash_bps},
+        {"slash_burn_bps", c.stake.slash_burn_bps}}},
   };
 }
 

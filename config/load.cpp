@@ -160,6 +160,8 @@ void read_stake(const Reader& r, const Entry* e, StakeConfig& s) {
   if (const Entry* x = m.get("unbonding_delay"))
     s.unbonding_delay_seconds = read_duration(r, x->value, x->path, kMaxUnbondingDelaySeconds);
   if (const Entry* x = m.get("slash_bps")) s.slash_bps = static_cast<std::uint32_t>(read_int(r, x->value, x->path, 0, kBasisPoints));
+  if (const Entry* x = m.get("slash_burn_bps"))
+    s.slash_burn_bps = static_cast<std::uint32_t>(read_int(r, x->value, x->path, 0, kBasisPoints));
 }
 
 void read_storage(const Reader& r, const MapView& top, Config& c) {

@@ -23,7 +23,7 @@ inline constexpr std::array<std::string_view, 4> kAccountKeys = {"name", "kind",
 inline constexpr std::array<std::string_view, 2> kLedgerKeys = {"backend", "path"};
 inline constexpr std::array<std::string_view, 2> kKeysKeys = {"cluster_signing_key", "node_key"};
 inline constexpr std::array<std::string_view, 4> kRenderKeys = {"spp", "tile_size", "max_depth", "resolution"};
-inline constexpr std::array<std::string_view, 2> kStakeKeys = {"unbonding_delay", "slash_bps"};
+inline constexpr std::array<std::string_view, 3> kStakeKeys = {"unbonding_delay", "slash_bps", "slash_burn_bps"};
 
 // Choices for enum-valued keys, in enum order.
 inline constexpr std::array<std::string_view, 2> kClusterBackends = {"local", "slurm"};

@@ -37,7 +37,7 @@ accounts:
   - {name: owners, kind: provider}
 users: {alice: studio}
 render: {spp: 16, resolution: [640, 480]}
-stake: {unbonding_delay: 36h, slash_bps: 500}
+stake: {unbonding_delay: 36h, slash_bps: 500, slash_burn_bps: 2500}
 )");
   EXPECT_EQ(c.token.symbol, "ABC");
   EXPECT_EQ(c.cluster.name, "studio-1");
@@ -61,6 +61,7 @@ stake: {unbonding_delay: 36h, slash_bps: 500}
   EXPECT_EQ(c.render.height, 480u);
   EXPECT_EQ(c.stake.unbonding_delay_seconds, 36 * 3600);
   EXPECT_EQ(c.stake.slash_bps, 500u);
+  EXPECT_EQ(c.stake.slash_burn_bps, 2500u);
 }
 
 TEST(Load, AmountDefaultsAreWholeTokensAtAnyDecimals) {
@@ -119,6 +120,7 @@ TEST(Rules, OutOfRange) {
   EXPECT_CONFIG_ERROR("render:\n  resolution: [1920]\n", "2:15", "render.resolution", "expected [width, height]");
   EXPECT_CONFIG_ERROR("render:\n  resolution: [1920, 0]\n", "2:22", "render.resolution[1]", "out of range");
   EXPECT_CONFIG_ERROR("stake:\n  slash_bps: 10001\n", "2:14", "stake.slash_bps", "out of range");
+  EXPECT_CONFIG_ERROR("stake:\n  slash_burn_bps: 10001\n", "2:19", "stake.slash_burn_bps", "out of range");
   EXPECT_CONFIG_ERROR("stake:\n  unbonding_delay: 7w\n", "2:20", "stake.unbonding_delay", "is not a duration");
   EXPECT_CONFIG_ERROR("stake:\n  unbonding_delay: 99999d\n", "2:20", "stake.unbonding_delay", "is too long");
   EXPECT_CONFIG_ERROR("cluster:\n  backend: slurmm\n", "2:12", "cluster.backend", "did you mean 'slurm'?");
