@@ -38,6 +38,14 @@ def parse_args():
                    help="linear: 8-bit sRGB textures become linear float images, so Cycles filters them in "
                         "linear light as glTF (and rfarm) do; srgb: Blender's default (byte texture filtered "
                         "in sRGB, decoded after)")
+    p.add_argument("--materials", default="principled", choices=["principled", "gltf"],
+                   help="principled: the importer's Principled BSDF (Blender 3.4: Disney diffuse, no "
+                        "(1 - F) on the diffuse layer); gltf: dielectrics rebuilt as glTF's BRDF (Lambert "
+                        "and GGX mixed by a Fresnel IOR 1.5 node), metals kept as Principled metal")
+    p.add_argument("--spot", default="gltf", choices=["gltf", "blender"],
+                   help="gltf: each spot light becomes a point light whose emission node applies glTF's "
+                        "cone falloff; blender: the importer's spot (Cycles 3.4: cos(angle) times a "
+                        "smoothstep over spot_blend, a different profile)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--output", required=True, help="linear float EXR to write")
     p.add_argument("--json", required=True, help="record of settings, imported scene and timings")
@@ -116,6 +124,107 @@ def linear_float_textures():
             converted.append({"material": mat.name, "image": img.name, "size": [w, h],
                               "interpolation": node.interpolation, "extension": node.extension})
     return converted
+
+
+def gltf_materials():
+    # glTF 2.0 Appendix B: dielectric = fresnel_mix(ior 1.5, diffuse (Lambert), GGX specular);
+    # metal = GGX with Schlick F tinted by the base colour. Blender 3.4's Principled v1 metal is
+    # the latter (GGX, tinted Schlick), so metals keep a Principled node with metallic 1. Its
+    # dielectric uses Disney's diffuse (brighter at grazing angles, no (1 - F)), so dielectrics
+    # are rebuilt from a Diffuse BSDF (roughness 0 = Lambert) and a Glossy BSDF (GGX, alpha =
+    # roughness^2 as in glTF) mixed by a Fresnel node (IOR 1.5). Approximation left: the Fresnel
+    # node uses N.V where glTF uses V.H per microfacet. Emission is added back unchanged.
+    rebuilt = []
+    for mat in bpy.data.materials:
+        if not mat.use_nodes:
+            continue
+        nt = mat.node_tree
+        pr = next((n for n in nt.nodes if n.bl_idname == "ShaderNodeBsdfPrincipled"), None)
+        out = next((n for n in nt.nodes if n.bl_idname == "ShaderNodeOutputMaterial"), None)
+        if pr is None or out is None:
+            continue
+
+        def feed(dst, name):  # connect what feeds the Principled input `name` (or copy its value)
+            src = pr.inputs[name]
+            if src.links:
+                nt.links.new(src.links[0].from_socket, dst)
+            else:
+                dst.default_value = src.default_value
+
+        diffuse = nt.nodes.new("ShaderNodeBsdfDiffuse")
+        feed(diffuse.inputs["Color"], "Base Color")
+        diffuse.inputs["Roughness"].default_value = 0.0
+        glossy = nt.nodes.new("ShaderNodeBsdfGlossy")
+        glossy.distribution = "GGX"
+        glossy.inputs["Color"].default_value = (1, 1, 1, 1)
+        feed(glossy.inputs["Roughness"], "Roughness")
+        fresnel = nt.nodes.new("ShaderNodeFresnel")
+        fresnel.inputs["IOR"].default_value = 1.5
+        dielectric = nt.nodes.new("ShaderNodeMixShader")
+        nt.links.new(fresnel.outputs["Fac"], dielectric.inputs["Fac"])
+        nt.links.new(diffuse.outputs["BSDF"], dielectric.inputs[1])
+        nt.links.new(glossy.outputs["BSDF"], dielectric.inputs[2])
+        metal = nt.nodes.new("ShaderNodeBsdfPrincipled")
+        metal.distribution = "GGX"
+        feed(metal.inputs["Base Color"], "Base Color")
+        feed(metal.inputs["Roughness"], "Roughness")
+        metal.inputs["Metallic"].default_value = 1.0
+        metal.inputs["Emission Strength"].default_value = 0.0
+        both = nt.nodes.new("ShaderNodeMixShader")
+        feed(both.inputs["Fac"], "Metallic")
+        nt.links.new(dielectric.outputs["Shader"], both.inputs[1])
+        nt.links.new(metal.outputs["BSDF"], both.inputs[2])
+        emission = nt.nodes.new("ShaderNodeEmission")
+        feed(emission.inputs["Color"], "Emission")
+        feed(emission.inputs["Strength"], "Emission Strength")
+        add = nt.nodes.new("ShaderNodeAddShader")
+        nt.links.new(both.outputs["Shader"], add.inputs[0])
+        nt.links.new(emission.outputs["Emission"], add.inputs[1])
+        nt.links.new(add.outputs["Shader"], out.inputs["Surface"])
+        rebuilt.append(mat.name)
+    return rebuilt
+
+
+def gltf_spots(scene_path):
+    # KHR_lights_punctual spot: intensity * clamp((cos a - cos outer) / (cos inner - cos outer))^2.
+    # Cycles 3.4 spots are cos(a) * smoothstep over a blend zone instead. Rebuild each spot as a
+    # point light (same place, power, colour, radius 0) whose light shader computes the glTF
+    # falloff from the light-to-point direction (the Geometry node's Normal on a point light).
+    import mathutils
+    with open(scene_path) as f:
+        lights = json.load(f)["extensions"]["KHR_lights_punctual"]["lights"]
+    rebuilt = []
+    for ob in list(bpy.context.scene.objects):
+        if ob.type != "LIGHT" or ob.data.type != "SPOT":
+            continue
+        src = next(l for l in lights if l.get("name") == ob.data.name and l["type"] == "spot")
+        cos_o = math.cos(src["spot"].get("outerConeAngle", math.pi / 4))
+        cos_i = math.cos(src["spot"].get("innerConeAngle", 0.0))
+        axis = (ob.matrix_world.to_3x3() @ mathutils.Vector((0, 0, -1))).normalized()
+        spot = ob.data
+        ob.data = point = bpy.data.lights.new(spot.name + "_gltf_spot", "POINT")
+        point.energy, point.color, point.shadow_soft_size = spot.energy, spot.color, 0.0
+        point.cycles.max_bounces = 1024
+        point.use_nodes = True
+        nt = point.node_tree
+        em = nt.nodes["Emission"]
+        geo = nt.nodes.new("ShaderNodeNewGeometry")
+        dot = nt.nodes.new("ShaderNodeVectorMath")
+        dot.operation = "DOT_PRODUCT"
+        dot.inputs[1].default_value = axis
+        nt.links.new(geo.outputs["Normal"], dot.inputs[0])
+        lin = nt.nodes.new("ShaderNodeMapRange")  # (cos a - cos outer) / (cos inner - cos outer), clamped
+        lin.clamp = True
+        lin.inputs["From Min"].default_value = cos_o
+        lin.inputs["From Max"].default_value = cos_i
+        nt.links.new(dot.outputs["Value"], lin.inputs["Value"])
+        sq = nt.nodes.new("ShaderNodeMath")
+        sq.operation = "MULTIPLY"
+        nt.links.new(lin.outputs["Result"], sq.inputs[0])
+        nt.links.new(lin.outputs["Result"], sq.inputs[1])
+        nt.links.new(sq.outputs["Value"], em.inputs["Strength"])
+        rebuilt.append({"light": spot.name, "cos_outer": cos_o, "cos_inner": cos_i, "axis": vec(axis)})
+    return rebuilt
 
 
 def describe_lights():
@@ -259,6 +368,10 @@ def main():
     black_world(scene)
     make_lights_punctual()
     textures = linear_float_textures() if a.texture_filtering == "linear" else []
+    describe_principled = describe_materials()  # before any rebuild: what the importer made
+    rebuilt = gltf_materials() if a.materials == "gltf" else []
+    describe_spots = describe_lights()  # before any rebuild: what the importer made
+    spots = gltf_spots(a.scene) if a.spot == "gltf" else []
     cam = bpy.data.objects.get(a.camera)
     if cam is None or cam.type != "CAMERA":
         raise SystemExit("cycles_render.py: no camera object named %r (have %s)" % (
@@ -267,8 +380,10 @@ def main():
     scene.render.fps = 24
     scene.frame_set(a.frame)
     setup_cycles(scene, a, width, height)
-    imported = {"lights": describe_lights(), "camera": describe_camera(scene),
-                "materials": describe_materials(), "meshes": describe_meshes(),
+    imported = {"lights": describe_spots, "spot_mode": a.spot, "spots_rebuilt_as_gltf_falloff": spots,
+                "camera": describe_camera(scene),
+                "materials": describe_principled, "materials_mode": a.materials,
+                "materials_rebuilt_as_gltf_brdf": rebuilt, "meshes": describe_meshes(),
                 "world": "black (strength 0)", "lighting_mode": a.lighting_mode,
                 "texture_filtering": a.texture_filtering, "textures_made_linear_float": textures}
     if a.describe:
