@@ -101,7 +101,13 @@ def cube(h):
                 pos.append(tuple(p))
                 nrm.append(tuple(n))
                 uv.append(((a + 1) / 2, (b + 1) / 2))
-            idx += [base, base + 1, base + 2, base, base + 2, base + 3]
+            # (axis, u, v) is right-handed, so (0, 1, 2) turns counter-clockwise seen from +axis:
+            # keep it on the +axis face and reverse it on the -axis face, so that every face is
+            # counter-clockwise seen from outside (glTF's front face) and agrees with its normal.
+            if sign > 0:
+                idx += [base, base + 1, base + 2, base, base + 2, base + 3]
+            else:
+                idx += [base, base + 2, base + 1, base, base + 3, base + 2]
     return pos, nrm, uv, idx
 
 
