@@ -326,9 +326,12 @@ def main():
             rs = [r for r in runs if r["renderer"] == name]
             med_render = statistics.median(r["render_s"] for r in rs)
             med_proc = statistics.median(r["process_s"] for r in rs)
+            med_cpu = statistics.median(r["process_cpu_s"] for r in rs)
             summary[name] = {"median_render_s": med_render, "median_process_s": med_proc,
+                             "median_process_cpu_s": med_cpu,
                              "samples": samples, "samples_per_s_render": samples / med_render,
-                             "samples_per_s_process": samples / med_proc}
+                             "samples_per_s_process": samples / med_proc,
+                             "samples_per_cpu_s_process": samples / med_cpu}
         report = os.path.join(work, "rfarm_report.h5")
         rf.render(a.scene, a.resolution, a.spp, os.path.join(work, "rfarm_rays_####.exr"), report=report)
         rsamples, rays = rays_of(report)
@@ -339,6 +342,8 @@ def main():
                 summary["rfarm"]["samples_per_s_render"] / summary[name]["samples_per_s_render"])
             summary["ratio_rfarm_over_%s_samples_per_s_process" % name] = (
                 summary["rfarm"]["samples_per_s_process"] / summary[name]["samples_per_s_process"])
+            summary["ratio_rfarm_over_%s_samples_per_cpu_s_process" % name] = (
+                summary["rfarm"]["samples_per_cpu_s_process"] / summary[name]["samples_per_cpu_s_process"])
         summary["target_cpu_samples_per_s_at_least_cycles"] = all(
             summary["ratio_rfarm_over_%s_samples_per_s_render" % n] >= 1.0 for n in CYCLES_MODES)
         result["runs"] = runs

@@ -127,13 +127,17 @@ def linear_float_textures():
 
 
 def gltf_materials():
-    # glTF 2.0 Appendix B: dielectric = fresnel_mix(ior 1.5, diffuse (Lambert), GGX specular);
-    # metal = GGX with Schlick F tinted by the base colour. Blender 3.4's Principled v1 metal is
-    # the latter (GGX, tinted Schlick), so metals keep a Principled node with metallic 1. Its
-    # dielectric uses Disney's diffuse (brighter at grazing angles, no (1 - F)), so dielectrics
-    # are rebuilt from a Diffuse BSDF (roughness 0 = Lambert) and a Glossy BSDF (GGX, alpha =
-    # roughness^2 as in glTF) mixed by a Fresnel node (IOR 1.5). Approximation left: the Fresnel
-    # node uses N.V where glTF uses V.H per microfacet. Emission is added back unchanged.
+    # glTF 2.0 Appendix B: dielectric = fresnel_mix(ior 1.5, Lambert diffuse, GGX specular) with
+    # Schlick's F at V.H per microfacet; metal = GGX with Schlick F tinted by the base colour.
+    # Blender 3.4's Principled v1 has the right specular and metal lobes (GGX, alpha = roughness^2,
+    # Fresnel per microfacet, f0 = 0.08 * specular = 0.04 for specular 0.5) but a Disney diffuse
+    # (brighter towards grazing angles, no (1 - F)). So each material becomes
+    #   Principled(base colour black: its specular lobe only, or its metal lobe when metallic)
+    #   + Diffuse BSDF(roughness 0 = Lambert, colour base * (1 - metallic) * (1 - 0.04)).
+    # Approximation left: glTF weights the diffuse by 1 - F(V.H) per direction; here by the
+    # constant 1 - f0 (Cycles nodes cannot see the light direction), slightly brighter at grazing
+    # angles. (A Fresnel node mix would weight the specular by F(N.V): 4x too much at the grazing
+    # views of the cube's top.) Emission is kept (Principled's Emission input).
     rebuilt = []
     for mat in bpy.data.materials:
         if not mat.use_nodes:
@@ -143,43 +147,60 @@ def gltf_materials():
         out = next((n for n in nt.nodes if n.bl_idname == "ShaderNodeOutputMaterial"), None)
         if pr is None or out is None:
             continue
-
-        def feed(dst, name):  # connect what feeds the Principled input `name` (or copy its value)
-            src = pr.inputs[name]
-            if src.links:
-                nt.links.new(src.links[0].from_socket, dst)
-            else:
-                dst.default_value = src.default_value
-
+        base = pr.inputs["Base Color"]
+        base_src = base.links[0].from_socket if base.links else None
+        base_val = tuple(base.default_value)
+        # Principled keeps metal (metallic input as imported) and the specular layer; its diffuse
+        # layer is switched off by a black base colour where the material is not metallic.
+        metal_mix = nt.nodes.new("ShaderNodeMix")  # base colour * metallic
+        metal_mix.data_type = "RGBA"
+        metal_mix.blend_type = "MULTIPLY"
+        metal_mix.inputs["Factor"].default_value = 1.0
+        if base_src is not None:
+            nt.links.new(base_src, metal_mix.inputs[6])
+        else:
+            metal_mix.inputs[6].default_value = base_val
+        met = pr.inputs["Metallic"]
+        if met.links:
+            comb = nt.nodes.new("ShaderNodeCombineColor")
+            for k in range(3):
+                nt.links.new(met.links[0].from_socket, comb.inputs[k])
+            nt.links.new(comb.outputs[0], metal_mix.inputs[7])
+        else:
+            metal_mix.inputs[7].default_value = (met.default_value,) * 3 + (1.0,)
+        for link in list(base.links):
+            nt.links.remove(link)
+        nt.links.new(metal_mix.outputs[2], base)
+        pr.inputs["Specular"].default_value = 0.5
+        pr.inputs["Specular Tint"].default_value = 0.0
+        pr.inputs["Sheen"].default_value = 0.0
+        # Lambert diffuse: base * (1 - metallic) * (1 - 0.04).
+        diff_mix = nt.nodes.new("ShaderNodeMix")
+        diff_mix.data_type = "RGBA"
+        diff_mix.blend_type = "MULTIPLY"
+        diff_mix.inputs["Factor"].default_value = 1.0
+        if base_src is not None:
+            nt.links.new(base_src, diff_mix.inputs[6])
+        else:
+            diff_mix.inputs[6].default_value = base_val
+        inv = nt.nodes.new("ShaderNodeMath")
+        inv.operation = "MULTIPLY_ADD"  # metallic * -0.96 + 0.96
+        inv.inputs[1].default_value = -0.96
+        inv.inputs[2].default_value = 0.96
+        if met.links:
+            nt.links.new(met.links[0].from_socket, inv.inputs[0])
+        else:
+            inv.inputs[0].default_value = met.default_value
+        comb2 = nt.nodes.new("ShaderNodeCombineColor")
+        for k in range(3):
+            nt.links.new(inv.outputs[0], comb2.inputs[k])
+        nt.links.new(comb2.outputs[0], diff_mix.inputs[7])
         diffuse = nt.nodes.new("ShaderNodeBsdfDiffuse")
-        feed(diffuse.inputs["Color"], "Base Color")
         diffuse.inputs["Roughness"].default_value = 0.0
-        glossy = nt.nodes.new("ShaderNodeBsdfGlossy")
-        glossy.distribution = "GGX"
-        glossy.inputs["Color"].default_value = (1, 1, 1, 1)
-        feed(glossy.inputs["Roughness"], "Roughness")
-        fresnel = nt.nodes.new("ShaderNodeFresnel")
-        fresnel.inputs["IOR"].default_value = 1.5
-        dielectric = nt.nodes.new("ShaderNodeMixShader")
-        nt.links.new(fresnel.outputs["Fac"], dielectric.inputs["Fac"])
-        nt.links.new(diffuse.outputs["BSDF"], dielectric.inputs[1])
-        nt.links.new(glossy.outputs["BSDF"], dielectric.inputs[2])
-        metal = nt.nodes.new("ShaderNodeBsdfPrincipled")
-        metal.distribution = "GGX"
-        feed(metal.inputs["Base Color"], "Base Color")
-        feed(metal.inputs["Roughness"], "Roughness")
-        metal.inputs["Metallic"].default_value = 1.0
-        metal.inputs["Emission Strength"].default_value = 0.0
-        both = nt.nodes.new("ShaderNodeMixShader")
-        feed(both.inputs["Fac"], "Metallic")
-        nt.links.new(dielectric.outputs["Shader"], both.inputs[1])
-        nt.links.new(metal.outputs["BSDF"], both.inputs[2])
-        emission = nt.nodes.new("ShaderNodeEmission")
-        feed(emission.inputs["Color"], "Emission")
-        feed(emission.inputs["Strength"], "Emission Strength")
+        nt.links.new(diff_mix.outputs[2], diffuse.inputs["Color"])
         add = nt.nodes.new("ShaderNodeAddShader")
-        nt.links.new(both.outputs["Shader"], add.inputs[0])
-        nt.links.new(emission.outputs["Emission"], add.inputs[1])
+        nt.links.new(pr.outputs["BSDF"], add.inputs[0])
+        nt.links.new(diffuse.outputs["BSDF"], add.inputs[1])
         nt.links.new(add.outputs["Shader"], out.inputs["Surface"])
         rebuilt.append(mat.name)
     return rebuilt
