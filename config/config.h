@@ -82,11 +82,15 @@ struct AccountConfig {
   bool operator==(const AccountConfig&) const = default;
 };
 
-enum class LedgerBackend { Sqlite };
+enum class LedgerBackend { Sqlite, Postgres };
 
 struct LedgerConfig {
   LedgerBackend backend = LedgerBackend::Sqlite;
-  std::filesystem::path path;  // default: <state_dir>/ledger.sqlite3
+  std::filesystem::path path;  // sqlite: the database file; default: <state_dir>/ledger.sqlite3
+  // postgres: postgresql://USER@HOST:PORT/DATABASE (never a password: the loader refuses one) and a
+  // file (mode 0600) holding the role's password; empty: PGPASSWORD / PGPASSFILE / ~/.pgpass.
+  std::string url;
+  std::filesystem::path password_file;
   bool operator==(const LedgerConfig&) const = default;
 };
 

@@ -37,6 +37,10 @@ nlohmann::ordered_json tree(const Config& c) {
   }
   json users = json::object();
   for (const auto& [user, account] : c.users) users[user] = account;
+  // url and password_file only when set: an empty value is not valid YAML for the loader.
+  json ledger = {{"backend", std::string(to_string(c.ledger.backend))}, {"path", c.ledger.path.string()}};
+  if (!c.ledger.url.empty()) ledger["url"] = c.ledger.url;
+  if (!c.ledger.password_file.empty()) ledger["password_file"] = c.ledger.password_file.string();
   json cluster = {{"name", c.cluster.name}, {"backend", std::string(to_string(c.cluster.backend))}};
   // Optional names are left out when empty: the loader rejects an empty value.
   if (!c.cluster.slurm_conf.empty()) cluster["slurm_conf"] = c.cluster.slurm_conf.string();
@@ -61,7 +65,7 @@ nlohmann::ordered_json tree(const Config& c) {
         {"cross_device_tolerance", format_ppm_percent(c.verification.cross_device_tolerance_ppm)}}},
       {"accounts", accounts},
       {"users", users},
-      {"ledger", {{"backend", std::string(to_string(c.ledger.backend))}, {"path", c.ledger.path.string()}}},
+      {"ledger", ledger},
       {"keys", {{"cluster_signing_key", c.keys.cluster_signing_key.string()}, {"node_key", c.keys.node_key.string()}}},
       {"state_dir", c.state_dir.string()},
       {"spool_dir", c.spool_dir.string()},

@@ -176,6 +176,25 @@ void read_storage(const Reader& r, const MapView& top, Config& c) {
     if (const Entry* x = m.get("backend"))
       c.ledger.backend = static_cast<LedgerBackend>(read_choice(r, x->value, x->path, kLedgerBackends));
     if (const Entry* x = m.get("path")) c.ledger.path = read_path(r, x->value, x->path);
+    if (const Entry* x = m.get("url")) {
+      c.ledger.url = read_string(r, x->value, x->path);
+      const std::string& u = c.ledger.url;  // "" (as emitted for sqlite) means unset
+      if (!u.empty() && u.rfind("postgresql://", 0) != 0 && u.rfind("postgres://", 0) != 0) {
+        r.fail(x->value, x->path, "is not a PostgreSQL URL", "write postgresql://USER@HOST:PORT/DATABASE");
+      }
+      std::string_view rest = u.empty() ? std::string_view() : std::string_view(u).substr(u.find("://") + 3);
+      std::string_view authority = rest.substr(0, rest.find_first_of("/?"));
+      auto at = authority.rfind('@');
+      if ((at != std::string_view::npos && authority.substr(0, at).find(':') != std::string_view::npos) ||
+          u.find("password=") != std::string::npos) {
+        r.fail(x->value, x->path, "holds a password (never put one in the config)",
+               "remove it; put it in ledger.password_file (mode 0600) or PGPASSWORD / PGPASSFILE");
+      }
+    }
+    if (const Entry* x = m.get("password_file")) c.ledger.password_file = read_path(r, x->value, x->path);
+    if (c.ledger.backend == LedgerBackend::Postgres && c.ledger.url.empty()) {
+      r.fail(e->value, e->path, "backend postgres needs a url", "add ledger.url: postgresql://USER@HOST:PORT/DATABASE");
+    }
   }
   if (const Entry* e = top.get("keys")) {
     const MapView m = read_map(r, e->value, e->path, kKeysKeys);

@@ -20,7 +20,7 @@ inline constexpr std::array<std::string_view, 5> kVerificationKeys = {
     "cheat_fraction", "detection_probability", "min_tiles_per_frame", "max_tiles_per_frame",
     "cross_device_tolerance"};
 inline constexpr std::array<std::string_view, 4> kAccountKeys = {"name", "kind", "unix_users", "min_balance"};
-inline constexpr std::array<std::string_view, 2> kLedgerKeys = {"backend", "path"};
+inline constexpr std::array<std::string_view, 4> kLedgerKeys = {"backend", "path", "url", "password_file"};
 inline constexpr std::array<std::string_view, 2> kKeysKeys = {"cluster_signing_key", "node_key"};
 inline constexpr std::array<std::string_view, 4> kRenderKeys = {"spp", "tile_size", "max_depth", "resolution"};
 inline constexpr std::array<std::string_view, 3> kStakeKeys = {"unbonding_delay", "slash_bps", "slash_burn_bps"};
@@ -28,6 +28,6 @@ inline constexpr std::array<std::string_view, 3> kStakeKeys = {"unbonding_delay"
 // Choices for enum-valued keys, in enum order.
 inline constexpr std::array<std::string_view, 2> kClusterBackends = {"local", "slurm"};
 inline constexpr std::array<std::string_view, 4> kAccountKinds = {"user", "provider", "treasury", "verifier"};
-inline constexpr std::array<std::string_view, 1> kLedgerBackends = {"sqlite"};
+inline constexpr std::array<std::string_view, 2> kLedgerBackends = {"sqlite", "postgres"};
 
 }  // namespace rfarm::config::detail

@@ -8,8 +8,16 @@
 // transaction, so no two writers can append the same index. docs/LEDGER.md ("PostgreSQL") argues it.
 // Durability: synchronous_commit is on for the session (pg_connect) and again for each write.
 //
+// Round trips: inside a write, new transfers, events and Merkle nodes are buffered and sent as one
+// multi-row INSERT (unnest over array parameters) per table before any query that could see them and
+// at commit. find_transfer answers from the buffer first; set_pending_state edits a buffered row.
+// So a batch of n single transfers costs ~n reads plus a few statements, not 3n.
+//
 // Rows are text for ids, hashes and enums (hex, names) and BIGINT for quantities, as in SQLite.
+#include <array>
+#include <map>
 #include <memory>
+#include <set>
 
 #include "core/error.h"
 #include "ledger/detail/pg_connect.h"
@@ -45,8 +53,10 @@ const std::vector<std::pair<std::string, std::string>>& statements() {
                           "credits_posted = $5 WHERE id = $1"},
       {"list_accounts", "SELECT " + cols(kAccountCols) + " FROM accounts ORDER BY timestamp, id COLLATE \"C\""},
       {"find_transfer", "SELECT " + cols(kTransferCols) + " FROM transfers WHERE id = $1"},
-      {"insert_transfer", "INSERT INTO transfers(" + cols(kTransferCols) +
-                              ") VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"},
+      {"insert_transfers", "INSERT INTO transfers(" + cols(kTransferCols) +
+                               ") SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], "
+                               "$6::bigint[], $7::text[], $8::bigint[], $9::text[], $10::text[], $11::text[], "
+                               "$12::bigint[], $13::bigint[], $14::text[], $15::bigint[], $16::bigint[], $17::bigint[])"},
       {"set_state", "UPDATE transfers SET state = $2 WHERE id = $1"},
       {"expired", "SELECT " + cols(kTransferCols) +
                       " FROM transfers WHERE state = 'pending' AND expires_at > 0 AND expires_at <= $1 "
@@ -54,11 +64,11 @@ const std::vector<std::pair<std::string, std::string>>& statements() {
       {"transfers_of", "SELECT " + cols(kTransferCols) +
                            " FROM transfers WHERE debit_account = $1 OR credit_account = $1 ORDER BY event DESC LIMIT $2"},
       {"list_transfers", "SELECT " + cols(kTransferCols) + " FROM transfers ORDER BY event"},
-      {"append_event", "INSERT INTO events(idx, body, leaf_hash) VALUES($1, $2, $3)"},
+      {"append_events", "INSERT INTO events(idx, body, leaf_hash) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[])"},
       {"event_count", "SELECT COALESCE(MAX(idx) + 1, 0) FROM events"},
       {"read_events", "SELECT idx, body, leaf_hash FROM events WHERE idx >= $1 AND idx < $2 ORDER BY idx"},
       {"read_leaves", "SELECT idx, leaf_hash FROM events WHERE idx >= $1 AND idx < $2 ORDER BY idx"},
-      {"put_node", "INSERT INTO nodes(level, idx, hash) VALUES($1, $2, $3)"},
+      {"put_nodes", "INSERT INTO nodes(level, idx, hash) SELECT * FROM unnest($1::int[], $2::bigint[], $3::text[])"},
       {"get_node", "SELECT hash FROM nodes WHERE level = $1 AND idx = $2"},
       {"insert_head", "INSERT INTO heads(" + cols(kHeadCols) + ") VALUES($1, $2, $3, $4, $5)"},
       {"latest_head", "SELECT " + cols(kHeadCols) + " FROM heads ORDER BY size DESC LIMIT 1"},
@@ -87,6 +97,35 @@ const std::vector<std::pair<std::string, std::string>>& statements() {
   };
   return s;
 }
+
+// Statements that can never observe the buffered rows (they touch no transfers/events/nodes):
+// they run without flushing the write buffer first.
+const std::set<std::string>& buffer_blind() {
+  static const std::set<std::string> s = {"get_meta", "put_meta", "find_account", "find_account_name",
+                                          "insert_account", "update_balances", "find_frame", "insert_frame",
+                                          "find_verdict", "insert_verdict", "find_usage", "insert_usage",
+                                          "insert_head", "set_state", "find_transfer", "reputation",
+                                          "insert_transfers", "append_events", "put_nodes"};
+  return s;
+}
+
+// A PostgreSQL array literal of text elements: {"a","b\"c"}.
+class ArrayLiteral {
+ public:
+  void add(std::string_view v) {
+    out_ += out_.empty() ? "{\"" : ",\"";
+    for (char c : v) {
+      if (c == '"' || c == '\\') out_.push_back('\\');
+      out_.push_back(c);
+    }
+    out_.push_back('"');
+  }
+  void add(long long v) { add(std::string_view(std::to_string(v))); }
+  std::string str() const { return out_.empty() ? "{}" : out_ + "}"; }
+
+ private:
+  std::string out_;
+};
 
 // Quantities are stored as BIGINT; the ledger's limits keep them below 2^63.
 long long i64(std::uint64_t v) {
@@ -126,6 +165,7 @@ class PostgresStorage final : public Storage {
   }
   void commit() override {
     require_tx();
+    flush();
     try {
       tx_->commit();
     } catch (...) {
@@ -139,6 +179,7 @@ class PostgresStorage final : public Storage {
   void rollback() override {
     if (!tx_ || !writing_) return;
     writing_ = false;
+    clear_buffers();
     try {
       tx_->abort();
     } catch (...) {
@@ -199,17 +240,24 @@ class PostgresStorage final : public Storage {
   }
 
   std::optional<Transfer> find_transfer(const Id128& id) override {
+    if (auto it = buffered_transfers_.find(id); it != buffered_transfers_.end()) return transfers_buf_[it->second];
     auto r = q("find_transfer", id.hex());
     if (r.empty()) return std::nullopt;
     return read_transfer(r[0]);
   }
   void insert_transfer(const Transfer& t) override {
-    w("insert_transfer", t.id.hex(), t.debit_account.hex(), t.credit_account.hex(), i64(t.amount.units),
-      std::string(to_string(t.code)), static_cast<long long>(t.flags), t.pending_id.hex(), i64(t.timeout_seconds),
-      t.user_data.job, t.user_data.frames, t.user_data.usage, i64(t.timestamp), i64(t.expires_at),
-      std::string(to_string(t.state)), i64(t.event), i64(t.unbond_seconds), i64(t.unbond_at));
+    require_tx();
+    if (!buffered_transfers_.emplace(t.id, transfers_buf_.size()).second) {
+      throw Error(Error::Kind::Internal, "ledger storage: transfer " + t.id.hex() + " inserted twice");
+    }
+    transfers_buf_.push_back(t);
   }
   void set_pending_state(const Id128& id, PendingState state) override {
+    require_tx();
+    if (auto it = buffered_transfers_.find(id); it != buffered_transfers_.end()) {
+      transfers_buf_[it->second].state = state;
+      return;
+    }
     auto r = w("set_state", id.hex(), std::string(to_string(state)));
     if (r.affected_rows() != 1) {
       throw Error(Error::Kind::Internal, "ledger storage: set_pending_state of unknown transfer " + id.hex());
@@ -223,7 +271,10 @@ class PostgresStorage final : public Storage {
   }
   std::vector<Transfer> list_transfers() override { return all_transfers(q("list_transfers")); }
 
-  void append_event(const StoredEvent& e) override { w("append_event", i64(e.index), e.body, e.leaf_hash.hex()); }
+  void append_event(const StoredEvent& e) override {
+    require_tx();
+    events_buf_.push_back(e);
+  }
   std::uint64_t event_count() override { return u64(q("event_count")[0][0], "events", "count", "idx"); }
   std::vector<StoredEvent> read_events(std::uint64_t from, std::uint64_t to) override {
     std::vector<StoredEvent> out;
@@ -245,7 +296,8 @@ class PostgresStorage final : public Storage {
   }
 
   void put_node(unsigned level, std::uint64_t index, const Hash256& h) override {
-    w("put_node", static_cast<long long>(level), i64(index), h.hex());
+    require_tx();
+    nodes_buf_.push_back({level, index, h});
   }
   std::optional<Hash256> get_node(unsigned level, std::uint64_t index) override {
     auto r = q("get_node", static_cast<long long>(level), i64(index));
@@ -335,6 +387,7 @@ class PostgresStorage final : public Storage {
   // A query: inside the open transaction (write or read snapshot), else on its own (autocommit).
   template <typename... Args>
   pqxx::result q(const std::string& name, Args&&... args) {
+    if (writing_ && !buffer_blind().count(name)) flush();
     try {
       if (tx_) return tx_->exec_prepared(name, std::forward<Args>(args)...);
       pqxx::nontransaction n(*c_);
@@ -344,6 +397,7 @@ class PostgresStorage final : public Storage {
         // A failed statement aborts a PostgreSQL transaction: nothing more can run in it.
         tx_.reset();
         writing_ = false;
+        clear_buffers();
       }
       detail::pg_rethrow(url_, "statement " + name);
     }
@@ -353,6 +407,63 @@ class PostgresStorage final : public Storage {
     require_tx();
     return q(name, std::forward<Args>(args)...);
   }
+  // Sends the buffered rows: one INSERT per table.
+  void flush() {
+    if (!transfers_buf_.empty()) {
+      std::array<ArrayLiteral, 17> a;
+      for (const Transfer& t : transfers_buf_) {
+        a[0].add(t.id.hex());
+        a[1].add(t.debit_account.hex());
+        a[2].add(t.credit_account.hex());
+        a[3].add(i64(t.amount.units));
+        a[4].add(to_string(t.code));
+        a[5].add(static_cast<long long>(t.flags));
+        a[6].add(t.pending_id.hex());
+        a[7].add(i64(t.timeout_seconds));
+        a[8].add(t.user_data.job);
+        a[9].add(t.user_data.frames);
+        a[10].add(t.user_data.usage);
+        a[11].add(i64(t.timestamp));
+        a[12].add(i64(t.expires_at));
+        a[13].add(to_string(t.state));
+        a[14].add(i64(t.event));
+        a[15].add(i64(t.unbond_seconds));
+        a[16].add(i64(t.unbond_at));
+      }
+      transfers_buf_.clear();
+      buffered_transfers_.clear();
+      q("insert_transfers", a[0].str(), a[1].str(), a[2].str(), a[3].str(), a[4].str(), a[5].str(), a[6].str(),
+        a[7].str(), a[8].str(), a[9].str(), a[10].str(), a[11].str(), a[12].str(), a[13].str(), a[14].str(),
+        a[15].str(), a[16].str());
+    }
+    if (!events_buf_.empty()) {
+      ArrayLiteral idx, body, leaf;
+      for (const StoredEvent& e : events_buf_) {
+        idx.add(i64(e.index));
+        body.add(e.body);
+        leaf.add(e.leaf_hash.hex());
+      }
+      events_buf_.clear();
+      q("append_events", idx.str(), body.str(), leaf.str());
+    }
+    if (!nodes_buf_.empty()) {
+      ArrayLiteral level, idx, hash;
+      for (const BufferedNode& n : nodes_buf_) {
+        level.add(static_cast<long long>(n.level));
+        idx.add(i64(n.index));
+        hash.add(n.hash.hex());
+      }
+      nodes_buf_.clear();
+      q("put_nodes", level.str(), idx.str(), hash.str());
+    }
+  }
+  void clear_buffers() {
+    transfers_buf_.clear();
+    buffered_transfers_.clear();
+    events_buf_.clear();
+    nodes_buf_.clear();
+  }
+
   void require_tx() const {
     if (!tx_ || !writing_) throw Error(Error::Kind::Internal, "ledger storage: write outside a transaction");
   }
@@ -519,6 +630,15 @@ class PostgresStorage final : public Storage {
   std::string url_;
   std::unique_ptr<pqxx::transaction_base> tx_;
   bool writing_ = false;  // tx_ is a write transaction (else a read snapshot)
+  struct BufferedNode {
+    unsigned level;
+    std::uint64_t index;
+    Hash256 hash;
+  };
+  std::vector<Transfer> transfers_buf_;
+  std::map<Id128, std::size_t> buffered_transfers_;
+  std::vector<StoredEvent> events_buf_;
+  std::vector<BufferedNode> nodes_buf_;
 };
 
 }  // namespace

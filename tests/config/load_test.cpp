@@ -124,7 +124,7 @@ TEST(Rules, OutOfRange) {
   EXPECT_CONFIG_ERROR("stake:\n  unbonding_delay: 7w\n", "2:20", "stake.unbonding_delay", "is not a duration");
   EXPECT_CONFIG_ERROR("stake:\n  unbonding_delay: 99999d\n", "2:20", "stake.unbonding_delay", "is too long");
   EXPECT_CONFIG_ERROR("cluster:\n  backend: slurmm\n", "2:12", "cluster.backend", "did you mean 'slurm'?");
-  EXPECT_CONFIG_ERROR("ledger:\n  backend: postgres\n", "2:12", "ledger.backend", "one of: sqlite");
+  EXPECT_CONFIG_ERROR("ledger:\n  backend: mysql\n", "2:12", "ledger.backend", "one of: sqlite, postgres");
   EXPECT_CONFIG_ERROR("cluster:\n  name: Studio\n", "2:9", "cluster.name", "'Studio' is not a valid name");
   EXPECT_CONFIG_ERROR("token:\n  symbol: rft\n", "2:11", "token.symbol", "capital letters");
 }

@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "ledger/audit.h"
+#include "ledger/open_storage.h"
 #include "ledger/postgres_storage.h"
 #include "ledger_fixture.h"
 #include "support/pg_testbed.h"
@@ -322,6 +323,22 @@ TEST_F(PostgresStorageTest, SchemaFromTheFutureIsRefused) {
     EXPECT_EQ(e.kind(), Error::Kind::Refused) << e.what();
   }
   EXPECT_EQ(pg().super_sql(db, "SELECT COUNT(*) FROM events").out, "1\n");
+}
+
+TEST_F(PostgresStorageTest, OpenStorageChoosesTheConfiguredBackend) {
+  std::string db = fresh_database();
+  StorageLocation pgloc{StorageBackend::postgres, {}, pg().url(PgRole::owner, db), pg().password_file(PgRole::owner)};
+  EXPECT_EQ(describe(pgloc), pg().url(PgRole::owner, db));
+  ManualClock clock;
+  { testing::make_ledger(clock, open_storage(pgloc, true)); }
+  EXPECT_EQ(Ledger(open_storage(pgloc), std::nullopt).event_count(), 1u);
+
+  rfarm::testing::TempDir dir;
+  StorageLocation sqlite{StorageBackend::sqlite, dir / "l.sqlite3", {}, {}};
+  { testing::make_ledger(clock, open_storage(sqlite, true)); }
+  EXPECT_EQ(Ledger(open_storage(sqlite), std::nullopt).event_count(), 1u);
+  pgloc.postgres_url.clear();
+  EXPECT_THROW(open_storage(pgloc), Error);
 }
 
 }  // namespace
