@@ -241,10 +241,10 @@ void add_scheduler_commands(CLI::App& app, Context& ctx) {
     const auto jobs = store.list(qf->account);
     if (qf->json_out) {
       json out = json::array();
-      for (const auto& j : jobs) out.push_back(S::job_json(j, cfg));
+      for (const auto& j : jobs) out.push_back(S::job_json(store, j, cfg));
       print(out.dump(2) + "\n");
     } else {
-      print(S::queue_text(jobs, cfg));
+      print(S::queue_text(store, jobs, cfg));
     }
     ctx.exit_code = 0;
   });
@@ -260,8 +260,7 @@ void add_scheduler_commands(CLI::App& app, Context& ctx) {
     S::JobStore store(dir);
     refresh(store, cfg, dir, {store.get(shf->job)});
     const S::JobRecord j = store.get(shf->job);
-    const auto chunks = store.chunks(j.id);
-    print(shf->json_out ? S::job_detail_json(j, chunks, cfg).dump(2) + "\n" : S::job_text(j, chunks, cfg));
+    print(shf->json_out ? S::job_detail_json(store, j, cfg).dump(2) + "\n" : S::job_text(store, j, cfg));
     ctx.exit_code = 0;
   });
 

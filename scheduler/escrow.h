@@ -10,7 +10,10 @@
 #include <string>
 #include <string_view>
 
+#include <vector>
+
 #include "config/config.h"
+#include "core/hash.h"
 #include "core/ids.h"
 #include "core/money.h"
 
@@ -38,6 +41,31 @@ struct Settlement {
 Settlement split_charge(Amount charge, const config::FeesConfig& fees, std::string provider,
                         std::string verifier, Amount verifier_reward);
 
+// A rendered frame's commitment: the provider's EXR as hashed when its evidence was taken.
+struct FrameCommitRequest {
+  std::string job;        // the job's uid (hex), as in the hold's user data
+  std::int64_t frame = 0;
+  std::string provider;   // provider account name
+  Hash256 exr_sha256, tile_root;
+};
+
+// A verifier's recorded judgement of one committed frame.
+struct FrameVerdict {
+  std::int64_t frame = 0;
+  bool pass = false;
+  std::string reason;
+  std::uint64_t event = 0;  // the ledger event recording it (0 in memory)
+};
+
+// A proven fake: take slash_bps of the provider's stake; burn_bps of that is burnt, the rest
+// compensates `harmed`.
+struct SlashOrder {
+  Id128 id;               // idempotency key (derived from the job and the failed frames)
+  std::string provider, harmed;
+  std::uint32_t slash_bps = 0, burn_bps = 0;
+  std::string job, frames;  // recorded with the transfers
+};
+
 class Escrow {
  public:
   virtual ~Escrow() = default;
@@ -51,6 +79,14 @@ class Escrow {
   virtual void post(HoldId hold, const Settlement& settlement) = 0;
   // Releases the whole hold. Error(Refused) when it is no longer open (voiding twice is a bug).
   virtual void void_hold(HoldId hold) = 0;
+
+  // Evidence beside the money. Committing the same frame with the same hashes again is a no-op;
+  // different hashes for a committed frame are Error(Refused) (the file changed after its commit).
+  virtual void commit_frame(const FrameCommitRequest& commit) = 0;
+  // The verdicts recorded for `job` (its uid hex), in the order they were recorded.
+  virtual std::vector<FrameVerdict> verdicts(const std::string& job) = 0;
+  // Slashes the provider's stake; returns the amount taken (0 when it has no stake). Idempotent by id.
+  virtual Amount slash(const SlashOrder& order) = 0;
 };
 
 // An in-memory escrow with the ledger's rules, for tests and dry runs: integer balances, holds
@@ -68,10 +104,19 @@ class MemoryEscrow final : public Escrow {
   // Voids holds whose timeout has passed at `now`; returns how many.
   std::size_t expire(Clock::time_point now);
 
+  // Test hooks: a provider's stake and a verifier's verdict.
+  void set_stake(std::string_view provider, Amount amount);
+  Amount stake(std::string_view provider) const;
+  void record_verdict(const std::string& job, FrameVerdict verdict);
+  const std::map<std::pair<std::string, std::int64_t>, FrameCommitRequest>& commits() const { return commits_; }
+
   Amount available(std::string_view account) override;
   HoldId hold(std::string_view account, Amount amount, const Id128& job, std::chrono::seconds timeout) override;
   void post(HoldId hold, const Settlement& settlement) override;
   void void_hold(HoldId hold) override;
+  void commit_frame(const FrameCommitRequest& commit) override;
+  std::vector<FrameVerdict> verdicts(const std::string& job) override;
+  Amount slash(const SlashOrder& order) override;
 
  private:
   struct Hold {
@@ -85,6 +130,10 @@ class MemoryEscrow final : public Escrow {
   std::map<std::string, Amount, std::less<>> floors_;
   std::map<HoldId, Hold> holds_;
   Amount deposited_, burnt_;
+  std::map<std::string, Amount, std::less<>> stakes_;
+  std::map<std::pair<std::string, std::int64_t>, FrameCommitRequest> commits_;
+  std::map<std::string, std::vector<FrameVerdict>> verdicts_;
+  std::map<Id128, Amount> slashes_;
 };
 
 // The escrow the CLI uses. Until ledger/ is bound here (scheduler/escrow_factory.cpp, the one file

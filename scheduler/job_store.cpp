@@ -60,6 +60,28 @@ CREATE INDEX IF NOT EXISTS frames_by_chunk ON frames(job_id, chunk_idx);
 CREATE INDEX IF NOT EXISTS jobs_by_account ON jobs(account);
 )sql";
 
+// Version 1 -> 2: per-frame evidence, verdicts and charges; per-chunk usage; excluded hosts.
+constexpr const char* kMigrateToV2 = R"sql(
+ALTER TABLE frames ADD COLUMN exr_sha256 TEXT NOT NULL DEFAULT '';
+ALTER TABLE frames ADD COLUMN tile_root TEXT NOT NULL DEFAULT '';
+ALTER TABLE frames ADD COLUMN host TEXT NOT NULL DEFAULT '';
+ALTER TABLE frames ADD COLUMN round INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE frames ADD COLUMN committed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE frames ADD COLUMN verdict TEXT NOT NULL DEFAULT '';
+ALTER TABLE frames ADD COLUMN verdict_reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE frames ADD COLUMN charge TEXT NOT NULL DEFAULT '0';
+ALTER TABLE frames ADD COLUMN note TEXT NOT NULL DEFAULT '';
+ALTER TABLE chunks ADD COLUMN device_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE chunks ADD COLUMN usage_source TEXT NOT NULL DEFAULT '';
+ALTER TABLE chunks ADD COLUMN note TEXT NOT NULL DEFAULT '';
+CREATE TABLE IF NOT EXISTS excluded_hosts (
+  job_id INTEGER NOT NULL REFERENCES jobs(id),
+  host TEXT NOT NULL,
+  PRIMARY KEY (job_id, host)
+) WITHOUT ROWID;
+UPDATE frames SET state = 'rendered' WHERE state = 'verified';
+)sql";
+
 std::int64_t now_seconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -111,8 +133,7 @@ Amount amount_column(const Statement& st, int column) {
 constexpr const char* kJobColumns =
     "id, uid, request, backend, backend_id, verify_backend_id, state, verify_state, quote, hold, cost, chunk_count, "
     "frame_count, created_at, updated_at, message, "
-    "(SELECT COALESCE(SUM(frame_count), 0) FROM chunks c WHERE c.job_id = jobs.id AND c.state IN ('rendered', "
-    "'verified'))";
+    "(SELECT COUNT(*) FROM frames f WHERE f.job_id = jobs.id AND f.state IN ('rendered', 'verified'))";
 
 JobRecord job_from_row(const Statement& st) {
   JobRecord j;
@@ -180,14 +201,19 @@ JobStore::JobStore(const fs::path& state_dir) : path_(state_dir / kJobStoreFile)
   Statement version = db_->prepare("SELECT version FROM schema_version");
   if (version.step()) {
     const auto v = version.int64(0);
-    if (v != kJobStoreSchemaVersion)
+    version.reset();
+    if (v == 1) {
+      db_->exec(kMigrateToV2);
+      db_->prepare("UPDATE schema_version SET version = ?").bind(1, std::int64_t{kJobStoreSchemaVersion}).run();
+    } else if (v != kJobStoreSchemaVersion)
       throw Error(Error::Kind::Integrity, "job store " + path_.string() + ": schema version " + std::to_string(v) +
                                               " is not " + std::to_string(kJobStoreSchemaVersion) +
                                               " (a newer rfarm wrote it: use that version)");
   } else {
+    version.reset();
+    db_->exec(kMigrateToV2);
     db_->prepare("INSERT INTO schema_version(version) VALUES (?)").bind(1, std::int64_t{kJobStoreSchemaVersion}).run();
   }
-  version.reset();
   tx.commit();
 }
 
@@ -254,8 +280,8 @@ std::vector<JobRecord> JobStore::list(const std::string& account) const {
 }
 
 std::vector<ChunkRecord> JobStore::chunks(std::int64_t id) const {
-  Statement st(*db_, "SELECT idx, frame_spec, frame_count, state, attempts, backend_id, exit_code FROM chunks "
-                     "WHERE job_id = ? ORDER BY idx");
+  Statement st(*db_, "SELECT idx, frame_spec, frame_count, state, attempts, backend_id, exit_code, device_ms, "
+                     "usage_source, note FROM chunks WHERE job_id = ? ORDER BY idx");
   st.bind(1, id);
   std::vector<ChunkRecord> out;
   while (st.step()) {
@@ -267,18 +293,92 @@ std::vector<ChunkRecord> JobStore::chunks(std::int64_t id) const {
     c.attempts = static_cast<std::uint32_t>(st.int64(4));
     c.backend_id = st.text(5);
     if (!st.is_null(6)) c.exit_code = static_cast<int>(st.int64(6));
+    c.device_ms = static_cast<std::uint64_t>(st.int64(7));
+    c.usage_source = st.text(8);
+    c.note = st.text(9);
     out.push_back(std::move(c));
   }
   return out;
 }
 
 std::vector<FrameRecord> JobStore::frames(std::int64_t id) const {
-  Statement st(*db_, "SELECT frame, chunk_idx, state, output FROM frames WHERE job_id = ? ORDER BY frame");
+  Statement st(*db_, "SELECT frame, chunk_idx, state, output, exr_sha256, tile_root, host, round, committed, verdict, "
+                     "verdict_reason, charge, note FROM frames WHERE job_id = ? ORDER BY frame");
   st.bind(1, id);
   std::vector<FrameRecord> out;
-  while (st.step())
-    out.push_back({st.int64(0), static_cast<std::uint32_t>(st.int64(1)), state_column(st, 2), st.text(3)});
+  while (st.step()) {
+    FrameRecord f;
+    f.frame = st.int64(0);
+    f.chunk = static_cast<std::uint32_t>(st.int64(1));
+    f.state = state_column(st, 2);
+    f.output = st.text(3);
+    f.exr_sha256 = st.text(4);
+    f.tile_root = st.text(5);
+    f.host = st.text(6);
+    f.round = static_cast<std::uint32_t>(st.int64(7));
+    f.committed = st.int64(8) != 0;
+    f.verdict = st.text(9);
+    f.verdict_reason = st.text(10);
+    f.charge = amount_column(st, 11);
+    f.note = st.text(12);
+    out.push_back(std::move(f));
+  }
   return out;
+}
+
+void JobStore::update_frames(std::int64_t id, const std::vector<FrameRecord>& frames) {
+  Transaction tx(*db_);
+  Statement st = db_->prepare(
+      "UPDATE frames SET state = ?, exr_sha256 = ?, tile_root = ?, host = ?, round = ?, committed = ?, verdict = ?, "
+      "verdict_reason = ?, charge = ?, note = ? WHERE job_id = ? AND frame = ?");
+  for (const FrameRecord& f : frames) {
+    st.bind(1, to_string(f.state)).bind(2, f.exr_sha256).bind(3, f.tile_root).bind(4, f.host)
+        .bind(5, std::int64_t{f.round}).bind(6, std::int64_t{f.committed ? 1 : 0}).bind(7, f.verdict)
+        .bind(8, f.verdict_reason).bind(9, std::to_string(f.charge.units)).bind(10, f.note).bind(11, id)
+        .bind(12, f.frame).run();
+    if (sqlite3_changes(db_->handle()) != 1)
+      throw Error(Error::Kind::Internal, "job store: job " + std::to_string(id) + " has no frame " + std::to_string(f.frame));
+  }
+  db_->prepare("UPDATE jobs SET updated_at = ? WHERE id = ?").bind(1, now_seconds()).bind(2, id).run();
+  tx.commit();
+}
+
+std::uint32_t JobStore::add_rework_chunk(std::int64_t id, const std::vector<std::int64_t>& frames, std::uint32_t round,
+                                         const std::string& note) {
+  if (frames.empty()) throw Error(Error::Kind::Internal, "job store: a rework chunk without frames");
+  Transaction tx(*db_);
+  Statement next = db_->prepare("SELECT COALESCE(MAX(idx), -1) + 1 FROM chunks WHERE job_id = ?");
+  next.bind(1, id);
+  next.step();
+  const auto index = static_cast<std::uint32_t>(next.int64(0));
+  next.reset();
+  db_->prepare("INSERT INTO chunks(job_id, idx, frame_spec, frame_count, state, note) VALUES (?,?,?,?,?,?)")
+      .bind(1, id).bind(2, std::int64_t{index}).bind(3, compact_frame_spec(frames))
+      .bind(4, static_cast<std::int64_t>(frames.size())).bind(5, to_string(State::Queued)).bind(6, note).run();
+  Statement move = db_->prepare(
+      "UPDATE frames SET chunk_idx = ?, state = 'queued', exr_sha256 = '', tile_root = '', host = '', round = ?, "
+      "committed = 0, verdict = '', verdict_reason = '', charge = '0', note = ? WHERE job_id = ? AND frame = ?");
+  for (std::int64_t f : frames) {
+    move.bind(1, std::int64_t{index}).bind(2, std::int64_t{round}).bind(3, note).bind(4, id).bind(5, f).run();
+    if (sqlite3_changes(db_->handle()) != 1)
+      throw Error(Error::Kind::Internal, "job store: job " + std::to_string(id) + " has no frame " + std::to_string(f));
+  }
+  db_->prepare("UPDATE jobs SET chunk_count = chunk_count + 1, updated_at = ? WHERE id = ?").bind(1, now_seconds()).bind(2, id).run();
+  recompute_locked(id);
+  tx.commit();
+  return index;
+}
+
+std::vector<std::string> JobStore::excluded_hosts(std::int64_t id) const {
+  Statement st(*db_, "SELECT host FROM excluded_hosts WHERE job_id = ? ORDER BY host");
+  st.bind(1, id);
+  std::vector<std::string> out;
+  while (st.step()) out.push_back(st.text(0));
+  return out;
+}
+
+void JobStore::exclude_host(std::int64_t id, const std::string& host) {
+  db_->prepare("INSERT OR IGNORE INTO excluded_hosts(job_id, host) VALUES (?, ?)").bind(1, id).bind(2, host).run();
 }
 
 void JobStore::set_backend_id(std::int64_t id, const std::string& backend_id) {
@@ -339,22 +439,31 @@ void JobStore::update_chunks(std::int64_t id, const std::vector<ChunkRecord>& ch
 }
 
 void JobStore::update_chunk_locked(std::int64_t id, const ChunkRecord& c) {
-  Statement st = db_->prepare("UPDATE chunks SET state = ?, attempts = ?, backend_id = ?, exit_code = ? "
-                              "WHERE job_id = ? AND idx = ?");
+  if (c.state == State::Rendered || c.state == State::Verified) {
+    // Evidence, not an exit status: every frame of a rendered chunk must be rendered.
+    Statement missing = db_->prepare(
+        "SELECT GROUP_CONCAT(frame) FROM (SELECT frame FROM frames INDEXED BY frames_by_chunk WHERE job_id = ? AND "
+        "chunk_idx = ? AND state NOT IN ('rendered','verified') ORDER BY frame LIMIT 20)");
+    missing.bind(1, id).bind(2, std::int64_t{c.index});
+    if (missing.step() && !missing.is_null(0))
+      throw Error(Error::Kind::Internal, "job store: job " + std::to_string(id) + " chunk " + std::to_string(c.index) +
+                                             " marked rendered while frames " + missing.text(0) + " have no evidence");
+  }
+  Statement st = db_->prepare("UPDATE chunks SET state = ?, attempts = ?, backend_id = ?, exit_code = ?, device_ms = ?, "
+                              "usage_source = ?, note = ? WHERE job_id = ? AND idx = ?");
   st.bind(1, to_string(c.state)).bind(2, std::int64_t{c.attempts}).bind(3, c.backend_id);
   if (c.exit_code) st.bind(4, std::int64_t{*c.exit_code});
   else st.bind_null(4);
-  st.bind(5, id).bind(6, std::int64_t{c.index}).run();
+  st.bind(5, static_cast<std::int64_t>(c.device_ms)).bind(6, c.usage_source).bind(7, c.note);
+  st.bind(8, id).bind(9, std::int64_t{c.index}).run();
   if (sqlite3_changes(db_->handle()) != 1)
     throw Error(Error::Kind::Internal, "job store: job " + std::to_string(id) + " has no chunk " + std::to_string(c.index));
-  // Frames follow their chunk (INDEXED BY: without statistics SQLite would scan the job's frames by
-  // primary key, 10,000 chunks x 100,000 frames).
-  // Frames follow their chunk (a rendered frame stays rendered when a later attempt fails).
-  const char* sql = c.state == State::Rendered
-                        ? "UPDATE frames INDEXED BY frames_by_chunk SET state = ? WHERE job_id = ? AND chunk_idx = ? AND state <> 'verified'"
-                        : "UPDATE frames INDEXED BY frames_by_chunk SET state = ? WHERE job_id = ? AND chunk_idx = ? AND state NOT IN "
-                          "('rendered','verified')";
-  db_->prepare(sql).bind(1, to_string(c.state)).bind(2, id).bind(3, std::int64_t{c.index}).run();
+  // Unrendered frames follow their chunk (a rendered frame stays rendered when a later attempt
+  // fails). INDEXED BY: without statistics SQLite would scan the job's frames by primary key.
+  if (c.state != State::Rendered && c.state != State::Verified)
+    db_->prepare("UPDATE frames INDEXED BY frames_by_chunk SET state = ? WHERE job_id = ? AND chunk_idx = ? AND state NOT IN "
+                 "('rendered','verified')")
+        .bind(1, to_string(c.state)).bind(2, id).bind(3, std::int64_t{c.index}).run();
 }
 
 void JobStore::recompute_locked(std::int64_t id) {

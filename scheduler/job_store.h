@@ -18,7 +18,9 @@ namespace detail {
 class Database;
 }
 
-inline constexpr int kJobStoreSchemaVersion = 1;
+// 2: frame evidence (EXR hash, tile root, host), verdicts and charges per frame; chunk usage.
+// A version-1 store is migrated in place when opened.
+inline constexpr int kJobStoreSchemaVersion = 2;
 inline constexpr const char* kStateDirEnvVar = "RFARM_STATE_DIR";
 inline constexpr const char* kJobStoreFile = "jobs.sqlite3";
 
@@ -53,13 +55,27 @@ struct ChunkRecord {
   std::uint32_t attempts = 0;
   std::string backend_id;  // local: pid of the running attempt; Slurm: ARRAYID_INDEX
   std::optional<int> exit_code;
+  // Metered usage of the chunk's runs: device-milliseconds (CPU core-ms or GPU-ms) and where the
+  // figure came from: "measured" (local: wait4 rusage), "spank" (signed usage records), "sacct",
+  // "quote" (no usage known: the quote's share). Empty/0 until known.
+  std::uint64_t device_ms = 0;
+  std::string usage_source;
+  std::string note;  // why the chunk failed, e.g. frames missing after a clean exit
 };
 
 struct FrameRecord {
   std::int64_t frame = 0;
   std::uint32_t chunk = 0;
-  State state = State::Pending;
+  State state = State::Pending;  // rendered only with evidence (frame_evidence.h)
   std::string output;  // the EXR path
+  // Evidence, once the frame's EXR was inspected (hex; empty before).
+  std::string exr_sha256, tile_root, host;
+  std::uint32_t round = 0;      // 0: the job's first render; n: the n-th re-render after a failed verdict
+  bool committed = false;       // its commit (job, frame, provider, hash, root) is in the ledger
+  std::string verdict;          // "", "pass" or "fail"
+  std::string verdict_reason;
+  Amount charge;                // what this frame was charged at settlement
+  std::string note;             // why it is not rendered (e.g. "missing after a clean exit")
 };
 
 // The EXR path for one frame: the run of '#' in `pattern` replaced by the zero-padded frame number.
@@ -92,11 +108,24 @@ class JobStore {
   void set_cost(std::int64_t id, Amount cost);
   // Sets the job's state (and message, when not empty) directly: cancelled, failed to queue.
   void set_state(std::int64_t id, State state, const std::string& message = {});
-  // Records a chunk's state; a Rendered chunk marks its frames Rendered, Failed/Cancelled marks
-  // its unfinished frames the same. Then recomputes the job's state from its chunks.
+  // Records a chunk's state: Queued/Running/Failed/Cancelled mark its frames that are not
+  // rendered the same. A chunk may be marked Rendered only when every frame of it is rendered
+  // (update_frames with evidence first): Error(Internal) otherwise, so no exit status alone can
+  // make a job rendered or verified. Then recomputes the job's state from its chunks.
   void update_chunk(std::int64_t id, const ChunkRecord& chunk);
   // Many chunk updates in one transaction (a Slurm poll of a 10,000-element array).
   void update_chunks(std::int64_t id, const std::vector<ChunkRecord>& chunks);
+  // Records frames' evidence, commit flag, verdicts and charges (state, exr_sha256, tile_root,
+  // host, round, committed, verdict, verdict_reason, charge, note), in one transaction.
+  void update_frames(std::int64_t id, const std::vector<FrameRecord>& frames);
+  // Moves `frames` into a new chunk (the next index) for re-render round `round`: the frames lose
+  // their evidence, commit and verdict and become queued with `note`; the chunk is queued. Returns
+  // the new chunk's index.
+  std::uint32_t add_rework_chunk(std::int64_t id, const std::vector<std::int64_t>& frames, std::uint32_t round,
+                                 const std::string& note);
+  // The hosts excluded from the job's re-renders (a host whose frame failed verification).
+  std::vector<std::string> excluded_hosts(std::int64_t id) const;
+  void exclude_host(std::int64_t id, const std::string& host);
 
  private:
   void update_chunk_locked(std::int64_t id, const ChunkRecord& chunk);

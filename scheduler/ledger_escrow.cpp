@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "ledger/stake.h"
 
 namespace rfarm::scheduler {
 namespace L = rfarm::ledger;
@@ -111,6 +112,29 @@ void LedgerEscrow::post(HoldId hold, const Settlement& s) {
 void LedgerEscrow::void_hold(HoldId hold) {
   const L::TransferResult r = ledger_.submit_one(L::void_pending(derived_transfer_id(hold.id, "void"), hold.id));
   if (r != L::TransferResult::ok && r != L::TransferResult::exists) refuse("release of hold " + hold.id.hex(), r);
+}
+
+void LedgerEscrow::commit_frame(const FrameCommitRequest& c) {
+  if (c.frame < 0) throw Error(Error::Kind::BadInput, "commit: negative frame " + std::to_string(c.frame));
+  const L::Account provider = account(c.provider, "the provider");
+  ledger_.append_frame_commit(L::FrameCommit{c.job, static_cast<std::uint64_t>(c.frame), provider.id, c.exr_sha256, c.tile_root});
+}
+
+std::vector<FrameVerdict> LedgerEscrow::verdicts(const std::string& job) {
+  std::vector<FrameVerdict> out;
+  for (const L::RecordedVerdict& v : ledger_.verdicts(job))
+    out.push_back({static_cast<std::int64_t>(v.verdict.frame), v.verdict.outcome == L::VerdictOutcome::pass,
+                   v.verdict.reason, v.event});
+  return out;
+}
+
+Amount LedgerEscrow::slash(const SlashOrder& o) {
+  const L::Account provider = account(o.provider, "the provider");
+  const L::Account harmed = account(o.harmed, "the compensated");
+  if (L::staked(ledger_, provider.id).units == 0) return Amount();
+  const L::SlashResult r = L::slash(ledger_, L::SlashRequest{o.id, provider.id, o.slash_bps, o.burn_bps, harmed.id,
+                                                            L::UserData{o.job, o.frames, ""}});
+  return r.slashed;
 }
 
 }  // namespace rfarm::scheduler

@@ -28,6 +28,10 @@ class LedgerEscrow final : public Escrow {
   HoldId hold(std::string_view account, Amount amount, const Id128& job, std::chrono::seconds timeout) override;
   void post(HoldId hold, const Settlement& settlement) override;
   void void_hold(HoldId hold) override;
+  // append_frame_commit; verdicts(job) from the ledger's verdict events; slash through ledger/stake.h.
+  void commit_frame(const FrameCommitRequest& commit) override;
+  std::vector<FrameVerdict> verdicts(const std::string& job) override;
+  Amount slash(const SlashOrder& order) override;
 
   ledger::Ledger& ledger() { return ledger_; }
 

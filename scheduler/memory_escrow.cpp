@@ -116,11 +116,56 @@ std::size_t MemoryEscrow::expire(Clock::time_point now) {
 void MemoryEscrow::check_invariant() const {
   Amount sum = burnt_;
   for (const auto& [name, b] : balances_) sum = add(sum, b, "balances");
-  if (sum != deposited_) throw Error(Error::Kind::Internal, "escrow: balances + burnt != deposits");
+  for (const auto& [name, b] : stakes_) sum = add(sum, b, "stakes");
+  if (sum != deposited_) throw Error(Error::Kind::Internal, "escrow: balances + stakes + burnt != deposits");
   std::map<std::string, Amount, std::less<>> held_by;
   for (const auto& [id, h] : holds_) held_by[h.account] = add(held_by[h.account], h.amount, "held");
   for (const auto& [name, h] : held_by)
     if (h > balance(name)) throw Error(Error::Kind::Internal, "escrow: account '" + name + "' holds more than it has");
+}
+
+void MemoryEscrow::set_stake(std::string_view provider, Amount amount) {
+  Amount& st = stakes_[std::string(provider)];
+  deposited_ = add(sub(deposited_, st, "stake"), amount, "stake");
+  st = amount;
+  check_invariant();
+}
+
+Amount MemoryEscrow::stake(std::string_view provider) const {
+  auto it = stakes_.find(provider);
+  return it == stakes_.end() ? Amount() : it->second;
+}
+
+void MemoryEscrow::record_verdict(const std::string& job, FrameVerdict verdict) {
+  if (!commits_.count({job, verdict.frame}))
+    refuse("verdict: job " + job + " frame " + std::to_string(verdict.frame) + " has no commit");
+  verdicts_[job].push_back(std::move(verdict));
+}
+
+void MemoryEscrow::commit_frame(const FrameCommitRequest& c) {
+  auto [it, inserted] = commits_.try_emplace({c.job, c.frame}, c);
+  if (!inserted && (it->second.exr_sha256 != c.exr_sha256 || it->second.tile_root != c.tile_root))
+    refuse("commit: job " + c.job + " frame " + std::to_string(c.frame) + " was committed with other hashes");
+}
+
+std::vector<FrameVerdict> MemoryEscrow::verdicts(const std::string& job) {
+  auto it = verdicts_.find(job);
+  return it == verdicts_.end() ? std::vector<FrameVerdict>{} : it->second;
+}
+
+Amount MemoryEscrow::slash(const SlashOrder& o) {
+  if (o.slash_bps > 10'000 || o.burn_bps > 10'000) throw Error(Error::Kind::BadInput, "slash: bps above 10000");
+  if (auto done = slashes_.find(o.id); done != slashes_.end()) return done->second;
+  Amount& st = stakes_[o.provider];
+  __extension__ typedef unsigned __int128 u128;
+  const Amount slashed(static_cast<std::uint64_t>(static_cast<u128>(st.units) * o.slash_bps / 10'000));
+  const Amount burned(static_cast<std::uint64_t>(static_cast<u128>(slashed.units) * o.burn_bps / 10'000));
+  st = sub(st, slashed, "stake");
+  burnt_ = add(burnt_, burned, "burnt");
+  balances_[o.harmed] = add(balances_[o.harmed], sub(slashed, burned, "slash"), "compensation");
+  slashes_[o.id] = slashed;
+  check_invariant();
+  return slashed;
 }
 
 }  // namespace rfarm::scheduler

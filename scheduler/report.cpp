@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "scheduler/charges.h"
 #include "scheduler/plan.h"
 #include "scheduler/submit.h"
 
@@ -75,7 +76,31 @@ std::string plan_text(const JobPlan& p, const config::Config& c) {
   return s;
 }
 
-json job_json(const JobRecord& j, const config::Config& c) {
+namespace {
+Amount shown_cost(const JobStore& store, const JobRecord& j) {
+  return j.state == State::Cancelled || !j.hold ? j.cost : job_charges(store, j.id).total;
+}
+
+// "verified 24/24", "2 failed, 22 passed", "pending".
+std::string verification_text(const JobStore& store, const JobRecord& j) {
+  std::size_t pass = 0, fail = 0;
+  for (const auto& f : store.frames(j.id)) {
+    pass += f.verdict == "pass";
+    fail += f.verdict == "fail";
+  }
+  std::string s(to_string(j.verify_state));
+  if (pass + fail > 0) s += " (" + std::to_string(pass) + " pass" + (fail ? ", " + std::to_string(fail) + " fail" : "") + ")";
+  return s;
+}
+}  // namespace
+
+json job_json(const JobStore& store, const JobRecord& j, const config::Config& c) {
+  std::size_t pass = 0, fail = 0, committed = 0;
+  for (const auto& f : store.frames(j.id)) {
+    pass += f.verdict == "pass";
+    fail += f.verdict == "fail";
+    committed += f.committed;
+  }
   json out = {{"job", j.id},
               {"uid", j.uid.hex()},
               {"name", j.request.job_name},
@@ -87,9 +112,12 @@ json job_json(const JobRecord& j, const config::Config& c) {
               {"verify_backend_id", j.verify_backend_id},
               {"frames_done", j.frames_done},
               {"frames_total", j.frame_count},
+              {"frames_committed", committed},
+              {"frames_passed", pass},
+              {"frames_failed", fail},
               {"chunks", j.chunk_count},
               {"quote", format_amount(j.quote.total, c.token.decimals)},
-              {"cost", format_amount(j.state == State::Cancelled || !j.hold ? j.cost : accrued_cost(j), c.token.decimals)},
+              {"cost", format_amount(shown_cost(store, j), c.token.decimals)},
               {"hold", j.hold ? json(j.hold->id.hex()) : json(nullptr)},
               {"symbol", c.token.symbol},
               {"created_at", j.created_at},
@@ -98,58 +126,85 @@ json job_json(const JobRecord& j, const config::Config& c) {
   return out;
 }
 
-json job_detail_json(const JobRecord& j, const std::vector<ChunkRecord>& chunks, const config::Config& c) {
-  json out = job_json(j, c);
+json job_detail_json(const JobStore& store, const JobRecord& j, const config::Config& c) {
+  json out = job_json(store, j, c);
+  const JobCharges charges = job_charges(store, j.id);
+  out["usage"] = {{"device_ms", charges.device_ms}, {"sources", charges.usage_sources}, {"capped", charges.capped},
+                  {"render_charge", format_amount(charges.render, c.token.decimals)},
+                  {"verification_charge", format_amount(charges.verification, c.token.decimals)}};
   out["request"] = {{"scene", j.request.scene}, {"frames", j.request.frames}, {"chunk_size", j.request.chunk_size},
                     {"resolution", std::to_string(j.request.width) + "x" + std::to_string(j.request.height)},
                     {"spp", j.request.spp}, {"max_depth", j.request.max_depth}, {"output", j.request.output},
                     {"partition", j.request.partition}, {"ntasks", j.request.ntasks}};
   json cs = json::array();
-  for (const auto& ch : chunks)
+  for (const auto& ch : store.chunks(j.id))
     cs.push_back({{"index", ch.index}, {"frames", ch.frame_spec}, {"state", std::string(to_string(ch.state))},
                   {"attempts", ch.attempts}, {"backend_id", ch.backend_id},
-                  {"exit_code", ch.exit_code ? json(*ch.exit_code) : json(nullptr)}});
+                  {"exit_code", ch.exit_code ? json(*ch.exit_code) : json(nullptr)}, {"device_ms", ch.device_ms},
+                  {"usage_source", ch.usage_source.empty() ? std::string("quote") : ch.usage_source}, {"note", ch.note}});
   out["chunk_states"] = cs;
+  json fs = json::array();
+  for (const auto& f : store.frames(j.id)) {
+    const auto it = charges.per_frame.find(f.frame);
+    const Amount charge = j.hold ? (it == charges.per_frame.end() ? Amount() : it->second) : f.charge;
+    fs.push_back({{"frame", f.frame}, {"chunk", f.chunk}, {"state", std::string(to_string(f.state))}, {"output", f.output},
+                  {"round", f.round}, {"host", f.host}, {"exr_sha256", f.exr_sha256}, {"tile_root", f.tile_root},
+                  {"committed", f.committed}, {"verdict", f.verdict}, {"reason", f.verdict_reason},
+                  {"charge", format_amount(charge, c.token.decimals)}, {"note", f.note}});
+  }
+  out["frame_states"] = fs;
   return out;
 }
 
-std::string queue_text(const std::vector<JobRecord>& jobs, const config::Config& c) {
+std::string queue_text(const JobStore& store, const std::vector<JobRecord>& jobs, const config::Config& c) {
   char line[512];
   std::string s;
-  std::snprintf(line, sizeof line, "%8s %-20s %-12s %-10s %13s %-10s %14s %-8s\n", "JOBID", "NAME", "ACCOUNT", "STATE",
+  std::snprintf(line, sizeof line, "%8s %-20s %-12s %-10s %13s %-22s %14s %-8s\n", "JOBID", "NAME", "ACCOUNT", "STATE",
                 "FRAMES", "VERIFY", "COST", "BACKEND");
   s += line;
   for (const auto& j : jobs) {
     const std::string frames = std::to_string(j.frames_done) + "/" + std::to_string(j.frame_count);
-    const Amount cost = j.state == State::Cancelled || !j.hold ? j.cost : accrued_cost(j);
-    std::snprintf(line, sizeof line, "%8lld %-20.20s %-12.12s %-10s %13s %-10s %14s %-8s\n",
+    std::snprintf(line, sizeof line, "%8lld %-20.20s %-12.12s %-10s %13s %-22.22s %14s %-8s\n",
                   static_cast<long long>(j.id), j.request.job_name.c_str(), j.request.account.c_str(),
-                  std::string(to_string(j.state)).c_str(), frames.c_str(),
-                  std::string(to_string(j.verify_state)).c_str(), format_amount(cost, c.token.decimals).c_str(),
+                  std::string(to_string(j.state)).c_str(), frames.c_str(), verification_text(store, j).c_str(),
+                  format_amount(shown_cost(store, j), c.token.decimals).c_str(),
                   (j.backend + (j.backend_id.empty() ? "" : ":" + j.backend_id)).c_str());
     s += line;
   }
   return s;
 }
 
-std::string job_text(const JobRecord& j, const std::vector<ChunkRecord>& chunks, const config::Config& c) {
+std::string job_text(const JobStore& store, const JobRecord& j, const config::Config& c) {
+  const JobCharges charges = job_charges(store, j.id);
   std::string s;
   s += "job " + std::to_string(j.id) + " (" + j.uid.hex() + "): " + j.request.job_name + "\n";
   s += "  account:  " + j.request.account + "\n";
-  s += "  state:    " + std::string(to_string(j.state)) + ", verification " + std::string(to_string(j.verify_state)) +
+  s += "  state:    " + std::string(to_string(j.state)) + ", verification " + verification_text(store, j) +
        (j.verify_backend_id.empty() ? "" : " (Slurm job " + j.verify_backend_id + ")") + "\n";
   s += "  backend:  " + j.backend + (j.backend_id.empty() ? "" : " (Slurm array " + j.backend_id + ")") + "\n";
   s += "  frames:   " + std::to_string(j.frames_done) + "/" + std::to_string(j.frame_count) + " rendered (" +
        j.request.frames + ", " + std::to_string(j.chunk_count) + " chunks of " + std::to_string(j.request.chunk_size) + ")\n";
   s += "  output:   " + j.request.output + "\n";
   s += "  quote:    " + tokens(j.quote.total, c) + (j.hold ? " (held)" : "") + "\n";
-  s += "  cost:     " + tokens(j.state == State::Cancelled || !j.hold ? j.cost : accrued_cost(j), c) + "\n";
+  s += "  usage:    " + std::to_string(charges.device_ms) + (j.quote.gpu ? " GPU" : " CPU core") + "-ms metered, charged from " +
+       (charges.usage_sources.empty() ? std::string("-") : charges.usage_sources) + (charges.capped ? " (capped by the hold)" : "") + "\n";
+  s += "  cost:     " + tokens(shown_cost(store, j), c) + (j.hold ? " so far" : "") + "\n";
   if (!j.message.empty()) s += "  note:     " + j.message + "\n";
   s += "  chunks:\n";
-  for (const auto& ch : chunks)
+  for (const auto& ch : store.chunks(j.id))
     s += "    " + std::to_string(ch.index) + "  " + ch.frame_spec + "  " + std::string(to_string(ch.state)) +
          "  attempts " + std::to_string(ch.attempts) + (ch.exit_code ? "  exit " + std::to_string(*ch.exit_code) : "") +
-         "\n";
+         "  usage " + std::to_string(ch.device_ms) + " ms (" + (ch.usage_source.empty() ? std::string("quote") : ch.usage_source) +
+         ")" + (ch.note.empty() ? "" : "  note: " + ch.note) + "\n";
+  s += "  frames (frame  state  round  host  exr sha-256  verdict  charge):\n";
+  for (const auto& f : store.frames(j.id)) {
+    const auto it = charges.per_frame.find(f.frame);
+    const Amount charge = j.hold ? (it == charges.per_frame.end() ? Amount() : it->second) : f.charge;
+    s += "    " + std::to_string(f.frame) + "  " + std::string(to_string(f.state)) + "  r" + std::to_string(f.round) + "  " +
+         (f.host.empty() ? "-" : f.host) + "  " + (f.exr_sha256.empty() ? std::string("-") : f.exr_sha256.substr(0, 16)) +
+         (f.committed ? " (committed)" : "") + "  " + (f.verdict.empty() ? std::string("-") : f.verdict) +
+         (f.verdict_reason.empty() ? "" : " (" + f.verdict_reason + ")") + "  " + tokens(charge, c) + "\n";
+  }
   return s;
 }
 

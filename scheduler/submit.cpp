@@ -74,12 +74,8 @@ JobRecord submit_job(const JobPlan& plan, const config::Config& config, JobStore
   return store.get(job.id);
 }
 
-Amount accrued_cost(const JobRecord& job) {
-  if (job.frame_count == 0) return Amount();
-  __extension__ typedef unsigned __int128 u128;
-  Amount cost(static_cast<std::uint64_t>(static_cast<u128>(job.quote.render_cost.units) * job.frames_done / job.frame_count));
-  if (job.verify_state == State::Verified) cost = add(cost, job.quote.verification_cost, "accrued cost");
-  return cost;
+JobCharges job_charges(const JobStore& store, std::int64_t id) {
+  return compute_charges(store.get(id), store.chunks(id), store.frames(id));
 }
 
 namespace {
@@ -93,21 +89,20 @@ std::string first_account(const config::Config& config, config::AccountKind kind
 void settle_job(JobStore& store, Escrow& escrow, const config::Config& config, std::int64_t id) {
   const JobRecord job = store.get(id);
   if (!job.hold) return;
-  const Amount cost = accrued_cost(job);
+  const JobCharges charges = job_charges(store, id);
+  const Amount cost = charges.total;
   if (cost.units == 0) {
     escrow.void_hold(*job.hold);
   } else {
     const std::string provider = first_account(config, config::AccountKind::Provider);
     if (provider.empty())
       throw Error(Error::Kind::Refused, "settle: rfarm.yaml has no provider account to pay (add one with kind: provider)");
-    const bool verified = job.verify_state == State::Verified;
-    const Amount render_part = verified ? sub(cost, job.quote.verification_cost, "settlement") : cost;
-    Settlement s = split_charge(render_part, config.fees, provider, {}, Amount());
-    if (verified) {
+    Settlement s = split_charge(charges.render, config.fees, provider, {}, Amount());
+    if (charges.verification.units > 0) {
       // The verification share goes to the verifier account (or the provider when none is configured).
       std::string verifier = first_account(config, config::AccountKind::Verifier);
       s.verifier = verifier.empty() ? provider : verifier;
-      s.verifier_reward = job.quote.verification_cost;
+      s.verifier_reward = charges.verification;
     }
     const std::string treasury = first_account(config, config::AccountKind::Treasury);
     if (s.treasury_share.units > 0 && treasury.empty())
@@ -115,6 +110,18 @@ void settle_job(JobStore& store, Escrow& escrow, const config::Config& config, s
     s.treasury = treasury;
     escrow.post(*job.hold, s);
   }
+  // Per-frame charges, for rfarm show and the statement's frame ranges.
+  std::vector<FrameRecord> frames = store.frames(id);
+  std::vector<FrameRecord> changed;
+  for (FrameRecord& f : frames) {
+    const auto it = charges.per_frame.find(f.frame);
+    const Amount a = it == charges.per_frame.end() ? Amount() : it->second;
+    if (f.charge != a) {
+      f.charge = a;
+      changed.push_back(f);
+    }
+  }
+  if (!changed.empty()) store.update_frames(id, changed);
   store.set_cost(id, cost);
   store.set_hold(id, std::nullopt);
 }

@@ -2,13 +2,15 @@
 // Submission and its money, in the order that keeps the two consistent:
 //   plan (quote) -> refuse over --max-cost or over the account's available balance -> store the job
 //   -> place the hold -> queue on the backend -> if queueing fails, void the hold.
-// Settlement charges what was rendered (pro rata of the render quote, plus verification when it
-// ran) and releases the rest of the hold.
+// Settlement charges what was rendered, from evidence and metered usage (charges.h): frames whose
+// EXR is in evidence and that no verifier failed, at each chunk's metered device time x the price,
+// plus the verification share once verification completed; the rest of the hold is released.
 #include <chrono>
 #include <string>
 
 #include "config/config.h"
 #include "scheduler/backend.h"
+#include "scheduler/charges.h"
 #include "scheduler/escrow.h"
 #include "scheduler/job_store.h"
 #include "scheduler/plan.h"
@@ -30,13 +32,13 @@ std::string current_unix_user();
 JobRecord submit_job(const JobPlan& plan, const config::Config& config, JobStore& store, Backend& backend,
                      Escrow& escrow, std::chrono::seconds hold_timeout = kDefaultHoldTimeout);
 
-// What a job owes now: the render quote pro rata of its rendered frames (rounded down), plus the
-// verification share once its verification job completed.
-Amount accrued_cost(const JobRecord& job);
+// What a job owes now (charges.h over the stored chunks and frames).
+JobCharges job_charges(const JobStore& store, std::int64_t job);
 
-// Posts accrued_cost (split by the configured fees between the first provider account, the first
+// Posts job_charges (split by the configured fees between the first provider account, the first
 // treasury account and the first verifier account of rfarm.yaml) and releases the rest of the hold,
-// or voids the hold when nothing is owed. Records the cost and clears the hold. No-op without a hold.
+// or voids the hold when nothing is owed. Records the cost and each frame's charge and clears the
+// hold. No-op without a hold.
 void settle_job(JobStore& store, Escrow& escrow, const config::Config& config, std::int64_t job);
 
 // Whether nothing more will happen to the job, so its hold can be settled: verified, failed, or

@@ -1,6 +1,7 @@
 #include "scheduler/local/local_backend.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include <cerrno>
@@ -8,6 +9,7 @@
 
 #include "core/error.h"
 #include "scheduler/detail/process.h"
+#include "scheduler/frame_evidence.h"
 
 namespace rfarm::scheduler {
 
@@ -44,7 +46,7 @@ void LocalBackend::submit(JobStore& store, const JobRecord& job) {
 void LocalBackend::start(JobStore& store, const JobRecord& job, ChunkRecord chunk) {
   const auto log = options_.log_dir / ("job-" + std::to_string(job.id) + "-chunk-" + std::to_string(chunk.index) + ".log");
   const pid_t pid = detail::spawn(render_argv(options_.program, job.request, chunk.frame_spec), options_.env, log);
-  children_[pid] = Child{job.id, chunk.index};
+  children_[pid] = Child{job.id, chunk.index, std::chrono::steady_clock::now()};
   chunk.state = State::Running;
   chunk.attempts += 1;
   chunk.backend_id = std::to_string(pid);
@@ -55,30 +57,55 @@ void LocalBackend::start(JobStore& store, const JobRecord& job, ChunkRecord chun
 void LocalBackend::refresh(JobStore& store, std::int64_t job_id) {
   // Reap every finished child of this job.
   for (auto it = children_.begin(); it != children_.end();) {
+    if (it->second.job != job_id) {
+      ++it;
+      continue;
+    }
     int status = 0;
-    const pid_t r = waitpid(it->first, &status, WNOHANG);
-    if (r == 0 || (r < 0 && errno == EINTR) || it->second.job != job_id) {
+    rusage usage{};
+    const pid_t r = wait4(it->first, &status, WNOHANG, &usage);
+    if (r == 0 || (r < 0 && errno == EINTR)) {
       ++it;
       continue;
     }
     const Child child = it->second;
     it = children_.erase(it);
+    const JobRecord job = store.get(job_id);
     auto chunks = store.chunks(job_id);
     ChunkRecord c = chunks.at(child.chunk);
     c.exit_code = r < 0 ? -1 : detail::decode_wait_status(status);
     c.backend_id.clear();
+    // Metered usage of this attempt (wait4 counts the process and the children it waited for).
+    if (r > 0) {
+      const auto wall_ms = static_cast<std::uint64_t>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - child.started).count());
+      const auto ms = [](const timeval& t) {
+        return static_cast<std::uint64_t>(t.tv_sec) * 1000u + static_cast<std::uint64_t>(t.tv_usec) / 1000u;
+      };
+      const std::uint64_t gpus = std::uint64_t{job.request.gpus_per_task} * std::max(1u, job.request.ntasks);
+      c.device_ms += gpus > 0 ? wall_ms * gpus : ms(usage.ru_utime) + ms(usage.ru_stime);
+      c.usage_source = "measured";
+    }
     if (c.state == State::Cancelled) {
       store.update_chunk(job_id, c);
-    } else if (*c.exit_code == 0) {
-      c.state = State::Rendered;
-      store.update_chunk(job_id, c);
-    } else if (c.attempts < options_.max_attempts) {
-      c.state = State::Queued;  // run again: rendered frames are skipped, so it resumes
-      store.update_chunk(job_id, c);
-    } else {
-      c.state = State::Failed;
-      store.update_chunk(job_id, c);
+      continue;
     }
+    if (*c.exit_code == 0) {
+      // Evidence, not the exit status: every frame's EXR must be there and match the job.
+      const ChunkEvidence ev = record_chunk_evidence(store, job, c.index, options_.inspect);
+      if (ev.missing.empty()) {
+        c.state = State::Rendered;
+        c.note.clear();
+        store.update_chunk(job_id, c);
+        continue;
+      }
+      c.note = "exited 0 without valid frames: " + ev.note;
+    } else {
+      record_chunk_evidence(store, job, c.index, options_.inspect);  // frames it did finish stay rendered
+      c.note = "exit " + std::to_string(*c.exit_code);
+    }
+    c.state = c.attempts < options_.max_attempts ? State::Queued : State::Failed;  // a re-run resumes
+    store.update_chunk(job_id, c);
   }
   // Start queued chunks up to the limit.
   const JobRecord job = store.get(job_id);

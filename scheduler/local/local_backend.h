@@ -2,9 +2,16 @@
 // The local backend: each chunk is an `rfarm render` process on this machine, at most
 // `max_parallel` at once. A chunk whose process exits non-zero is run again, up to `max_attempts`
 // in all; the re-run resumes, because frames whose EXR exists and validates are skipped.
+// A chunk is rendered only when every frame's EXR is in evidence (frame_evidence.h): a process
+// that exits 0 without its frames is retried like a failure.
+// Usage is metered from the kernel (wait4's rusage of the chunk's process and its children): CPU
+// jobs record user+system CPU time in core-ms; GPU jobs wall-clock x GPUs (ntasks x gpus_per_task).
+// Every attempt's usage is recorded; the chunk's usage_source is "measured".
 // Processes are children of the process that submitted the job: drive them with run() (or
 // refresh() in a loop) in that process; `rfarm submit` on a local cluster waits for the job.
 #include <sys/types.h>
+
+#include <chrono>
 
 #include <chrono>
 #include <filesystem>
@@ -13,6 +20,7 @@
 #include <vector>
 
 #include "scheduler/backend.h"
+#include "scheduler/frame_evidence.h"
 
 namespace rfarm::scheduler {
 
@@ -22,6 +30,7 @@ struct LocalOptions {
   unsigned max_attempts = 3;         // runs per chunk, first included
   std::filesystem::path log_dir;     // chunk logs: job-<id>-chunk-<index>.log
   std::map<std::string, std::string> env;  // added to each chunk's environment
+  FrameInspector inspect = inspect_frame;  // evidence that a frame rendered (frame_evidence.h)
 };
 
 inline constexpr unsigned kMaxLocalParallel = 256;
@@ -45,6 +54,7 @@ class LocalBackend final : public Backend {
   struct Child {
     std::int64_t job;
     std::uint32_t chunk;
+    std::chrono::steady_clock::time_point started;
   };
   void start(JobStore& store, const JobRecord& job, ChunkRecord chunk);
   LocalOptions options_;

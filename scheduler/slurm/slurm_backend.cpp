@@ -8,6 +8,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "scheduler/detail/process.h"
+#include "scheduler/frame_evidence.h"
 
 namespace rfarm::scheduler {
 namespace fs = std::filesystem;
@@ -240,7 +241,17 @@ void SlurmBackend::refresh(JobStore& store, std::int64_t job_id) {
     updated.state = *next;
     updated.attempts = std::max(c.attempts, log.attempts);
     updated.exit_code = log.last_exit;
-    if (updated.state != c.state || updated.attempts != c.attempts || updated.exit_code != c.exit_code)
+    if (*next == State::Rendered || *next == State::Failed) {
+      // The element is over. Rendered needs evidence for every frame, whatever Slurm or the log say.
+      const ChunkEvidence ev = record_chunk_evidence(store, job, c.index, options_.inspect);
+      if (*next == State::Rendered && !ev.missing.empty()) {
+        updated.state = State::Failed;
+        updated.note = "element ended " + (log.rendered ? std::string("with 'rendered'") : std::string("COMPLETED")) +
+                       " but frames are not in evidence: " + ev.note;
+      }
+    }
+    if (updated.state != c.state || updated.attempts != c.attempts || updated.exit_code != c.exit_code ||
+        updated.note != c.note)
       changed.push_back(updated);
   }
   if (!changed.empty()) store.update_chunks(job_id, changed);

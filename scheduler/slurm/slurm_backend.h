@@ -12,6 +12,7 @@
 
 #include "config/config.h"
 #include "scheduler/backend.h"
+#include "scheduler/frame_evidence.h"
 
 namespace rfarm::scheduler {
 
@@ -19,6 +20,7 @@ struct SlurmOptions {
   std::vector<std::string> program;        // argv prefix before "render" (the rfarm binary or a wrapper)
   std::filesystem::path work_dir;          // batch scripts and element logs (shared with the nodes)
   std::map<std::string, std::string> env;  // added to Slurm commands' environment (exported to jobs)
+  FrameInspector inspect = inspect_frame;  // evidence that a frame rendered (frame_evidence.h)
   unsigned max_attempts = 2;               // runs per chunk inside its array element
   std::vector<std::string> verify_command; // run by the verification job; empty: no verification job
   int verify_nice = 10'000;                // > 0: lower priority than the render array

@@ -20,6 +20,18 @@ using test::test_config;
 
 JobPlan plan24(const std::filesystem::path& out) { return plan_job(small_request(out), test_config()); }
 
+// Evidence for a chunk's frames (what a backend records before it may mark the chunk rendered).
+void frames_in_evidence(JobStore& store, std::int64_t id, std::uint32_t chunk) {
+  std::vector<FrameRecord> fs;
+  for (FrameRecord f : store.frames(id))
+    if (f.chunk == chunk) {
+      f.state = State::Rendered;
+      f.exr_sha256 = std::string(64, 'e');
+      fs.push_back(f);
+    }
+  store.update_frames(id, fs);
+}
+
 TEST(JobStore, CreateStoresJobChunksFramesAndSurvivesReopening) {
   TempDir dir;
   std::int64_t id = 0;
@@ -69,6 +81,7 @@ TEST(JobStore, ChunkUpdatesDriveFrameAndJobStates) {
 
   chunks[0].state = State::Rendered;
   chunks[0].exit_code = 0;
+  frames_in_evidence(store, id, 0);
   store.update_chunk(id, chunks[0]);
   JobRecord j = store.get(id);
   EXPECT_EQ(j.frames_done, 4u);
@@ -76,7 +89,10 @@ TEST(JobStore, ChunkUpdatesDriveFrameAndJobStates) {
   EXPECT_EQ(store.chunks(id)[0].exit_code, 0);
   EXPECT_EQ(store.chunks(id)[0].attempts, 1u);
 
-  for (auto& c : chunks) c.state = State::Rendered;
+  for (auto& c : chunks) {
+    c.state = State::Rendered;
+    frames_in_evidence(store, id, c.index);
+  }
   store.update_chunks(id, chunks);
   EXPECT_EQ(store.get(id).state, State::Rendered);
   EXPECT_EQ(store.get(id).frames_done, 24u);
@@ -92,7 +108,10 @@ TEST(JobStore, AFailedChunkFailsTheJobOnceNothingRuns) {
   JobStore store(dir / "state");
   const auto id = store.create(plan24(dir.path()), "local").id;
   auto chunks = store.chunks(id);
-  for (auto& c : chunks) c.state = State::Rendered;
+  for (auto& c : chunks) {
+    c.state = State::Rendered;
+    if (c.index != 3) frames_in_evidence(store, id, c.index);
+  }
   chunks[3].state = State::Running;
   store.update_chunks(id, chunks);
   chunks[3].state = State::Failed;
@@ -110,6 +129,7 @@ TEST(JobStore, CancelStopsUnfinishedChunksAndFramesAndSticks) {
   const auto id = store.create(plan24(dir.path()), "local").id;
   auto chunks = store.chunks(id);
   chunks[0].state = State::Rendered;
+  frames_in_evidence(store, id, 0);
   store.update_chunk(id, chunks[0]);
   store.set_state(id, State::Cancelled, "cancelled by the user");
   const JobRecord j = store.get(id);
@@ -120,6 +140,7 @@ TEST(JobStore, CancelStopsUnfinishedChunksAndFramesAndSticks) {
   EXPECT_EQ(store.frames(id)[0].state, State::Rendered);
   EXPECT_EQ(store.frames(id)[4].state, State::Cancelled);
   chunks[1].state = State::Rendered;  // a late report does not revive the job
+  frames_in_evidence(store, id, 1);
   store.update_chunk(id, chunks[1]);
   EXPECT_EQ(store.get(id).state, State::Cancelled);
 }

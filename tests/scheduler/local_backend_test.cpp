@@ -27,7 +27,7 @@ struct Fixture {
   Fixture() { std::filesystem::create_directories(out); }
   LocalOptions options(unsigned parallel, unsigned attempts, std::map<std::string, std::string> env = {}) {
     env["FAKE_DIR"] = dir.path().string();
-    return LocalOptions{{fake.string()}, parallel, attempts, dir / "logs", env};
+    return LocalOptions{{fake.string()}, parallel, attempts, dir / "logs", env, test::fake_inspect};
   }
   JobRecord create(const std::string& frames = "1-24", std::uint32_t chunk = 4) {
     return store.create(plan_job(small_request(out, frames, chunk), test_config()), "local");
@@ -104,7 +104,8 @@ TEST(LocalBackend, AChunkThatKeepsFailingFailsTheJobAfterTheLimit) {
 TEST(LocalBackend, ARetryResumesSkippingFramesAlreadyRendered) {
   Fixture f;
   // Frames 1-2 exist from an earlier run; the chunk 1-4 only renders 3 and 4.
-  for (int frame : {1, 2}) std::ofstream(output_for_frame((f.out / "frame_####.exr").string(), frame)).put('x');
+  for (int frame : {1, 2})
+    std::ofstream(output_for_frame((f.out / "frame_####.exr").string(), frame)) << "rfarm-fake-frame " << frame << "\n";
   LocalBackend backend(f.options(1, 1));
   const JobRecord job = f.create("1-4", 4);
   backend.submit(f.store, job);

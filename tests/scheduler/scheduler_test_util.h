@@ -3,7 +3,10 @@
 #include <filesystem>
 #include <string>
 
+#include <fstream>
+
 #include "config/config.h"
+#include "scheduler/frame_evidence.h"
 #include "scheduler/job.h"
 #include "support/process.h"
 
@@ -43,7 +46,8 @@ inline JobRequest small_request(const std::filesystem::path& out_dir, const std:
   return r;
 }
 
-// A stand-in for `rfarm render`: writes each frame of --frames to --output (touching the file),
+// A stand-in for `rfarm render`: writes each frame of --frames to --output ("rfarm-fake-frame N";
+// $FAKE_SKIP_WRITE names one frame it claims but does not write, exiting 0 all the same),
 // skips frames that exist (resume), fails once with exit 3 for the chunk named by $FAKE_FAIL_SPEC
 // (a marker file remembers it failed), always fails for $FAKE_ALWAYS_FAIL_SPEC, sleeps
 // $FAKE_SLEEP seconds, and records how many renders ran at once in $FAKE_DIR/concurrency.
@@ -62,6 +66,7 @@ d=${FAKE_DIR:?}
 mkdir "$d/running.$$"
 ls -d "$d"/running.* | wc -l >> "$d/concurrency"
 sleep "${FAKE_SLEEP:-0}"
+for ((k = 0; k < ${FAKE_BURN:-0}; k++)); do :; done  # CPU time for the meter
 rmdir "$d/running.$$"
 echo "$spec" >> "$d/runs"
 if [ "$spec" = "${FAKE_ALWAYS_FAIL_SPEC:-}" ]; then exit 4; fi
@@ -74,12 +79,32 @@ for item in "${items[@]}"; do
   if [[ $item == *-* ]]; then a=${item%-*}; b=${item#*-}; else a=$item; b=$item; fi
   for ((f = a; f <= b; f++)); do
     file=${out//####/$(printf %04d "$f")}
-    if [ -e "$file" ]; then echo "skip $f"; else echo "render $f"; : > "$file"; echo "$f" >> "$d/rendered"; fi
+    if [ -e "$file" ]; then echo "skip $f"; else echo "render $f"; [ "${FAKE_SKIP_WRITE:-}" = "$f" ] || echo "rfarm-fake-frame $f" > "$file"; echo "$f" >> "$d/rendered"; fi
   done
 done
 )sh");
   std::filesystem::permissions(path, std::filesystem::perms::owner_all);
   return path;
+}
+
+// Evidence for the fake renderer's frames: the file must hold "rfarm-fake-frame N" for frame N.
+inline FrameEvidence fake_inspect(const std::filesystem::path& path, const JobRequest&, std::int64_t frame) {
+  FrameEvidence e;
+  std::ifstream in(path);
+  std::string line;
+  if (!in || !std::getline(in, line)) {
+    e.why = "missing";
+    return e;
+  }
+  if (line != "rfarm-fake-frame " + std::to_string(frame)) {
+    e.why = "not frame " + std::to_string(frame);
+    return e;
+  }
+  e.valid = true;
+  e.exr_sha256 = sha256(line);
+  e.tile_root = sha256("tiles:" + line);
+  e.host = "testhost";
+  return e;
 }
 
 }  // namespace rfarm::scheduler::test

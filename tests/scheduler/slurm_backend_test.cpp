@@ -52,7 +52,14 @@ struct Fixture {
     o.sbatch = (dir / "sbatch").string();
     o.squeue = (dir / "squeue").string();
     o.scancel = (dir / "scancel").string();
+    o.inspect = test::fake_inspect;
     return o;
+  }
+  // Writes the fake renderer's frames a..b (what a real element would have left on disk).
+  void frames(int a, int b) {
+    std::filesystem::create_directories(dir / "out");
+    for (int f = a; f <= b; ++f)
+      write_file(output_for_frame((dir / "out" / "frame_####.exr").string(), f), "rfarm-fake-frame " + std::to_string(f) + "\n");
   }
   JobRecord create(const std::string& frames, std::uint32_t chunk) {
     auto r = small_request(dir / "out", frames, chunk);
@@ -138,6 +145,8 @@ TEST(SlurmBackend, RefreshReadsSqueueAndTheElementLogs) {
   // Element 5 is gone from squeue (MinJobAge) but its log says it rendered.
   write_file(log(5), "rfarm: chunk 5 attempt 1 frames 21-24\nrfarm: chunk 5 rendered\n");
   write_file(f.dir / "verify.state", "PENDING\n");
+  f.frames(1, 4);
+  f.frames(21, 24);
   backend.refresh(f.store, job.id);
   const auto chunks = f.store.chunks(job.id);
   EXPECT_EQ(chunks[0].state, State::Rendered);
@@ -163,11 +172,41 @@ TEST(SlurmBackend, VerificationStatesFollowTheVerificationJob) {
   backend.submit(f.store, job);
   write_file(f.dir / "array.state", "4242_0|COMPLETED\n");
   write_file(f.dir / "verify.state", "RUNNING\n");
+  f.frames(1, 4);
   backend.refresh(f.store, job.id);
   EXPECT_EQ(f.store.get(job.id).state, State::Verifying);
   write_file(f.dir / "verify.state", "COMPLETED\n");
   backend.refresh(f.store, job.id);
   EXPECT_EQ(f.store.get(job.id).state, State::Verified);
+}
+
+// The defect behind the once-flaky 24-frame Slurm test: an element that Slurm reports COMPLETED
+// (and whose log says "rendered") while its frames are not on disk must not count as rendered, and
+// the job must never reach "verified" because a verification job completed.
+TEST(SlurmBackend, ACompletedElementWithoutItsFramesFailsAndTheJobIsNeverVerified) {
+  Fixture f;
+  SlurmBackend backend(f.options());
+  const JobRecord job = f.create("1-8", 4);
+  backend.submit(f.store, job);
+  write_file(f.dir / "array.state", "4242_0|COMPLETED\n4242_1|COMPLETED\n");
+  const auto log = [&](int i) { return f.dir / "work" / ("job-" + std::to_string(job.id) + "-chunk-" + std::to_string(i) + ".log"); };
+  write_file(log(1), "rfarm: chunk 1 attempt 1 frames 5-8\nrfarm: chunk 1 rendered\n");
+  write_file(f.dir / "verify.state", "COMPLETED\n");
+  f.frames(1, 4);
+  f.frames(5, 6);  // 7 and 8 never written
+  backend.refresh(f.store, job.id);
+  const auto chunks = f.store.chunks(job.id);
+  EXPECT_EQ(chunks[0].state, State::Rendered);
+  EXPECT_EQ(chunks[1].state, State::Failed);
+  EXPECT_NE(chunks[1].note.find("frame 7"), std::string::npos) << chunks[1].note;
+  EXPECT_NE(chunks[1].note.find("frame 8"), std::string::npos) << chunks[1].note;
+  const JobRecord j = f.store.get(job.id);
+  EXPECT_EQ(j.frames_done, 6u);
+  EXPECT_EQ(j.state, State::Failed);
+  EXPECT_NE(j.state, State::Verified);
+  const auto frames = f.store.frames(job.id);
+  EXPECT_EQ(frames[4].state, State::Rendered);
+  EXPECT_EQ(frames[6].state, State::Failed);
 }
 
 TEST(SlurmBackend, CancelScancelsTheArrayAndTheVerificationJob) {

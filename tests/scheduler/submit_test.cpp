@@ -30,26 +30,47 @@ struct Fixture {
   config::Config config = test_config();
   MemoryEscrow escrow;
   std::filesystem::path fake = test::write_fake_render(dir.path());
-  LocalBackend backend{LocalOptions{{fake.string()}, 2, 2, dir / "logs", {{"FAKE_DIR", dir.path().string()}}}};
+  LocalBackend backend{LocalOptions{{fake.string()}, 2, 2, dir / "logs", {{"FAKE_DIR", dir.path().string()}}, test::fake_inspect}};
   JobPlan plan(const std::string& frames = "1-24") { return plan_job(small_request(dir.path(), frames), config); }
 };
 
-TEST(SubmitJob, PlacesTheHoldQueuesAndSettlesTheRenderedFrames) {
+// Sum of the chunks' metered usage (core-ms; 1 unit per core-ms at the test price).
+std::uint64_t metered_ms(const JobStore& store, std::int64_t id) {
+  std::uint64_t ms = 0;
+  for (const auto& c : store.chunks(id)) {
+    EXPECT_EQ(c.usage_source, "measured") << "chunk " << c.index;
+    ms += c.device_ms;
+  }
+  return ms;
+}
+
+TEST(SubmitJob, PlacesTheHoldQueuesAndSettlesTheRenderedFramesFromMeteredUsage) {
   Fixture f;
   f.escrow.deposit("studio", Amount(1000));
-  const JobRecord j = submit_job(f.plan(), f.config, f.store, f.backend, f.escrow);
+  // Each fake render burns CPU for a while so the metered usage is well above zero.
+  LocalBackend burning(LocalOptions{{f.fake.string()}, 2, 2, f.dir / "logs",
+                                    {{"FAKE_DIR", f.dir.path().string()}, {"FAKE_BURN", "20000"}}, test::fake_inspect});
+  const JobRecord j = submit_job(f.plan(), f.config, f.store, burning, f.escrow);
   ASSERT_TRUE(j.hold);
   EXPECT_EQ(f.escrow.available("studio"), Amount(714));
-  EXPECT_EQ(f.backend.run(f.store, j.id).state, State::Rendered);
-  // Without a verification run only the render quote is owed (23 units); the rest is released.
-  EXPECT_EQ(accrued_cost(f.store.get(j.id)), Amount(23));
+  EXPECT_EQ(burning.run(f.store, j.id).state, State::Rendered);
+  // Charged: each chunk's measured CPU time at 1 unit per core-ms, capped by the hold's render room.
+  const std::uint64_t ms = metered_ms(f.store, j.id);
+  EXPECT_GT(ms, 0u);
+  const Amount owed(std::min<std::uint64_t>(ms, 286 - 263));
+  const JobCharges c = job_charges(f.store, j.id);
+  EXPECT_EQ(c.total, owed);
+  EXPECT_EQ(c.usage_sources, "measured");
   settle_job(f.store, f.escrow, f.config, j.id);
-  EXPECT_EQ(f.escrow.balance("studio"), Amount(977));
-  EXPECT_EQ(f.escrow.available("studio"), Amount(977));
-  EXPECT_EQ(f.escrow.balance("nodes"), Amount(23));  // fees round down on a tiny charge
-  EXPECT_EQ(f.store.get(j.id).cost, Amount(23));
+  EXPECT_EQ(f.escrow.balance("studio"), Amount(1000 - owed.units));
+  EXPECT_EQ(f.escrow.available("studio"), Amount(1000 - owed.units));
+  EXPECT_EQ(f.store.get(j.id).cost, owed);
   EXPECT_FALSE(f.store.get(j.id).hold);
   EXPECT_EQ(f.escrow.open_holds(), 0u);
+  // Per-frame charges add up to what was posted.
+  Amount sum;
+  for (const auto& fr : f.store.frames(j.id)) sum = add(sum, fr.charge);
+  EXPECT_EQ(sum, owed);
 }
 
 TEST(SubmitJob, RefusesOverTheAvailableBalanceBeforeAnythingIsStoredOrHeld) {
@@ -85,18 +106,25 @@ TEST(SubmitJob, CancelChargesOnlyRenderedFramesAndReleasesTheRest) {
   Fixture f;
   f.escrow.deposit("studio", Amount(1000));
   const JobRecord j = submit_job(f.plan("1-24"), f.config, f.store, f.backend, f.escrow);
-  // Pretend two chunks (8 of 24 frames) rendered before the cancel.
+  // Pretend two chunks (8 of 24 frames) rendered, with evidence but no usage known, before the cancel.
   auto chunks = f.store.chunks(j.id);
   f.backend.cancel(f.store, j.id);
   f.store.set_state(j.id, State::Running);
+  auto frames = f.store.frames(j.id);
+  std::vector<FrameRecord> done(frames.begin(), frames.begin() + 8);
+  for (auto& fr : done) fr.state = State::Rendered;
+  f.store.update_frames(j.id, done);
   chunks[0].state = chunks[1].state = State::Rendered;
+  chunks[0].device_ms = chunks[1].device_ms = 0;
+  chunks[0].usage_source = chunks[1].usage_source = "";
   f.store.update_chunks(j.id, {chunks[0], chunks[1]});
   RefusingBackend already_stopped;
   cancel_job(f.store, already_stopped, &f.escrow, f.config, j.id);
   const JobRecord after = f.store.get(j.id);
   EXPECT_EQ(after.state, State::Cancelled);
-  EXPECT_EQ(after.cost, Amount(23 * 8 / 24));  // pro rata, rounded down: 7
-  EXPECT_EQ(f.escrow.balance("studio"), Amount(993));
+  // No usage known: the quote's share of each chunk (23 x 4 / 24 = 3, twice).
+  EXPECT_EQ(after.cost, Amount(6));
+  EXPECT_EQ(f.escrow.balance("studio"), Amount(994));
   EXPECT_EQ(f.escrow.open_holds(), 0u);
   EXPECT_THROW(cancel_job(f.store, already_stopped, &f.escrow, f.config, j.id), Error);
 }
@@ -118,10 +146,10 @@ TEST(SubmitJob, VerifiedJobsPayTheVerificationShareToTheVerifier) {
   f.backend.run(f.store, j.id);
   f.store.set_verification(j.id, "", State::Verified);
   EXPECT_EQ(f.store.get(j.id).state, State::Verified);
+  const Amount render = job_charges(f.store, j.id).render;
   settle_job(f.store, f.escrow, f.config, j.id);
-  EXPECT_EQ(f.escrow.balance("studio"), Amount(714));
   EXPECT_EQ(f.escrow.balance("verifiers"), Amount(263));
-  EXPECT_EQ(f.escrow.balance("nodes"), Amount(23));
+  EXPECT_EQ(f.escrow.balance("studio"), Amount(1000 - 263 - render.units));
 }
 
 TEST(SubmitJob, FinishedMeansNothingMoreWillHappen) {
