@@ -106,6 +106,12 @@ std::vector<TransferResult> Ledger::submit(std::span<const TransferRequest> tran
   sweep();
   std::vector<TransferResult> results(transfers.size(), TransferResult::batch_failed);
   write([&](Batch& b) {
+    std::vector<Id128> ids;
+    for (const TransferRequest& t : transfers) {
+      ids.push_back(t.id);
+      if (!t.pending_id.is_zero()) ids.push_back(t.pending_id);
+    }
+    b.storage.prefetch_transfers(ids);
     for (std::size_t i = 0; i < transfers.size(); ++i) {
       TransferResult r = apply_transfer(b, transfers[i]);
       if (r != TransferResult::ok && r != TransferResult::exists) {

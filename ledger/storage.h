@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,6 +62,9 @@ class Storage {
   virtual std::vector<Account> list_accounts() = 0;  // ordered by creation (timestamp)
 
   virtual std::optional<Transfer> find_transfer(const Id128& id) = 0;
+  // Inside a write: a hint that find_transfer will be asked for these ids (a batch's ids and
+  // pending ids), so a networked backend can fetch them in one round trip. Default: nothing.
+  virtual void prefetch_transfers(std::span<const Id128> /*ids*/) {}
   virtual void insert_transfer(const Transfer& transfer) = 0;
   virtual void set_pending_state(const Id128& id, PendingState state) = 0;
   // Pending transfers whose expires_at is in (0, now], oldest expiry first, at most `limit`.

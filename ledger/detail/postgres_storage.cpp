@@ -53,6 +53,7 @@ const std::vector<std::pair<std::string, std::string>>& statements() {
                           "credits_posted = $5 WHERE id = $1"},
       {"list_accounts", "SELECT " + cols(kAccountCols) + " FROM accounts ORDER BY timestamp, id COLLATE \"C\""},
       {"find_transfer", "SELECT " + cols(kTransferCols) + " FROM transfers WHERE id = $1"},
+      {"find_transfers", "SELECT " + cols(kTransferCols) + " FROM transfers WHERE id = ANY($1::text[])"},
       {"insert_transfers", "INSERT INTO transfers(" + cols(kTransferCols) +
                                ") SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], "
                                "$6::bigint[], $7::text[], $8::bigint[], $9::text[], $10::text[], $11::text[], "
@@ -105,7 +106,7 @@ const std::set<std::string>& buffer_blind() {
                                           "insert_account", "update_balances", "find_frame", "insert_frame",
                                           "find_verdict", "insert_verdict", "find_usage", "insert_usage",
                                           "insert_head", "set_state", "find_transfer", "reputation",
-                                          "insert_transfers", "append_events", "put_nodes"};
+                                          "insert_transfers", "append_events", "put_nodes", "find_transfers"};
   return s;
 }
 
@@ -153,6 +154,7 @@ class PostgresStorage final : public Storage {
 
   void begin() override {
     if (tx_) throw Error(Error::Kind::Internal, "ledger storage: nested begin()");
+    clear_buffers();
     try {
       tx_ = std::make_unique<pqxx::work>(*c_);
       writing_ = true;
@@ -171,10 +173,12 @@ class PostgresStorage final : public Storage {
     } catch (...) {
       tx_.reset();
       writing_ = false;
+      clear_buffers();
       detail::pg_rethrow(url_, "committing");
     }
     tx_.reset();
     writing_ = false;
+    prefetched_.clear();
   }
   void rollback() override {
     if (!tx_ || !writing_) return;
@@ -241,12 +245,25 @@ class PostgresStorage final : public Storage {
 
   std::optional<Transfer> find_transfer(const Id128& id) override {
     if (auto it = buffered_transfers_.find(id); it != buffered_transfers_.end()) return transfers_buf_[it->second];
+    if (auto it = prefetched_.find(id); it != prefetched_.end()) return it->second;
     auto r = q("find_transfer", id.hex());
     if (r.empty()) return std::nullopt;
     return read_transfer(r[0]);
   }
+  // Under the write lock nobody else changes these rows, so the answers stay true until commit.
+  void prefetch_transfers(std::span<const Id128> ids) override {
+    if (!writing_ || ids.empty()) return;
+    ArrayLiteral a;
+    for (const Id128& id : ids) a.add(id.hex());
+    for (const Id128& id : ids) prefetched_[id] = std::nullopt;
+    for (const auto& row : q("find_transfers", a.str())) {
+      Transfer t = read_transfer(row);
+      prefetched_[t.id] = t;
+    }
+  }
   void insert_transfer(const Transfer& t) override {
     require_tx();
+    prefetched_.erase(t.id);
     if (!buffered_transfers_.emplace(t.id, transfers_buf_.size()).second) {
       throw Error(Error::Kind::Internal, "ledger storage: transfer " + t.id.hex() + " inserted twice");
     }
@@ -258,6 +275,7 @@ class PostgresStorage final : public Storage {
       transfers_buf_[it->second].state = state;
       return;
     }
+    if (auto it = prefetched_.find(id); it != prefetched_.end() && it->second) it->second->state = state;
     auto r = w("set_state", id.hex(), std::string(to_string(state)));
     if (r.affected_rows() != 1) {
       throw Error(Error::Kind::Internal, "ledger storage: set_pending_state of unknown transfer " + id.hex());
@@ -458,6 +476,7 @@ class PostgresStorage final : public Storage {
     }
   }
   void clear_buffers() {
+    prefetched_.clear();
     transfers_buf_.clear();
     buffered_transfers_.clear();
     events_buf_.clear();
@@ -637,6 +656,7 @@ class PostgresStorage final : public Storage {
   };
   std::vector<Transfer> transfers_buf_;
   std::map<Id128, std::size_t> buffered_transfers_;
+  std::map<Id128, std::optional<Transfer>> prefetched_;  // this write's prefetch: nullopt = not stored
   std::vector<StoredEvent> events_buf_;
   std::vector<BufferedNode> nodes_buf_;
 };
