@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "ledger/audit.h"
+#include "ledger/copy.h"
 #include "ledger/open_storage.h"
 #include "ledger/postgres_storage.h"
 #include "ledger_fixture.h"
@@ -339,6 +340,36 @@ TEST_F(PostgresStorageTest, OpenStorageChoosesTheConfiguredBackend) {
   EXPECT_EQ(Ledger(open_storage(sqlite), std::nullopt).event_count(), 1u);
   pgloc.postgres_url.clear();
   EXPECT_THROW(open_storage(pgloc), Error);
+}
+
+TEST_F(PostgresStorageTest, CopyFromSqliteCarriesEveryEventAndProvesTheSameHead) {
+  rfarm::testing::TempDir dir;
+  std::string db = fresh_database();
+  ManualClock clock;
+  Twin t(open_sqlite_storage(dir / "src.sqlite3", {.durable = false, .create = true}),
+         open_sqlite_storage(":memory:", {.durable = false, .create = true}), 5);
+  ASSERT_NO_FATAL_FAILURE(t.accounts());
+  for (int i = 0; i < 150; ++i) ASSERT_NO_FATAL_FAILURE(t.step());
+
+  auto dest = open_postgres_storage(options(PgRole::owner, db, true));
+  CopyReport r = copy_ledger(t.a.storage(), *dest);
+  EXPECT_EQ(r.events, t.a.event_count());
+  EXPECT_EQ(r.head, *t.a.head());
+  Ledger copied(std::move(dest), testing::test_key(), t.clock_a.clock());
+  EXPECT_EQ(copied.head(), t.a.head());
+  EXPECT_EQ(copied.list_accounts(), t.a.list_accounts());
+  EXPECT_EQ(copied.storage().list_transfers(), t.a.storage().list_transfers());
+  EXPECT_EQ(copied.storage().list_verdicts().size(), t.a.storage().list_verdicts().size());
+  auto report = audit(copied.storage(), t.a.public_key(), t.a.cluster());
+  EXPECT_TRUE(report.ok()) << (report.problems.empty() ? "" : report.problems.front());
+  // The copy goes on as the ledger: the next write extends the same log.
+  t.clock_a.advance_seconds(1);
+  EXPECT_EQ(copied.submit_one(single(id(999'999), copied.issuer(), t.users[0], Amount(5), TransferCode::deposit)),
+            TransferResult::ok);
+  EXPECT_GT(copied.event_count(), r.events);  // the deposit, and any holds the sweep expired
+  EXPECT_TRUE(audit(copied.storage(), t.a.public_key(), t.a.cluster()).ok());
+  // A second copy into the same database is refused.
+  EXPECT_THROW(copy_ledger(t.a.storage(), copied.storage()), Error);
 }
 
 }  // namespace
