@@ -124,10 +124,21 @@ local all all scram-sha-256
 host all all 127.0.0.1/32 scram-sha-256
 EOF
   fi
-  as_pg "$BIN/pg_ctl" -D "$dir/data" -l "$dir/log/postgres.log" -w -t 60 \
-    -o "-k $SOCK -p $PORT -c listen_addresses=127.0.0.1 -c max_connections=64 -c shared_buffers=64MB \
--c fsync=on -c synchronous_commit=on -c password_encryption=scram-sha-256" start >/dev/null ||
+  # A fresh testbed whose free port was taken meanwhile (tests start servers in parallel) picks another.
+  local attempt
+  for attempt in 1 2 3 4 5; do
+    if as_pg "$BIN/pg_ctl" -D "$dir/data" -l "$dir/log/postgres.log" -w -t 60 \
+      -o "-k $SOCK -p $PORT -c listen_addresses=127.0.0.1 -c max_connections=64 -c shared_buffers=64MB \
+-c fsync=on -c synchronous_commit=on -c password_encryption=scram-sha-256" start >/dev/null; then
+      break
+    fi
+    if [ $fresh = 1 ] && [ $attempt -lt 5 ] && grep -q "could not bind\|could not create lock file" "$dir/log/postgres.log"; then
+      PORT=$(free_port)
+      sed -i "s/^PORT=.*/PORT=$PORT/" "$dir/testbed.conf"
+      continue
+    fi
     die "the server did not start (see $dir/log/postgres.log)"
+  done
 
   if [ $fresh = 1 ]; then
     local role pw
