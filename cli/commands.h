@@ -18,5 +18,6 @@ void add_ledger_commands(CLI::App& app, Context& ctx);
 void add_usage_commands(CLI::App& app, Context& ctx);  // after add_ledger_commands: extends `rfarm ledger`
 void add_stake_commands(CLI::App& app, Context& ctx);  // after add_ledger_commands: extends `rfarm ledger`
 void add_scheduler_commands(CLI::App& app, Context& ctx);
+void add_verify_commands(CLI::App& app, Context& ctx);
 
 }  // namespace rfarm::cli
