@@ -4,6 +4,7 @@
 // refused with "ledger not configured" (exit 3) and --test-only shows the plan and quote.
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <thread>
 #include <string>
@@ -17,7 +18,9 @@
 #include "scheduler/directives.h"
 #include "scheduler/local/local_backend.h"
 #include "scheduler/report.h"
+#include "scheduler/settlement.h"
 #include "scheduler/submit.h"
+#include "scheduler/verification.h"
 
 namespace rfarm::cli {
 namespace {
@@ -174,17 +177,30 @@ void submit(const SubmitFlags& f, Context& ctx) {
   auto escrow = S::make_escrow(cfg, state_dir);  // refuses while the ledger is not bound
   S::JobStore store(state_dir);
   const std::string backend_name(config::to_string(cfg.cluster.backend));
-  auto backend = S::make_backend(backend_name, cfg, state_dir, {S::self_executable()});
+  // Scripts and child processes run this binary with the same configuration.
+  std::vector<std::string> program = {S::self_executable()};
+  if (!ctx.config_path.empty()) program.insert(program.end(), {"--config", ctx.config_path});
+  auto backend = S::make_backend(backend_name, cfg, state_dir, program);
   const S::JobRecord job = S::submit_job(plan, cfg, store, *backend, *escrow);
   if (f.parsable) print(std::to_string(job.id) + "\n");
   else print("Submitted rfarm job " + std::to_string(job.id) + " (" + std::to_string(job.chunk_count) + " chunks, quote " +
              S::format_tokens(job.quote.total, cfg) + " held)\n");
   if (auto* local = dynamic_cast<S::LocalBackend*>(backend.get())) {
-    // Local chunks are children of this process: render in the foreground, then settle.
-    const S::JobRecord done = local->run(store, job.id);
+    // Local chunks are children of this process: render in the foreground, commit the frames,
+    // verify them (rfarm verify --record, when rfarm.yaml has a verifier account), then settle.
+    S::VerifyRunner verify;
+    if (const std::string verifier = S::verifier_account(cfg); !verifier.empty()) {
+      const char* env_db = std::getenv("RFARM_LEDGER");
+      S::VerifierSetup setup{program, env_db && *env_db ? std::string(env_db) : cfg.ledger.path.string(), verifier, {}};
+      verify = S::command_verify_runner(setup, state_dir / "logs");
+    }
+    const S::JobRecord done = S::run_local_job(store, *local, *escrow, cfg, job.id, verify);
     S::settle_job(store, *escrow, cfg, job.id);
-    if (!f.parsable) print("job " + std::to_string(job.id) + ": " + std::string(S::to_string(done.state)) + "\n");
-    ctx.exit_code = done.state == S::State::Rendered ? 0 : 1;
+    const S::JobRecord settled = store.get(job.id);
+    if (!f.parsable)
+      print("job " + std::to_string(job.id) + ": " + std::string(S::to_string(done.state)) + ", verification " +
+            std::string(S::to_string(done.verify_state)) + ", charged " + S::format_tokens(settled.cost, cfg) + "\n");
+    ctx.exit_code = done.state == S::State::Rendered || done.state == S::State::Verified ? 0 : 1;
     return;
   }
   ctx.exit_code = f.wait ? watch_job(store, cfg, state_dir, job.id, 2.0, f.parsable) : 0;
@@ -208,10 +224,14 @@ void refresh(S::JobStore& store, const config::Config& cfg, const std::filesyste
       if (!slurm) slurm = S::make_backend("slurm", cfg, state_dir, {S::self_executable()});
       slurm->refresh(store, listed.id);
     }
-    const S::JobRecord j = store.get(listed.id);
+    S::JobRecord j = store.get(listed.id);
     if (j.hold && S::is_finished(j)) {
       if (!escrow) escrow = S::make_escrow(cfg, state_dir);
-      S::settle_job(store, *escrow, cfg, j.id);
+      // Commits the verification job did not make (none configured), then its verdicts.
+      S::commit_frames(store, *escrow, cfg, j.id);
+      if (j.verify_state == S::State::Verified || j.verify_state == S::State::Failed) S::apply_verdicts(store, *escrow, cfg, j.id);
+      j = store.get(j.id);
+      if (S::is_finished(j)) S::settle_job(store, *escrow, cfg, j.id);
     }
   }
 }
@@ -274,6 +294,25 @@ void add_scheduler_commands(CLI::App& app, Context& ctx) {
     const auto dir = S::resolve_state_dir(wf->state_dir, cfg.state_dir);
     S::JobStore store(dir);
     ctx.exit_code = watch_job(store, cfg, dir, store.get(wf->job).id, wf->interval, false);
+  });
+
+  auto mf = std::make_shared<JobFlags>();
+  CLI::App* commit = app.add_subcommand("commit", "Take evidence of a job's rendered frames and commit them to the ledger (the verification job runs it)");
+  commit->add_option("JOB", mf->job, "rfarm job id (see rfarm queue)")->required();
+  commit->add_option("--state-dir", mf->state_dir, "job store directory (default: $RFARM_STATE_DIR, then state_dir)");
+  commit->callback([mf, &ctx] {
+    const config::Config cfg = load_config(ctx);
+    const auto dir = S::resolve_state_dir(mf->state_dir, cfg.state_dir);
+    S::JobStore store(dir);
+    const S::JobRecord j = store.get(mf->job);
+    if (j.backend == "slurm") S::make_backend("slurm", cfg, dir, {S::self_executable()})->refresh(store, j.id);
+    auto escrow = S::make_escrow(cfg, dir);
+    const std::size_t n = S::commit_frames(store, *escrow, cfg, j.id);
+    const S::JobRecord after = store.get(j.id);
+    print("job " + std::to_string(j.id) + ": " + std::to_string(n) + " frame(s) committed, " + std::to_string(after.frames_done) +
+          "/" + std::to_string(after.frame_count) + " in evidence\n");
+    // Non-zero while frames are missing: the verification job must not verify an incomplete job.
+    ctx.exit_code = after.frames_done == after.frame_count ? 0 : 1;
   });
 
   auto cf = std::make_shared<JobFlags>();

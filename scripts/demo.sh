@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The rfarm demo, end to end on one machine with the embedded defaults (no Slurm, no server):
 # install dependencies, build, then: open a ledger and accounts, deposit tokens, submit a render
-# (quote, escrow hold), render it, settle the charge (provider, treasury, burn), and print the
-# queue, the job, the balances, the account statement and a clean audit of the signed log.
+# (quote, escrow hold), render it (usage metered), commit every frame to the ledger, verify it
+# (rfarm verify re-renders sampled cells and records a verdict per frame), settle the charge from
+# the verdicts and the metered usage (provider, treasury, burn, verifier), and print the queue, the
+# job with each frame's commit hash, verdict and charge, the balances, the account statement and a
+# clean audit of the signed log.
 # Everything it writes goes under ${RFARM_DEMO_DIR:-./demo-out}.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -35,6 +38,7 @@ accounts:
   - {name: studio-a, kind: user, unix_users: [$USER_NAME], min_balance: "1"}
   - {name: render-nodes, kind: provider}
   - {name: treasury, kind: treasury}
+  - {name: verifiers, kind: verifier}
 users: {$USER_NAME: studio-a}
 ledger: {path: $OUT/ledger.sqlite3}
 state_dir: $OUT/state
@@ -47,26 +51,30 @@ rf ledger init --cluster demo
 rf ledger account create studio-a --kind user --owner "$USER_NAME"
 rf ledger account create render-nodes --kind provider
 rf ledger account create treasury --kind treasury
+rf ledger account create verifiers --kind verifier
 rf ledger deposit studio-a 100
 
 log "submit --test-only: the plan and the quote, nothing held"
 rf submit --test-only --frames 1-6 --chunk 2 --resolution 480x270 --spp 32 \
   -o "$OUT/frames/frame_####.exr" "$SCENE"
 
-log "submit: hold the quote in escrow, render 6 frames in 3 chunks (CPU, or CUDA when usable), settle"
+log "submit: hold the quote, render 6 frames in 3 chunks (usage metered), commit them, verify, settle"
 rf submit --frames 1-6 --chunk 2 --resolution 480x270 --spp 32 \
   -o "$OUT/frames/frame_####.exr" "$SCENE"
 
-log "rfarm queue and rfarm show 1"
+log "rfarm queue and rfarm show 1 (each frame: state, round, host, EXR SHA-256 committed, verdict, charge)"
 rf queue
 rf show 1
+
+log "verify: the verdicts rfarm verify recorded in the ledger (evidence beside the frames)"
+ls "$OUT/frames"/verify-*.json 2>/dev/null | head -n 3
 
 log "a requeued render resumes: frames that exist and validate are skipped"
 "$RFARM" render "$SCENE" --frames 1-6 --resolution 480x270 --spp 32 --tile-size 32 --max-depth 4 \
   --output "$OUT/frames/frame_####.exr" --report "$OUT/report.h5" --progress lines
 
 log "balances after settlement"
-for a in studio-a render-nodes treasury burn escrow; do rf ledger balance "$a"; done
+for a in studio-a render-nodes treasury verifiers burn escrow; do rf ledger balance "$a"; done
 
 log "statement for studio-a"
 rf statement -A studio-a --from 2000-01-01 --to 2100-01-01

@@ -177,14 +177,30 @@ void SlurmBackend::submit(JobStore& store, const JobRecord& job) {
   }
   store.update_chunks(job.id, chunks);
 
-  if (options_.verify_command.empty()) {
+  if (options_.verify_command.empty() && !options_.verifier) {
     store.set_state(job.id, store.get(job.id).state, "no verification job: no verifier command configured");
     return;
   }
   const fs::path vscript = options_.work_dir / ("job-" + std::to_string(job.id) + "-verify.sh");
-  std::string v = "#!/bin/bash\n# rfarm job " + std::to_string(job.id) + ": verification (after every chunk rendered)\nexec";
-  for (const auto& w : options_.verify_command) v += " " + shell_quote(w);
-  v += "\n";
+  std::string v = "#!/bin/bash\n# rfarm job " + std::to_string(job.id) + ": verification (after every chunk rendered)\n";
+  auto line = [](const std::vector<std::string>& argv) {
+    std::string l;
+    for (const auto& w : argv) l += (l.empty() ? "" : " ") + shell_quote(w);
+    return l;
+  };
+  if (!options_.verify_command.empty()) {
+    v += "exec " + line(options_.verify_command) + "\n";
+  } else {
+    // Evidence and commits first (the frames as they are on disk now are what the provider is
+    // paid for), then the verdicts, recorded in the ledger.
+    v += "set -e\n";
+    if (!options_.commit_command.empty()) {
+      auto commit = options_.commit_command;
+      commit.push_back(std::to_string(job.id));
+      v += line(commit) + "\n";
+    }
+    v += "exec " + line(verify_argv(*options_.verifier, job, 0, job.request.frames)) + "\n";
+  }
   write_file_atomically(vscript, v);
   fs::permissions(vscript, fs::perms::owner_all | fs::perms::group_read | fs::perms::others_read);
   std::vector<std::string> a = {options_.sbatch, "--parsable", "--dependency=afterok:" + array_id,

@@ -7,12 +7,14 @@
 // Only Slurm's commands are used (sbatch, squeue, scancel), with argv, never a shell string.
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "config/config.h"
 #include "scheduler/backend.h"
 #include "scheduler/frame_evidence.h"
+#include "scheduler/verification.h"
 
 namespace rfarm::scheduler {
 
@@ -23,6 +25,10 @@ struct SlurmOptions {
   FrameInspector inspect = inspect_frame;  // evidence that a frame rendered (frame_evidence.h)
   unsigned max_attempts = 2;               // runs per chunk inside its array element
   std::vector<std::string> verify_command; // run by the verification job; empty: no verification job
+  // When set (and verify_command is empty), the verification job runs `<commit_command> JOB` (take
+  // evidence and commit the frames to the ledger) then `rfarm verify ... --record` (verification.h).
+  std::vector<std::string> commit_command;
+  std::optional<VerifierSetup> verifier;
   int verify_nice = 10'000;                // > 0: lower priority than the render array
   std::string verify_partition;            // empty: the job's partition
   std::string verify_qos;                  // empty: none
