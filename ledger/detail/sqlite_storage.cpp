@@ -88,6 +88,14 @@ class SqliteStorage final : public Storage {
   SqliteStorage(const std::filesystem::path& path, const SqliteOptions& options) : db_(path, options.create) {
     db_.exec("PRAGMA journal_mode=WAL");
     db_.exec(options.durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF");
+    // A batch of 8190 transfers touches a few thousand pages of randomly keyed b-trees (transfer
+    // ids, the account indexes): a 64 MiB page cache keeps them in memory instead of re-reading
+    // from the OS (SQLite's default is 2 MiB). A checkpoint copies the WAL into the database and
+    // fsyncs it; at SQLite's default (every 1000 WAL pages) a big batch paid one each commit. Every
+    // 16384 pages (64 MiB) amortises that over several batches. Neither changes durability: the
+    // WAL is still fsync'ed at every commit.
+    db_.exec("PRAGMA cache_size=-65536");
+    db_.exec("PRAGMA wal_autocheckpoint=16384");
     db_.exec("PRAGMA foreign_keys=OFF");
     if (options.create) {
       db_.exec("BEGIN IMMEDIATE");
