@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "ledger/audit.h"
 #include "ledger/detail/sqlite_db.h"
+#include "ledger/statement.h"
 #include "ledger_fixture.h"
 
 namespace rfarm::ledger {
@@ -168,6 +169,25 @@ TEST_F(StakeTest, SlashReachesUnbondingStakeAndKeepsTheRestUnbonding) {
   EXPECT_EQ(balance(provider), Amount(9'000 + 500));
   EXPECT_EQ(staked(ledger, provider), Amount(0));
   expect_audit_ok();
+}
+
+// Stake movements are ordinary transfers, so the provider's statement shows them with their codes.
+TEST_F(StakeTest, StatementShowsStakeUnstakeAndSlash) {
+  ASSERT_EQ(stake(ledger, id(200), provider, Amount(1'000)), TR::ok);
+  ASSERT_EQ(begin_unstake(ledger, id(300), provider, Amount(100), 10), TR::ok);
+  clock.advance_seconds(11);
+  ASSERT_EQ(complete_unstake(ledger, id(301), id(300)), TR::ok);
+  slash(ledger, {id(600), provider, 1'000, 0, user, {"job-1", "4"}});
+  Statement provider_st = make_statement(ledger.storage(), *ledger.find_account(provider), 0, UINT64_MAX);
+  std::vector<std::string> codes;
+  for (const auto& line : provider_st.lines) codes.push_back(std::string(to_string(line.transfer.code)));
+  EXPECT_EQ(codes, (std::vector<std::string>{"reward", "stake", "unstake"}));
+  Statement stake_st = make_statement(ledger.storage(), *ledger.find_account(stake_account_id(provider)), 0, UINT64_MAX);
+  codes.clear();
+  for (const auto& line : stake_st.lines) codes.push_back(std::string(to_string(line.transfer.code)));
+  EXPECT_EQ(codes, (std::vector<std::string>{"stake", "unstake", "slash"}));
+  EXPECT_EQ(stake_st.lines.back().transfer.user_data.job, "job-1");
+  EXPECT_EQ(stake_st.closing_credits.units - stake_st.closing_debits.units, 810u);  // 1000 - 100 - 90
 }
 
 TEST_F(StakeTest, SlashRefusesBadInputAndIsANoOpWithoutStake) {
