@@ -4,7 +4,7 @@
 
 #include "core/error.h"
 
-namespace rfarm::verify {
+namespace rfarm::verifier {
 
 int CellGrid::tile_of(int cell) const {
   const render::TileRect r = cells.rect(cell);
@@ -28,4 +28,4 @@ CellGrid make_cell_grid(int width, int height, int tile_size, int requested_cell
   return CellGrid{render::TileGrid{width, height, tile_size}, render::TileGrid{width, height, c}};
 }
 
-}  // namespace rfarm::verify
+}  // namespace rfarm::verifier

@@ -9,7 +9,7 @@
 
 #include "renderer/film.h"
 
-namespace rfarm::verify {
+namespace rfarm::verifier {
 
 inline constexpr int kDefaultCellSize = 8;
 
@@ -29,4 +29,4 @@ int effective_cell_size(int tile_size, int requested);
 
 CellGrid make_cell_grid(int width, int height, int tile_size, int requested_cell_size);
 
-}  // namespace rfarm::verify
+}  // namespace rfarm::verifier

@@ -4,7 +4,7 @@
 
 #include "core/atomic_file.h"
 
-namespace rfarm::verify {
+namespace rfarm::verifier {
 
 std::string evidence_json(const JobRequest& req, const JobResult& res) {
   using nlohmann::json;
@@ -50,4 +50,4 @@ Hash256 write_evidence(const std::filesystem::path& path, const std::string& jso
   return sha256(json);
 }
 
-}  // namespace rfarm::verify
+}  // namespace rfarm::verifier

@@ -20,11 +20,11 @@
 #include "core/hash.h"
 #include "verifier/verify_job.h"
 
-namespace rfarm::verify {
+namespace rfarm::verifier {
 
 std::string evidence_json(const JobRequest& request, const JobResult& result);
 
 // Writes the document atomically and returns the SHA-256 of the bytes written.
 Hash256 write_evidence(const std::filesystem::path& path, const std::string& json);
 
-}  // namespace rfarm::verify
+}  // namespace rfarm::verifier

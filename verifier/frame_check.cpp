@@ -11,7 +11,7 @@
 #include "renderer/exr_io.h"
 #include "renderer/tile_hash.h"
 
-namespace rfarm::verify {
+namespace rfarm::verifier {
 namespace {
 
 std::string file_sha256(const std::filesystem::path& path) {
@@ -153,4 +153,4 @@ FrameReport check_frame(const render::RegionRenderer& renderer, const render::Re
   return rep;
 }
 
-}  // namespace rfarm::verify
+}  // namespace rfarm::verifier

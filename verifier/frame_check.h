@@ -18,7 +18,7 @@
 #include "renderer/region_render.h"
 #include "verifier/cells.h"
 
-namespace rfarm::verify {
+namespace rfarm::verifier {
 
 struct CommitInfo {
   std::string exr_hash;   // hex SHA-256 of the file
@@ -66,4 +66,4 @@ Hash256 cell_hash(const render::Film& film, const CellGrid& grid, int cell);
 // rounded up; 0 when bit-identical; UINT64_MAX when one value is NaN/Inf and the bits differ.
 std::uint64_t cell_max_error_ppm(const render::Film& a, const render::Film& b, const render::TileRect& rect);
 
-}  // namespace rfarm::verify
+}  // namespace rfarm::verifier

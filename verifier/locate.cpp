@@ -5,7 +5,7 @@
 #include "core/error.h"
 #include "renderer/settings.h"
 
-namespace rfarm::verify {
+namespace rfarm::verifier {
 
 std::map<std::int64_t, std::filesystem::path> locate_frames(const std::string& renders,
                                                             const std::vector<std::int64_t>& frames) {
@@ -41,4 +41,4 @@ std::map<std::int64_t, std::filesystem::path> locate_frames(const std::string& r
   return out;
 }
 
-}  // namespace rfarm::verify
+}  // namespace rfarm::verifier

@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
-namespace rfarm::verify {
+namespace rfarm::verifier {
 
 // frame -> path (a missing frame maps to the path it should have had: the check then fails "exr").
 // BadInput naming --renders when the directory does not exist or two files claim one frame.
 std::map<std::int64_t, std::filesystem::path> locate_frames(const std::string& renders,
                                                             const std::vector<std::int64_t>& frames);
 
-}  // namespace rfarm::verify
+}  // namespace rfarm::verifier

@@ -9,7 +9,7 @@ namespace {
 __extension__ typedef unsigned __int128 u128;
 }
 
-namespace rfarm::verify {
+namespace rfarm::verifier {
 
 void validate(const Policy& p) {
   if (p.cheat_fraction_ppm == 0 || p.cheat_fraction_ppm > kPpmOne)
@@ -73,4 +73,4 @@ SamplePlan plan_fixed(const Policy& p, std::uint64_t frames, std::uint64_t cells
   return plan;
 }
 
-}  // namespace rfarm::verify
+}  // namespace rfarm::verifier

@@ -21,7 +21,7 @@
 #include "core/sample_size.h"
 #include "verifier/cells.h"
 
-namespace rfarm::verify {
+namespace rfarm::verifier {
 
 struct Policy {
   std::uint32_t cheat_fraction_ppm = 50'000;   // f
@@ -63,4 +63,4 @@ SamplePlan plan_sample(const Policy& policy, const Reputation& reputation, std::
 // of the cells is faked.
 SamplePlan plan_fixed(const Policy& policy, std::uint64_t frames, std::uint64_t cells_per_frame, std::uint32_t k);
 
-}  // namespace rfarm::verify
+}  // namespace rfarm::verifier

@@ -8,7 +8,7 @@
 
 #include "core/error.h"
 
-namespace rfarm::verify {
+namespace rfarm::verifier {
 namespace {
 constexpr char kDomain[] = "rfarm-verify-sample-v1";
 
@@ -106,4 +106,4 @@ std::map<std::int64_t, std::vector<int>> sample_cells(const Hash256& seed, const
   return out;
 }
 
-}  // namespace rfarm::verify
+}  // namespace rfarm::verifier

@@ -26,7 +26,7 @@
 #include "core/hash.h"
 #include "verifier/policy.h"
 
-namespace rfarm::verify {
+namespace rfarm::verifier {
 
 struct SampleSource {
   std::uint64_t tree_size = 0;  // 0: standalone (root holds the nonce)
@@ -59,4 +59,4 @@ std::map<std::int64_t, std::vector<int>> sample_cells(const Hash256& seed, const
                                                       const std::vector<std::int64_t>& frames,
                                                       std::uint64_t cells_per_frame);
 
-}  // namespace rfarm::verify
+}  // namespace rfarm::verifier

@@ -8,7 +8,7 @@
 #include "verifier/evidence.h"
 #include "verifier/locate.h"
 
-namespace rfarm::verify {
+namespace rfarm::verifier {
 
 JobResult verify_job(const JobRequest& req, std::ostream& log) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -59,4 +59,4 @@ JobResult verify_job(const JobRequest& req, std::ostream& log) {
   return res;
 }
 
-}  // namespace rfarm::verify
+}  // namespace rfarm::verifier

@@ -15,7 +15,7 @@
 #include "verifier/policy.h"
 #include "verifier/sampling.h"
 
-namespace rfarm::verify {
+namespace rfarm::verifier {
 
 struct JobRequest {
   render::RenderSettings settings;     // scene, frames, resolution, spp, depth, camera, tile size, fps,
@@ -47,4 +47,4 @@ struct JobResult {
 // Throws BadInput on bad settings/frames/renders; per-frame failures are verdicts, not errors.
 JobResult verify_job(const JobRequest& request, std::ostream& log);
 
-}  // namespace rfarm::verify
+}  // namespace rfarm::verifier
