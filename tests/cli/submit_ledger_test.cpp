@@ -22,17 +22,20 @@ const std::string kScene = (testing::source_dir() / "examples/scenes/animated_de
 
 class SubmitWithLedger : public ::testing::Test {
  protected:
+  std::string rfarm_yaml() const {
+    return "token: {symbol: RFT, decimals: 6}\n"
+           "prices: {cpu_core_hour: \"36\"}\n"
+           "fees: {treasury_bps: 100, burn_bps: 50, verifier_reward: \"0\"}\n"
+           "state_dir: " + (dir_ / "state").string() + "\n"
+           "ledger: {path: " + (dir_ / "ledger.sqlite3").string() + "}\n"
+           "users: {root: studio}\n"
+           "accounts:\n"
+           "  - {name: studio, kind: user, unix_users: [root], min_balance: \"1\"}\n"
+           "  - {name: nodes, kind: provider}\n"
+           "  - {name: treasury, kind: treasury}\n";
+  }
   void SetUp() override {
-    write_file(dir_ / "rfarm.yaml", "token: {symbol: RFT, decimals: 6}\n"
-                                    "prices: {cpu_core_hour: \"36\"}\n"
-                                    "fees: {treasury_bps: 100, burn_bps: 50, verifier_reward: \"0\"}\n"
-                                    "accounts:\n"
-                                    "  - {name: studio, kind: user, unix_users: [root], min_balance: \"1\"}\n"
-                                    "  - {name: nodes, kind: provider}\n"
-                                    "  - {name: treasury, kind: treasury}\n"
-                                    "users: {root: studio}\n"
-                                    "state_dir: " + (dir_ / "state").string() + "\n"
-                                    "ledger: {path: " + (dir_ / "ledger.sqlite3").string() + "}\n");
+    write_file(dir_ / "rfarm.yaml", rfarm_yaml());
     ASSERT_EQ(rfarm({"ledger", "init", "--cluster", "demo"}).exit_code, 0);
     for (auto [name, kind] : {std::pair{"studio", "user"}, {"nodes", "provider"}, {"treasury", "treasury"}}) {
       RunResult r = rfarm({"ledger", "account", "create", name, "--kind", kind});
@@ -77,6 +80,39 @@ TEST_F(SubmitWithLedger, SubmitHoldsRendersAndSettlesExactly) {
   RunResult st = rfarm({"statement", "-A", "studio", "--from", "2000-01-01", "--to", "2100-01-01", "--format", "json"});
   ASSERT_EQ(st.exit_code, 0) << st.err;
   EXPECT_NE(st.out.find("charge"), std::string::npos) << st.out;
+  EXPECT_EQ(rfarm({"ledger", "audit"}).exit_code, 0);
+}
+
+// With a verifier account the local backend commits every frame, runs `rfarm verify --record`,
+// and settles from the verdicts and the metered usage; rfarm show lists each frame's commit hash,
+// verdict and charge, and the charges add up to what the user paid.
+TEST_F(SubmitWithLedger, LocalSubmitCommitsVerifiesAndChargesPassedFramesFromMeteredUsage) {
+  write_file(dir_ / "rfarm.yaml", rfarm_yaml() + "  - {name: verifiers, kind: verifier}\n");
+  ASSERT_EQ(rfarm({"ledger", "account", "create", "verifiers", "--kind", "verifier"}).exit_code, 0);
+  RunResult r = rfarm({"submit", "--frames", "1-4", "--chunk", "2", "--resolution", "32x18", "--spp", "1",
+                       "--tile-size", "16", "-o", (dir_ / "out/f_####.exr").string(), kScene});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("job 1: verified, verification verified"), std::string::npos) << r.out;
+  RunResult show = rfarm({"show", "1", "--json"});
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  const json j = json::parse(show.out);
+  EXPECT_EQ(j["state"], "verified");
+  EXPECT_EQ(j["frames_committed"], 4);
+  EXPECT_EQ(j["frames_passed"], 4);
+  EXPECT_EQ(j["usage"]["sources"], "measured");
+  std::uint64_t frame_charges = 0;
+  for (const auto& f : j["frame_states"]) {
+    EXPECT_EQ(f["verdict"], "pass") << f.dump();
+    EXPECT_TRUE(f["committed"].get<bool>()) << f.dump();
+    EXPECT_EQ(f["exr_sha256"].get<std::string>().size(), 64u);
+    frame_charges += parse_amount(f["charge"].get<std::string>(), 6).units;
+  }
+  const std::uint64_t paid = units(account("studio"), "debits_posted");
+  EXPECT_EQ(paid, parse_amount(j["cost"].get<std::string>(), 6).units);
+  EXPECT_EQ(paid, frame_charges + parse_amount(j["usage"]["verification_charge"].get<std::string>(), 6).units);
+  EXPECT_EQ(units(account("studio"), "debits_pending"), 0u);
+  RunResult text = rfarm({"show", "1"});
+  EXPECT_NE(text.out.find("(committed)  pass"), std::string::npos) << text.out;
   EXPECT_EQ(rfarm({"ledger", "audit"}).exit_code, 0);
 }
 
