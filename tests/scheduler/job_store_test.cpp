@@ -176,6 +176,47 @@ TEST(JobStore, HoldsCostsBackendIdsAndListingByAccount) {
   }
 }
 
+// A store written by version 1 (no evidence columns) is migrated in place when opened: its jobs,
+// chunks and frames are kept, and evidence can be recorded afterwards.
+TEST(JobStore, AVersionOneStoreIsMigratedInPlace) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "state");
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir / "state" / kJobStoreFile).c_str(), &db), SQLITE_OK);
+  const char* v1 = R"sql(
+CREATE TABLE schema_version (version INTEGER NOT NULL);
+INSERT INTO schema_version VALUES (1);
+CREATE TABLE jobs (id INTEGER PRIMARY KEY AUTOINCREMENT, uid TEXT NOT NULL UNIQUE, account TEXT NOT NULL,
+  name TEXT NOT NULL, request TEXT NOT NULL, backend TEXT NOT NULL, backend_id TEXT NOT NULL DEFAULT '',
+  verify_backend_id TEXT NOT NULL DEFAULT '', state TEXT NOT NULL, verify_state TEXT NOT NULL, quote TEXT NOT NULL,
+  hold TEXT, cost TEXT NOT NULL DEFAULT '0', chunk_count INTEGER NOT NULL, frame_count INTEGER NOT NULL,
+  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, message TEXT NOT NULL DEFAULT '');
+CREATE TABLE chunks (job_id INTEGER NOT NULL REFERENCES jobs(id), idx INTEGER NOT NULL, frame_spec TEXT NOT NULL,
+  frame_count INTEGER NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+  backend_id TEXT NOT NULL DEFAULT '', exit_code INTEGER, PRIMARY KEY (job_id, idx)) WITHOUT ROWID;
+CREATE TABLE frames (job_id INTEGER NOT NULL REFERENCES jobs(id), frame INTEGER NOT NULL, chunk_idx INTEGER NOT NULL,
+  state TEXT NOT NULL, output TEXT NOT NULL, PRIMARY KEY (job_id, frame)) WITHOUT ROWID;
+CREATE INDEX frames_by_chunk ON frames(job_id, chunk_idx);
+CREATE INDEX jobs_by_account ON jobs(account);
+)sql";
+  ASSERT_EQ(sqlite3_exec(db, v1, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  sqlite3_close(db);
+  JobStore store(dir / "state");  // migrates
+  const auto id = store.create(plan24(dir.path()), "local").id;
+  frames_in_evidence(store, id, 0);
+  EXPECT_EQ(store.get(id).frames_done, 4u);
+  EXPECT_EQ(store.frames(id)[0].exr_sha256, std::string(64, 'e'));
+  ASSERT_EQ(sqlite3_open((dir / "state" / kJobStoreFile).c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db, "SELECT version FROM schema_version", -1, &st, nullptr);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(st, 0), kJobStoreSchemaVersion);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  JobStore again(dir / "state");  // a second open does not migrate twice
+  EXPECT_EQ(again.get(id).frames_done, 4u);
+}
+
 TEST(JobStore, UsesWalAndRefusesAnUnknownSchemaVersion) {
   TempDir dir;
   { JobStore store(dir / "state"); }
