@@ -71,7 +71,9 @@ class PostgresConcurrencyTest : public rfarm::testing::PostgresTest {
       ASSERT_TRUE(in_log.insert(t.id).second) << "transfer " << t.id.hex() << " twice";
       balance[t.debit_account] -= static_cast<std::int64_t>(t.amount.units);
       balance[t.credit_account] += static_cast<std::int64_t>(t.amount.units);
-      if (t.debit_account != l.issuer()) ASSERT_GE(balance[t.debit_account], 0) << "overdraft by " << t.id.hex();
+      if (t.debit_account != l.issuer()) {
+        ASSERT_GE(balance[t.debit_account], 0) << "overdraft by " << t.id.hex();
+      }
     }
     for (const Account& a : l.list_accounts()) {
       EXPECT_EQ(static_cast<std::int64_t>(a.credits_posted.units) - static_cast<std::int64_t>(a.debits_posted.units),
@@ -81,7 +83,9 @@ class PostgresConcurrencyTest : public rfarm::testing::PostgresTest {
     for (const Id128& id : acknowledged) EXPECT_TRUE(in_log.count(id)) << "acknowledged " << id.hex() << " lost";
     if (exact) {
       for (const Id128& id : in_log) {
-        if (id.hi != 0xde9) EXPECT_TRUE(acknowledged.count(id)) << id.hex() << " in the log but never acknowledged";
+        if (id.hi != 0xde9) {
+          EXPECT_TRUE(acknowledged.count(id)) << id.hex() << " in the log but never acknowledged";
+        }
       }
     }
     AuditReport report = audit(l.storage(), l.public_key(), l.cluster());

@@ -17,6 +17,7 @@
 
 namespace rfarm::ledger {
 namespace {
+__extension__ typedef unsigned __int128 U128;  // exact 64x64-bit products for the model's slash shares
 
 using TR = TransferResult;
 
@@ -177,8 +178,8 @@ struct Model {
     Slash out;
     std::uint64_t total = staked();
     std::uint64_t bonded = accounts.count(stake_acct) ? total - accounts[stake_acct].dp : 0;
-    out.slashed = static_cast<std::uint64_t>(static_cast<unsigned __int128>(total) * req.slash_bps / 10'000);
-    out.burned = static_cast<std::uint64_t>(static_cast<unsigned __int128>(out.slashed) * req.burn_bps / 10'000);
+    out.slashed = static_cast<std::uint64_t>(static_cast<U128>(total) * req.slash_bps / 10'000);
+    out.burned = static_cast<std::uint64_t>(static_cast<U128>(out.slashed) * req.burn_bps / 10'000);
     out.compensated = out.slashed - out.burned;
     if (out.slashed == 0) return out;
     if (out.burned != 0) create_account(burn_acct, 0, clock);
