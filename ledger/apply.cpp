@@ -154,13 +154,15 @@ TransferResult Ledger::apply_transfer(Batch& b, const TransferRequest& r) {
   if (r.debit_account == r.credit_account) return TransferResult::accounts_must_be_different;
   if (r.amount.units == 0) return TransferResult::amount_must_not_be_zero;
   if (r.amount.units > kMaxAmount) return TransferResult::amount_too_large;
-  auto debit = b.load(r.debit_account);
+  const Account* debit = b.load(r.debit_account);
   if (!debit) return TransferResult::debit_account_not_found;
-  auto credit = b.load(r.credit_account);
+  const Account* credit = b.load(r.credit_account);
   if (!credit) return TransferResult::credit_account_not_found;
 
-  Amount& debit_field = pending ? debit->debits_pending : debit->debits_posted;
-  Amount& credit_field = pending ? credit->credits_pending : credit->credits_posted;
+  // New balances are computed on copies and written to the batch's cache only once accepted.
+  Balances d(*debit), c(*credit);
+  Amount& debit_field = pending ? d.debits_pending : d.debits_posted;
+  Amount& credit_field = pending ? c.credits_pending : c.credits_posted;
   auto new_debit = add_capped(debit_field, r.amount);
   auto new_credit = add_capped(credit_field, r.amount);
   if (!new_debit || !new_credit) return TransferResult::overflow;
@@ -168,11 +170,11 @@ TransferResult Ledger::apply_transfer(Batch& b, const TransferRequest& r) {
   credit_field = *new_credit;
   // The flag checks compare sums of two fields, each <= kMaxAmount < 2^63: no uint64 overflow.
   if ((debit->flags & account_flags::debits_must_not_exceed_credits) != 0 &&
-      debit->debits_pending.units + debit->debits_posted.units > debit->credits_posted.units) {
+      d.debits_pending.units + d.debits_posted.units > d.credits_posted.units) {
     return TransferResult::exceeds_credits;
   }
   if ((credit->flags & account_flags::credits_must_not_exceed_debits) != 0 &&
-      credit->credits_pending.units + credit->credits_posted.units > credit->debits_posted.units) {
+      c.credits_pending.units + c.credits_posted.units > c.debits_posted.units) {
     return TransferResult::exceeds_debits;
   }
 
@@ -192,8 +194,8 @@ TransferResult Ledger::apply_transfer(Batch& b, const TransferRequest& r) {
   t.state = pending ? PendingState::pending : PendingState::none;
   t.event = b.append(Event{0, t.timestamp, TransferEvent{t, Amount(0)}});
   b.storage.insert_transfer(t);
-  b.store(*debit);
-  b.store(*credit);
+  b.commit_balances(*debit, d);
+  b.commit_balances(*credit, c);
   return TransferResult::ok;
 }
 
@@ -225,22 +227,23 @@ TransferResult Ledger::apply_post_or_void(Batch& b, const TransferRequest& r) {
   } else if (r.amount.units != 0 && r.amount != p->amount) {
     return TransferResult::void_amount_must_match_pending;
   }
-  auto debit = b.load(p->debit_account);
-  auto credit = b.load(p->credit_account);
+  const Account* debit = b.load(p->debit_account);
+  const Account* credit = b.load(p->credit_account);
   if (!debit || !credit) {
     throw Error(Error::Kind::Integrity, "pending transfer " + p->id.hex() +
                                             " refers to a missing account; run `rfarm ledger audit`");
   }
   // Release the whole hold, then post what is charged. Posting never breaks the no-overdraft flags:
   // debits_posted + debits_pending changes by (amount - pending amount) <= 0.
-  debit->debits_pending = release(debit->debits_pending, p->amount, *debit, "debits_pending");
-  credit->credits_pending = release(credit->credits_pending, p->amount, *credit, "credits_pending");
+  Balances d(*debit), c(*credit);
+  d.debits_pending = release(d.debits_pending, p->amount, *debit, "debits_pending");
+  c.credits_pending = release(c.credits_pending, p->amount, *credit, "credits_pending");
   if (is_post) {
-    auto d = add_capped(debit->debits_posted, amount);
-    auto c = add_capped(credit->credits_posted, amount);
-    if (!d || !c) return TransferResult::overflow;
-    debit->debits_posted = *d;
-    credit->credits_posted = *c;
+    auto dp = add_capped(d.debits_posted, amount);
+    auto cp = add_capped(c.credits_posted, amount);
+    if (!dp || !cp) return TransferResult::overflow;
+    d.debits_posted = *dp;
+    c.credits_posted = *cp;
   }
 
   Transfer t;
@@ -257,8 +260,8 @@ TransferResult Ledger::apply_post_or_void(Batch& b, const TransferRequest& r) {
   t.event = b.append(Event{0, t.timestamp, TransferEvent{t, p->amount}});
   b.storage.insert_transfer(t);
   b.storage.set_pending_state(p->id, is_post ? PendingState::posted : PendingState::voided);
-  b.store(*debit);
-  b.store(*credit);
+  b.commit_balances(*debit, d);
+  b.commit_balances(*credit, c);
   return TransferResult::ok;
 }
 
@@ -277,19 +280,20 @@ std::size_t Ledger::expire_due(Batch& b, std::size_t limit) {
   std::uint64_t now = b.next_timestamp();
   std::size_t n = 0;
   for (const Transfer& p : b.storage.expired_pending(now, limit)) {
-    auto debit = b.load(p.debit_account);
-    auto credit = b.load(p.credit_account);
+    const Account* debit = b.load(p.debit_account);
+    const Account* credit = b.load(p.credit_account);
     if (!debit || !credit) {
       throw Error(Error::Kind::Integrity, "pending transfer " + p.id.hex() +
                                               " refers to a missing account; run `rfarm ledger audit`");
     }
-    debit->debits_pending = release(debit->debits_pending, p.amount, *debit, "debits_pending");
-    credit->credits_pending = release(credit->credits_pending, p.amount, *credit, "credits_pending");
+    Balances d(*debit), c(*credit);
+    d.debits_pending = release(d.debits_pending, p.amount, *debit, "debits_pending");
+    c.credits_pending = release(c.credits_pending, p.amount, *credit, "credits_pending");
     std::uint64_t ts = n == 0 ? now : b.next_timestamp();
     b.append(Event{0, ts, ExpiryEvent{p.id, p.debit_account, p.credit_account, p.amount}});
     b.storage.set_pending_state(p.id, PendingState::expired);
-    b.store(*debit);
-    b.store(*credit);
+    b.commit_balances(*debit, d);
+    b.commit_balances(*credit, c);
     ++n;
   }
   return n;

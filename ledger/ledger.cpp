@@ -204,7 +204,7 @@ bool Ledger::write(const std::function<bool(Batch&)>& body) {
   require_key();
   storage_->begin();
   try {
-    Batch b{*storage_, decode_frontier(storage_->get_meta("frontier")), 0, clock_, 0, {}, {}};
+    Batch b{*storage_, decode_frontier(storage_->get_meta("frontier")), 0, clock_, 0, {}};
     if (auto ts = storage_->get_meta("last_timestamp")) {
       auto [end, ec] = std::from_chars(ts->data(), ts->data() + ts->size(), b.last_timestamp);
       if (ec != std::errc() || end != ts->data() + ts->size()) {

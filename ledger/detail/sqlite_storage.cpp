@@ -9,6 +9,14 @@
 //
 // Ids, hashes and enum values are stored as text (hex, names): a human with the sqlite3 shell can
 // read every row, and audit can name what it finds wrong. Amounts are INTEGER (< 2^63 by limits.h).
+//
+// Layout for throughput (docs/PERFORMANCE.md, "Ledger"): transfers are stored in log order, keyed
+// by their event index (INTEGER PRIMARY KEY), with a narrow UNIQUE index on the client's id. Keyed
+// by the random 128-bit id itself (WITHOUT ROWID, the layout of ledgers created before
+// 2026-11-25), every batch inserted its rows at random places in the whole table, so each commit
+// rewrote a page of the table per transfer into the WAL; now the rows append to a few pages and only
+// the id index (45-byte entries, not 250-byte rows) takes random inserts. Older ledgers keep their
+// layout: every query here works on both, so they need no migration.
 #include <memory>
 
 #include "core/error.h"
@@ -31,11 +39,11 @@ CREATE TABLE IF NOT EXISTS accounts(
   credits_pending INTEGER NOT NULL, credits_posted INTEGER NOT NULL,
   timestamp INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS transfers(
-  id TEXT PRIMARY KEY, debit_account TEXT NOT NULL, credit_account TEXT NOT NULL,
+  id TEXT NOT NULL UNIQUE, debit_account TEXT NOT NULL, credit_account TEXT NOT NULL,
   amount INTEGER NOT NULL, code TEXT NOT NULL, flags INTEGER NOT NULL, pending_id TEXT NOT NULL,
   timeout INTEGER NOT NULL, job TEXT NOT NULL, frames TEXT NOT NULL, usage TEXT NOT NULL,
   timestamp INTEGER NOT NULL, expires_at INTEGER NOT NULL, state TEXT NOT NULL,
-  event INTEGER NOT NULL, unbond INTEGER NOT NULL DEFAULT 0, unbond_at INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+  event INTEGER PRIMARY KEY, unbond INTEGER NOT NULL DEFAULT 0, unbond_at INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS transfers_expiry ON transfers(expires_at) WHERE state = 'pending' AND expires_at > 0;
 CREATE INDEX IF NOT EXISTS transfers_debit ON transfers(debit_account, event);
 CREATE INDEX IF NOT EXISTS transfers_credit ON transfers(credit_account, event);
@@ -77,6 +85,33 @@ constexpr std::string_view kUsageCols =
 constexpr std::string_view kTransferCols =
     "id, debit_account, credit_account, amount, code, flags, pending_id, timeout, job, frames, usage, timestamp, "
     "expires_at, state, event, unbond, unbond_at";
+
+// Id128::hex() into a stack buffer: the hot insert path binds four ids per transfer, and a
+// std::string of 32 characters would be a heap allocation each.
+struct IdText {
+  char text[32];
+  explicit IdText(const Id128& id) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    for (int i = 0; i < 16; ++i) {
+      text[i] = kDigits[(id.hi >> (60 - 4 * i)) & 0xf];
+      text[16 + i] = kDigits[(id.lo >> (60 - 4 * i)) & 0xf];
+    }
+  }
+  std::string_view view() const { return {text, sizeof text}; }
+};
+
+// Hash256::hex() into a stack buffer (one per event and per stored Merkle node).
+struct HashText {
+  char text[64];
+  explicit HashText(const Hash256& h) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    for (std::size_t i = 0; i < 32; ++i) {
+      text[2 * i] = kDigits[h.bytes[i] >> 4];
+      text[2 * i + 1] = kDigits[h.bytes[i] & 0xf];
+    }
+  }
+  std::string_view view() const { return {text, sizeof text}; }
+};
 
 [[noreturn]] void bad_row(const std::string& db, std::string_view table, std::string_view key, std::string_view field) {
   throw Error(Error::Kind::Integrity, db + ": table " + std::string(table) + " row " + std::string(key) + ": field " +
@@ -168,7 +203,8 @@ class SqliteStorage final : public Storage {
 
   std::optional<Account> find_account(const Id128& id) override {
     auto& s = stmt(find_account_, "SELECT " + std::string(kAccountCols) + " FROM accounts WHERE id = ?1");
-    s.bind(1, id.hex());
+    IdText key(id);
+    s.bind(1, key.view());
     return one_account(s);
   }
   std::optional<Account> find_account_by_name(std::string_view name) override {
@@ -190,7 +226,8 @@ class SqliteStorage final : public Storage {
     auto& s = stmt(update_balances_,
                    "UPDATE accounts SET debits_pending = ?2, debits_posted = ?3, credits_pending = ?4, "
                    "credits_posted = ?5 WHERE id = ?1");
-    s.bind(1, a.id.hex()).bind_u64(2, a.debits_pending.units).bind_u64(3, a.debits_posted.units);
+    IdText key(a.id);
+    s.bind(1, key.view()).bind_u64(2, a.debits_pending.units).bind_u64(3, a.debits_posted.units);
     s.bind_u64(4, a.credits_pending.units).bind_u64(5, a.credits_posted.units);
     s.run();
     if (sqlite3_changes(db_.handle()) != 1) {
@@ -207,7 +244,8 @@ class SqliteStorage final : public Storage {
 
   std::optional<Transfer> find_transfer(const Id128& id) override {
     auto& s = stmt(find_transfer_, "SELECT " + std::string(kTransferCols) + " FROM transfers WHERE id = ?1");
-    s.bind(1, id.hex());
+    IdText key(id);
+    s.bind(1, key.view());
     std::optional<Transfer> out;
     if (s.step()) out = read_transfer(s);
     s.reset();
@@ -217,8 +255,9 @@ class SqliteStorage final : public Storage {
     require_tx();
     auto& s = stmt(insert_transfer_, "INSERT INTO transfers(" + std::string(kTransferCols) +
                                          ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)");
-    s.bind(1, t.id.hex()).bind(2, t.debit_account.hex()).bind(3, t.credit_account.hex()).bind_u64(4, t.amount.units);
-    s.bind(5, to_string(t.code)).bind(6, std::int64_t{t.flags}).bind(7, t.pending_id.hex());
+    IdText id(t.id), debit(t.debit_account), credit(t.credit_account), pending(t.pending_id);
+    s.bind(1, id.view()).bind(2, debit.view()).bind(3, credit.view()).bind_u64(4, t.amount.units);
+    s.bind(5, to_string(t.code)).bind(6, std::int64_t{t.flags}).bind(7, pending.view());
     s.bind_u64(8, t.timeout_seconds).bind(9, t.user_data.job).bind(10, t.user_data.frames).bind(11, t.user_data.usage);
     s.bind_u64(12, t.timestamp).bind_u64(13, t.expires_at).bind(14, to_string(t.state)).bind_u64(15, t.event);
     s.bind_u64(16, t.unbond_seconds).bind_u64(17, t.unbond_at);
@@ -252,10 +291,11 @@ class SqliteStorage final : public Storage {
 
   void append_event(const StoredEvent& e) override {
     require_tx();
+    HashText leaf(e.leaf_hash);
     stmt(append_event_, "INSERT INTO events(idx, body, leaf_hash) VALUES(?1, ?2, ?3)")
         .bind_u64(1, e.index)
         .bind(2, e.body)
-        .bind(3, e.leaf_hash.hex())
+        .bind(3, leaf.view())
         .run();
   }
   std::uint64_t event_count() override {
@@ -297,10 +337,11 @@ class SqliteStorage final : public Storage {
 
   void put_node(unsigned level, std::uint64_t index, const Hash256& hash) override {
     require_tx();
+    HashText text(hash);
     stmt(put_node_, "INSERT INTO nodes(level, idx, hash) VALUES(?1, ?2, ?3)")
         .bind(1, std::int64_t{level})
         .bind_u64(2, index)
-        .bind(3, hash.hex())
+        .bind(3, text.view())
         .run();
   }
   std::optional<Hash256> get_node(unsigned level, std::uint64_t index) override {
