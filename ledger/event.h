@@ -61,6 +61,10 @@ struct Event {
 };
 
 std::string encode_event(const Event& event);
+// The reference encoder: a sorted list of (key, value) strings for every event type. encode_event
+// writes transfer events by a faster path that must produce the same bytes; this is what a test
+// compares it with.
+std::string encode_event_generic(const Event& event);
 // Throws Error(Integrity) naming the event index and what is wrong (bad JSON, missing or invalid
 // field, or a non-canonical encoding).
 Event decode_event(std::string_view body, std::uint64_t expected_seq);
