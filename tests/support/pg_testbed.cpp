@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -35,31 +36,54 @@ const char* role_name(PgRole r) {
 }  // namespace
 
 std::optional<std::string> PgTestbed::unavailable_reason() {
-  if (!pg_bin_dir()) return "PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin: run scripts/install-deps.sh";
-  if (run({"sh", "-c", "command -v python3 >/dev/null"}).exit_code != 0) return "python3 not found";
-  if (geteuid() == 0 && run({"id", "postgres"}).exit_code != 0) return "no 'postgres' user (install 'postgresql')";
+  if (!pg_bin_dir()) {
+    return "PostgreSQL is not installed (no initdb, pg_ctl and psql under /usr/lib/postgresql/*/bin): "
+           "install it with scripts/install-deps.sh to run the PostgreSQL tests";
+  }
   return std::nullopt;
 }
 
-PgTestbed::PgTestbed() : dir_("rfpg") {
-  RunResult r = run({"bash", script(), "start", dir_.path().string()});
-  start_log_ = r.out + r.err;
-  started_ = r.exit_code == 0;
-  if (!started_) return;
-  std::istringstream in(r.out);
+bool PgTestbed::parse_env(const std::string& script_output) {
+  std::istringstream in(script_output);
   for (std::string line; std::getline(in, line);) {
     if (line.rfind("export ", 0) != 0) continue;
     auto eq = line.find('=');
+    if (eq == std::string::npos) continue;
     std::string value = line.substr(eq + 1);
     if (value.size() >= 2 && value.front() == '"') value = value.substr(1, value.size() - 2);
     env_[line.substr(7, eq - 7)] = value;
   }
+  return env_.count("RFARM_PG_PORT") && env_.count("RFARM_PG_BIN") && env_.count("RFARM_PG_SOCKET");
 }
 
-PgTestbed::~PgTestbed() { run({"bash", script(), "stop", dir_.path().string()}); }
+PgTestbed::PgTestbed() : temp_(std::make_unique<TempDir>("rfpg")), dir_(temp_->path()), owner_pid_(getpid()) {
+  RunResult r = run({"bash", script(), "start", dir_.string()});
+  start_log_ = r.out + r.err;
+  started_ = r.exit_code == 0 && parse_env(r.out);
+  if (!started_) start_log_ += "\n" + log_tail();
+}
+
+PgTestbed::PgTestbed(const fs::path& running_dir) : dir_(running_dir) {
+  RunResult r = run({"bash", script(), "env", dir_.string()});
+  start_log_ = r.out + r.err;
+  started_ = r.exit_code == 0 && parse_env(r.out);
+}
+
+PgTestbed::~PgTestbed() {
+  if (!temp_ || getpid() != owner_pid_) return;  // attached, or a forked child: not ours to stop
+  // An immediate stop skips the shutdown checkpoint (seconds on a loaded machine): the data
+  // directory is deleted next anyway.
+  run({"bash", script(), "crash", dir_.string()});
+  // pg-testbed.sh puts the socket under /tmp when DIR's path is too long for a socket address.
+  auto sock = env_.find("RFARM_PG_SOCKET");
+  if (sock != env_.end() && fs::path(sock->second).parent_path() != dir_) {
+    std::error_code ec;
+    fs::remove_all(sock->second, ec);
+  }
+}
 
 void PgTestbed::create_database(const std::string& name) const {
-  RunResult r = run({"bash", script(), "createdb", dir_.path().string(), name});
+  RunResult r = run({"bash", script(), "createdb", dir_.string(), name});
   ASSERT_EQ(r.exit_code, 0) << "createdb " << name << ": " << r.out << r.err;
 }
 
@@ -67,7 +91,7 @@ std::string PgTestbed::url(PgRole role, const std::string& db) const {
   return "postgresql://rfarm_" + std::string(role_name(role)) + "@127.0.0.1:" + env_.at("RFARM_PG_PORT") + "/" + db;
 }
 
-fs::path PgTestbed::password_file(PgRole role) const { return dir_.path() / (std::string(role_name(role)) + ".password"); }
+fs::path PgTestbed::password_file(PgRole role) const { return dir_ / (std::string(role_name(role)) + ".password"); }
 
 RunResult PgTestbed::super_sql(const std::string& db, const std::string& sql) const {
   std::vector<std::string> argv;
@@ -89,13 +113,13 @@ RunResult PgTestbed::role_sql(PgRole role, const std::string& db, const std::str
 }
 
 bool PgTestbed::crash_and_restart() {
-  RunResult a = run({"bash", script(), "crash", dir_.path().string()});
-  RunResult b = run({"bash", script(), "start", dir_.path().string()});
+  RunResult a = run({"bash", script(), "crash", dir_.string()});
+  RunResult b = run({"bash", script(), "start", dir_.string()});
   return a.exit_code == 0 && b.exit_code == 0;
 }
 
 std::string PgTestbed::log_tail() const {
-  std::ifstream f(dir_.path() / "log" / "postgres.log");
+  std::ifstream f(dir_ / "log" / "postgres.log");
   std::vector<std::string> lines;
   for (std::string line; std::getline(f, line);) lines.push_back(line);
   std::ostringstream out;
@@ -103,30 +127,64 @@ std::string PgTestbed::log_tail() const {
   return out.str();
 }
 
-std::unique_ptr<PgTestbed> PostgresTest::testbed_;
-std::optional<std::string> PostgresTest::skip_reason_;
+namespace {
 
-void PostgresTest::SetUpTestSuite() {
-  skip_reason_ = PgTestbed::unavailable_reason();
-  if (skip_reason_) return;
-  testbed_ = std::make_unique<PgTestbed>();
-  if (!testbed_->started()) skip_reason_ = "FAILED to start: " + testbed_->start_log();
+// Stops the process's shared server after the last test (gtest calls TearDown once, at the end).
+// The server itself starts on first use, so a run of SQLite-only tests never pays for it.
+class SharedTestbedEnvironment : public ::testing::Environment {
+ public:
+  static std::unique_ptr<PgTestbed>& testbed() {
+    static std::unique_ptr<PgTestbed> t;
+    return t;
+  }
+  void TearDown() override { testbed().reset(); }
+};
+
+[[maybe_unused]] ::testing::Environment* const kSharedTestbedEnvironment =
+    ::testing::AddGlobalTestEnvironment(new SharedTestbedEnvironment);
+
+}  // namespace
+
+PgTestbed& shared_testbed() {
+  auto& t = SharedTestbedEnvironment::testbed();
+  if (!t) {
+    const char* dir = std::getenv("RFARM_PG_TESTBED");
+    t = dir && *dir ? std::make_unique<PgTestbed>(fs::path(dir)) : std::make_unique<PgTestbed>();
+  }
+  return *t;
 }
 
-void PostgresTest::TearDownTestSuite() { testbed_.reset(); }
-
-void PostgresTest::SetUp() {
-  if (skip_reason_ && skip_reason_->rfind("FAILED", 0) == 0) FAIL() << "PostgreSQL testbed " << *skip_reason_;
-  if (skip_reason_) GTEST_SKIP() << *skip_reason_;
+bool require_postgres() {
+  // GTEST_SKIP and FAIL return from the function they are in: the lambdas mark the running test
+  // (skipped, or failed fatally so its body does not run) and the caller returns on false.
+  if (auto reason = PgTestbed::unavailable_reason()) {
+    [&] { GTEST_SKIP() << *reason; }();
+    return false;
+  }
+  PgTestbed& pg = shared_testbed();
+  if (!pg.started()) {
+    [&] { FAIL() << "PostgreSQL is installed but the test server did not start: " << pg.start_log(); }();
+    return false;
+  }
+  return true;
 }
 
-std::string PostgresTest::fresh_database() {
+std::string unique_database_name() {
   static int counter = 0;
   std::string name = "t";
-  for (char c : std::string(::testing::UnitTest::GetInstance()->current_test_info()->name())) {
-    if (std::isalnum(static_cast<unsigned char>(c)) && name.size() < 28) name.push_back(static_cast<char>(std::tolower(c)));
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  for (char c : std::string(info ? info->name() : "db")) {
+    if (std::isalnum(static_cast<unsigned char>(c)) && name.size() < 22) {
+      name.push_back(static_cast<char>(std::tolower(c)));
+    }
   }
-  name += "_" + std::to_string(++counter);
+  return name + "_" + std::to_string(getpid()) + "_" + std::to_string(++counter);
+}
+
+void PostgresTest::SetUp() { require_postgres(); }
+
+std::string PostgresTest::fresh_database() {
+  std::string name = unique_database_name();
   pg().create_database(name);
   return name;
 }
