@@ -7,11 +7,30 @@
 #include <ImfIntAttribute.h>
 #include <ImfOutputFile.h>
 #include <ImfStringAttribute.h>
+#include <ImfTestFile.h>
+#include <ImfTiledInputFile.h>
+#include <ImfTiledOutputFile.h>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
 
 namespace rfarm::render {
+namespace {
+
+// A frame buffer over the whole film, shifted so that file pixel (min_x, min_y) lands at (0, 0).
+Imf::FrameBuffer frame_buffer(Film& film, int min_x, int min_y) {
+  Imf::FrameBuffer fb;
+  for (int c = 0; c < kChannelCount; ++c) {
+    char* base = reinterpret_cast<char*>(film.channels[static_cast<std::size_t>(c)].data()) -
+                 (static_cast<std::ptrdiff_t>(min_x) + static_cast<std::ptrdiff_t>(min_y) * film.width) *
+                     static_cast<std::ptrdiff_t>(sizeof(float));
+    fb.insert(std::string(kChannelNames[static_cast<std::size_t>(c)]),
+              Imf::Slice(Imf::FLOAT, base, sizeof(float), sizeof(float) * static_cast<std::size_t>(film.width)));
+  }
+  return fb;
+}
+
+}  // namespace
 
 void write_exr(const std::filesystem::path& path, const Film& film, const ExrAttributes& attrs) {
   Imf::Header header(film.width, film.height);
@@ -19,16 +38,21 @@ void write_exr(const std::filesystem::path& path, const Film& film, const ExrAtt
   for (auto name : kChannelNames) header.channels().insert(std::string(name), Imf::Channel(Imf::FLOAT));
   for (const auto& [k, v] : attrs.strings) header.insert(k, Imf::StringAttribute(v));
   for (const auto& [k, v] : attrs.ints) header.insert(k, Imf::IntAttribute(v));
-  Imf::FrameBuffer fb;
-  for (int c = 0; c < kChannelCount; ++c)
-    fb.insert(std::string(kChannelNames[static_cast<std::size_t>(c)]),
-              Imf::Slice(Imf::FLOAT, reinterpret_cast<char*>(const_cast<float*>(film.channels[static_cast<std::size_t>(c)].data())),
-                         sizeof(float), sizeof(float) * static_cast<std::size_t>(film.width)));
+  const auto tile = attrs.ints.find("rfarm.tileSize");
+  const bool tiled = tile != attrs.ints.end() && tile->second > 0;
+  if (tiled) header.setTileDescription(Imf::TileDescription(static_cast<unsigned>(tile->second), static_cast<unsigned>(tile->second)));
+  Imf::FrameBuffer fb = frame_buffer(const_cast<Film&>(film), 0, 0);  // OpenEXR only reads through it here
   write_file_atomically_with(path, [&](const std::filesystem::path& temp) {
     try {
-      Imf::OutputFile out(temp.c_str(), header);
-      out.setFrameBuffer(fb);
-      out.writePixels(film.height);
+      if (tiled) {
+        Imf::TiledOutputFile out(temp.c_str(), header);
+        out.setFrameBuffer(fb);
+        out.writeTiles(0, out.numXTiles() - 1, 0, out.numYTiles() - 1);
+      } else {
+        Imf::OutputFile out(temp.c_str(), header);
+        out.setFrameBuffer(fb);
+        out.writePixels(film.height);
+      }
     } catch (const std::exception& e) {
       throw Error(Error::Kind::Io, path.string() + ": cannot write EXR: " + e.what() +
                                        " (check the output directory is writable and has space)");
@@ -36,36 +60,73 @@ void write_exr(const std::filesystem::path& path, const Film& film, const ExrAtt
   });
 }
 
-ExrImage read_exr(const std::filesystem::path& path) {
-  ExrImage img;
+// One of the two is open, by the file's kind.
+struct ExrReader::Files {
+  std::unique_ptr<Imf::TiledInputFile> tiled;
+  std::unique_ptr<Imf::InputFile> scanline;
+};
+
+ExrReader::ExrReader(const std::filesystem::path& path) : path_(path), files_(std::make_unique<Files>()) {
   try {
-    Imf::InputFile in(path.c_str());
-    const Imf::Header& h = in.header();
-    Imath::Box2i dw = h.dataWindow();
-    int w = dw.max.x - dw.min.x + 1, ht = dw.max.y - dw.min.y + 1;
-    img.film = Film(w, ht);
-    Imf::FrameBuffer fb;
-    for (int c = 0; c < kChannelCount; ++c) {
-      std::string name(kChannelNames[static_cast<std::size_t>(c)]);
-      if (!h.channels().findChannel(name))
-        throw Error(Error::Kind::Integrity, path.string() + ": channel " + name + " is missing (not an rfarm frame; re-render it)");
-      char* base = reinterpret_cast<char*>(img.film.channels[static_cast<std::size_t>(c)].data()) -
-                   (static_cast<std::ptrdiff_t>(dw.min.x) + static_cast<std::ptrdiff_t>(dw.min.y) * w) * static_cast<std::ptrdiff_t>(sizeof(float));
-      fb.insert(name, Imf::Slice(Imf::FLOAT, base, sizeof(float), sizeof(float) * static_cast<std::size_t>(w)));
-    }
-    in.setFrameBuffer(fb);
-    in.readPixels(dw.min.y, dw.max.y);
+    bool is_tiled = false;
+    if (!Imf::isOpenExrFile(path.c_str(), is_tiled))
+      throw Error(Error::Kind::Integrity, path.string() + ": not an OpenEXR file (re-render the frame)");
+    tiled_ = is_tiled;
+    if (tiled_) files_->tiled = std::make_unique<Imf::TiledInputFile>(path.c_str());
+    else files_->scanline = std::make_unique<Imf::InputFile>(path.c_str());
+    const Imf::Header& h = tiled_ ? files_->tiled->header() : files_->scanline->header();
+    const Imath::Box2i dw = h.dataWindow();
+    min_x_ = dw.min.x;
+    min_y_ = dw.min.y;
+    width_ = dw.max.x - dw.min.x + 1;
+    height_ = dw.max.y - dw.min.y + 1;
+    if (width_ <= 0 || height_ <= 0)
+      throw Error(Error::Kind::Integrity, path.string() + ": empty data window (not an rfarm frame; re-render it)");
+    for (auto name : kChannelNames)
+      if (!h.channels().findChannel(std::string(name)))
+        throw Error(Error::Kind::Integrity,
+                    path.string() + ": channel " + std::string(name) + " is missing (not an rfarm frame; re-render it)");
     for (auto it = h.begin(); it != h.end(); ++it) {
       std::string name = it.name();
       if (name.rfind("rfarm.", 0) != 0) continue;
-      if (auto* s = dynamic_cast<const Imf::StringAttribute*>(&it.attribute())) img.attrs.strings[name] = s->value();
-      else if (auto* i = dynamic_cast<const Imf::IntAttribute*>(&it.attribute())) img.attrs.ints[name] = i->value();
+      if (auto* s = dynamic_cast<const Imf::StringAttribute*>(&it.attribute())) attrs_.strings[name] = s->value();
+      else if (auto* i = dynamic_cast<const Imf::IntAttribute*>(&it.attribute())) attrs_.ints[name] = i->value();
     }
   } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {
     throw Error(Error::Kind::Integrity, path.string() + ": cannot read EXR: " + e.what() + " (re-render the frame)");
   }
+}
+
+ExrReader::~ExrReader() = default;
+
+void ExrReader::read(const TileRect& r, Film& film) {
+  if (film.width != width_ || film.height != height_ || r.w <= 0 || r.h <= 0 || r.x0 < 0 || r.y0 < 0 || r.x0 + r.w > width_ ||
+      r.y0 + r.h > height_)
+    throw Error(Error::Kind::Internal, path_.string() + ": ExrReader::read outside the image or into a film of another size");
+  try {
+    if (tiled_) {
+      Imf::TiledInputFile& in = *files_->tiled;
+      in.setFrameBuffer(frame_buffer(film, min_x_, min_y_));
+      const int tw = static_cast<int>(in.tileXSize()), th = static_cast<int>(in.tileYSize());
+      in.readTiles(r.x0 / tw, (r.x0 + r.w - 1) / tw, r.y0 / th, (r.y0 + r.h - 1) / th);
+    } else {
+      Imf::InputFile& in = *files_->scanline;
+      in.setFrameBuffer(frame_buffer(film, min_x_, min_y_));
+      in.readPixels(min_y_ + r.y0, min_y_ + r.y0 + r.h - 1);
+    }
+  } catch (const std::exception& e) {
+    throw Error(Error::Kind::Integrity, path_.string() + ": cannot read EXR pixels: " + e.what() + " (re-render the frame)");
+  }
+}
+
+ExrImage read_exr(const std::filesystem::path& path) {
+  ExrReader reader(path);
+  ExrImage img;
+  img.film = Film(reader.width(), reader.height());
+  reader.read({0, 0, reader.width(), reader.height()}, img.film);
+  img.attrs = reader.attrs();
   return img;
 }
 

@@ -230,8 +230,10 @@ RenderSummary render_ranks(const RenderSettings& s, std::ostream& log, MpiSessio
         if (monitor.joinable()) monitor.join();
       }
       ExrAttributes attrs = make_attributes(s, scene, frame, time, summary.device);
-      Hash256 root = tile_root(tile_hashes(film, grid));
+      const std::vector<Hash256> leaves = tile_hashes(film, grid);
+      Hash256 root = tile_root(leaves);
       attrs.strings["rfarm.tileRoot"] = root.hex();
+      attrs.strings["rfarm.tileHashes"] = tile_hash_list(leaves);  // lets a verifier prove one tile against the root
       attrs.ints["rfarm.tileCount"] = grid.count();
       if (key) {
         attrs.strings["rfarm.publicKey"] = key->public_key().hex();

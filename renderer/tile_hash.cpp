@@ -16,7 +16,7 @@ constexpr std::size_t kMagicSize = sizeof(kMagic) - 1;  // 13, no terminator
 }  // namespace
 
 std::vector<std::uint8_t> canonical_tile_bytes(const Film& film, const TileGrid& grid, int tile) {
-  TileRect r = grid.rect(tile);
+  const TileRect r = grid.rect(tile);
   const std::size_t pixels = static_cast<std::size_t>(r.w) * static_cast<std::size_t>(r.h);
   std::vector<std::uint8_t> out(kMagicSize + 6 * 4 + pixels * kChannelCount * 4);
   std::uint8_t* p = out.data();
@@ -30,6 +30,25 @@ std::vector<std::uint8_t> canonical_tile_bytes(const Film& film, const TileGrid&
         std::memcpy(&bits, &v, 4);
         p = put_u32(p, bits);
       }
+  return out;
+}
+
+std::string tile_hash_list(const std::vector<Hash256>& leaf_hashes) {
+  std::string out;
+  out.reserve(leaf_hashes.size() * 64);
+  for (const Hash256& h : leaf_hashes) out += h.hex();
+  return out;
+}
+
+std::optional<std::vector<Hash256>> parse_tile_hash_list(std::string_view text, int count) {
+  if (count < 0 || text.size() != static_cast<std::size_t>(count) * 64) return std::nullopt;
+  std::vector<Hash256> out;
+  out.reserve(static_cast<std::size_t>(count));
+  for (std::size_t i = 0; i < text.size(); i += 64) {
+    auto h = Hash256::from_hex(text.substr(i, 64));
+    if (!h || h->hex() != text.substr(i, 64)) return std::nullopt;  // canonical lower-case only
+    out.push_back(*h);
+  }
   return out;
 }
 

@@ -9,7 +9,14 @@
 // tileRoot   = RFC 6962 Merkle tree hash over the tile hashes in tile-index order.
 // A verifier re-renders any tile (--tiles) and compares its leaf hash, or recomputes the root
 // from the EXR's pixels (EXR FLOAT channels with lossless compression round-trip exactly).
+//
+// rfarm.tileHashes (EXR attribute): every tile hash in tile-index order, 64 lower-case hex digits
+// each, no separator. With it a verifier proves a sampled tile against rfarm.tileRoot by hashing
+// that tile's pixels alone: the other leaves are the listed hashes (verifier/frame_check.h).
 #include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/hash.h"
@@ -20,5 +27,10 @@ namespace rfarm::render {
 std::vector<std::uint8_t> canonical_tile_bytes(const Film& film, const TileGrid& grid, int tile);
 std::vector<Hash256> tile_hashes(const Film& film, const TileGrid& grid);
 Hash256 tile_root(const std::vector<Hash256>& leaf_hashes);
+
+// rfarm.tileHashes text for `leaf_hashes`, and back; parse returns nullopt unless the text is
+// exactly `count` hashes of 64 hex digits.
+std::string tile_hash_list(const std::vector<Hash256>& leaf_hashes);
+std::optional<std::vector<Hash256>> parse_tile_hash_list(std::string_view text, int count);
 
 }  // namespace rfarm::render

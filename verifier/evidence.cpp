@@ -19,7 +19,8 @@ std::string evidence_json(const JobRequest& req, const JobResult& res) {
     frames.push_back({{"frame", f.frame}, {"path", f.path.string()}, {"verdict", f.pass ? "pass" : "fail"},
                       {"check", f.failed_check}, {"reason", f.reason}, {"exr_sha256", f.exr_sha256},
                       {"tile_root", f.tile_root}, {"provider_device", f.provider_device},
-                      {"verifier_device", f.verifier_device}, {"bit_exact", f.bit_exact}, {"cells", cells}});
+                      {"verifier_device", f.verifier_device}, {"bit_exact", f.bit_exact},
+                      {"tile_check", f.tile_check}, {"tiles_hashed", f.tiles_hashed}, {"cells", cells}});
   }
   const auto& p = res.plan;
   json doc = {

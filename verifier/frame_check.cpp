@@ -5,6 +5,8 @@
 #include <fstream>
 #include <iterator>
 #include <limits>
+#include <optional>
+#include <set>
 
 #include "core/error.h"
 #include "core/merkle.h"
@@ -28,15 +30,15 @@ std::string file_sha256(const std::filesystem::path& path) {
 }
 
 // The first provenance attribute that differs from the job, or empty.
-std::string provenance_mismatch(const render::ExrImage& img, const render::RenderSettings& job,
+std::string provenance_mismatch(const render::ExrReader& img, const render::RenderSettings& job,
                                 const std::string& scene_hash, std::int64_t frame, const CellGrid& grid) {
   auto str = [&](const char* k) -> std::string {
-    auto it = img.attrs.strings.find(k);
-    return it == img.attrs.strings.end() ? std::string("(missing)") : it->second;
+    auto it = img.attrs().strings.find(k);
+    return it == img.attrs().strings.end() ? std::string("(missing)") : it->second;
   };
   auto num = [&](const char* k) -> std::string {
-    auto it = img.attrs.ints.find(k);
-    return it == img.attrs.ints.end() ? std::string("(missing)") : std::to_string(it->second);
+    auto it = img.attrs().ints.find(k);
+    return it == img.attrs().ints.end() ? std::string("(missing)") : std::to_string(it->second);
   };
   auto differs = [](const std::string& what, const std::string& found, const std::string& want, const std::string& flag) {
     return what + " is " + found + " but the job asked " + want + " (" + flag + ")";
@@ -44,8 +46,8 @@ std::string provenance_mismatch(const render::ExrImage& img, const render::Rende
   if (str("rfarm.sceneHash") != scene_hash)
     return differs("rfarm.sceneHash", str("rfarm.sceneHash"), scene_hash, "--scene");
   if (num("rfarm.frame") != std::to_string(frame)) return differs("rfarm.frame", num("rfarm.frame"), std::to_string(frame), "--frames");
-  if (img.film.width != job.width || img.film.height != job.height)
-    return differs("the resolution", std::to_string(img.film.width) + "x" + std::to_string(img.film.height),
+  if (img.width() != job.width || img.height() != job.height)
+    return differs("the resolution", std::to_string(img.width()) + "x" + std::to_string(img.height()),
                    std::to_string(job.width) + "x" + std::to_string(job.height), "--resolution");
   if (num("rfarm.spp") != std::to_string(job.spp)) return differs("rfarm.spp", num("rfarm.spp"), std::to_string(job.spp), "--spp");
   if (num("rfarm.maxDepth") != std::to_string(job.max_depth))
@@ -59,6 +61,13 @@ std::string provenance_mismatch(const render::ExrImage& img, const render::Rende
   if (str("rfarm.tileLayout") != "rfarm-tile-v1")
     return differs("rfarm.tileLayout", str("rfarm.tileLayout"), "rfarm-tile-v1", "render with this rfarm version");
   return {};
+}
+
+// The tiles holding the sampled cells, ascending, each once.
+std::vector<int> sampled_tiles(const CellGrid& grid, const std::vector<int>& cells) {
+  std::set<int> tiles;
+  for (int cell : cells) tiles.insert(grid.tile_of(cell));
+  return {tiles.begin(), tiles.end()};
 }
 
 std::uint64_t relative_ppm(float a, float b) {
@@ -99,25 +108,57 @@ FrameReport check_frame(const render::RegionRenderer& renderer, const render::Re
     rep.reason = std::move(reason);
     return rep;
   };
-  // exr
+  // exr: the file's bytes (hashed whole: they are what the commit binds) and its header.
   if (!std::filesystem::is_regular_file(in.path)) return fail("exr", "the frame's file " + in.path.string() + " is missing");
   rep.exr_sha256 = file_sha256(in.path);
-  render::ExrImage img;
+  std::optional<render::ExrReader> img;
   try {
-    img = render::read_exr(in.path);
+    img.emplace(in.path);
   } catch (const Error& e) {
     return fail("exr", e.what());
   }
-  if (auto it = img.attrs.strings.find("rfarm.tileRoot"); it != img.attrs.strings.end()) rep.tile_root = it->second;
-  if (auto it = img.attrs.strings.find("rfarm.device"); it != img.attrs.strings.end()) rep.provider_device = it->second;
+  const auto& strings = img->attrs().strings;
+  if (auto it = strings.find("rfarm.tileRoot"); it != strings.end()) rep.tile_root = it->second;
+  if (auto it = strings.find("rfarm.device"); it != strings.end()) rep.provider_device = it->second;
   // provenance
-  if (std::string why = provenance_mismatch(img, job, renderer.scene().hash_hex, in.frame, grid); !why.empty())
+  if (std::string why = provenance_mismatch(*img, job, renderer.scene().hash_hex, in.frame, grid); !why.empty())
     return fail("provenance", why);
-  // tile_root
-  const Hash256 root = render::tile_root(render::tile_hashes(img.film, grid.tiles));
-  if (root.hex() != rep.tile_root)
-    return fail("tile_root", "the tile hashes of its pixels give root " + root.hex() + " but rfarm.tileRoot is " + rep.tile_root +
-                                 " (pixels edited after rendering)");
+  // tile_root, then the pixels the cells need. With rfarm.tileHashes the listed leaves must give
+  // rfarm.tileRoot (every leaf, cheap) and each tile holding a sampled cell is decoded alone and
+  // must hash to its listed leaf: a Merkle inclusion proof of that tile against the root. Without
+  // the list (frames from before it) every tile is decoded and hashed, as before.
+  render::Film film(img->width(), img->height());
+  try {
+    if (auto list = strings.find("rfarm.tileHashes"); list != strings.end()) {
+      const auto leaves = render::parse_tile_hash_list(list->second, grid.tiles.count());
+      if (!leaves)
+        return fail("tile_root", "rfarm.tileHashes is not " + std::to_string(grid.tiles.count()) +
+                                     " tile hashes of 64 lower-case hex digits (corrupt or forged; re-render the frame)");
+      const Hash256 root = render::tile_root(*leaves);
+      if (root.hex() != rep.tile_root)
+        return fail("tile_root", "the hashes in rfarm.tileHashes give root " + root.hex() + " but rfarm.tileRoot is " + rep.tile_root +
+                                     " (attributes edited after rendering)");
+      rep.tile_check = "sampled";
+      for (int tile : sampled_tiles(grid, in.cells)) {
+        img->read(grid.tiles.rect(tile), film);
+        ++rep.tiles_hashed;
+        const Hash256 leaf = merkle::leaf_hash(render::canonical_tile_bytes(film, grid.tiles, tile));
+        if (leaf != (*leaves)[static_cast<std::size_t>(tile)])
+          return fail("tile_root", "tile " + std::to_string(tile) + "'s pixels hash to " + leaf.hex() + " but rfarm.tileHashes lists " +
+                                       (*leaves)[static_cast<std::size_t>(tile)].hex() + " (pixels edited after rendering)");
+      }
+    } else {
+      img->read({0, 0, img->width(), img->height()}, film);
+      rep.tile_check = "all";
+      rep.tiles_hashed = static_cast<std::uint64_t>(grid.tiles.count());
+      const Hash256 root = render::tile_root(render::tile_hashes(film, grid.tiles));
+      if (root.hex() != rep.tile_root)
+        return fail("tile_root", "the tile hashes of its pixels give root " + root.hex() + " but rfarm.tileRoot is " + rep.tile_root +
+                                     " (pixels edited after rendering)");
+    }
+  } catch (const Error& e) {
+    return fail("exr", e.what());
+  }
   // commit
   if (in.commit) {
     if (in.commit->exr_hash != rep.exr_sha256)
@@ -137,8 +178,8 @@ FrameReport check_frame(const render::RegionRenderer& renderer, const render::Re
     c.tile = grid.tile_of(cell);
     c.rect = grid.rect(cell);
     c.expected = cell_hash(rr.film, grid, cell).hex();
-    c.found = cell_hash(img.film, grid, cell).hex();
-    c.max_error_ppm = c.expected == c.found ? 0 : cell_max_error_ppm(rr.film, img.film, c.rect);
+    c.found = cell_hash(film, grid, cell).hex();
+    c.max_error_ppm = c.expected == c.found ? 0 : cell_max_error_ppm(rr.film, film, c.rect);
     c.match = rep.bit_exact ? c.expected == c.found : c.max_error_ppm <= tolerance_ppm;
     if (!c.match && first_bad.empty())
       first_bad = "cell " + std::to_string(cell) + " (tile " + std::to_string(c.tile) + ", pixels " + std::to_string(c.rect.x0) +

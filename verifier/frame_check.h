@@ -3,7 +3,10 @@
 //   exr         the file exists and is a readable rfarm EXR
 //   provenance  its rfarm.* attributes match the job: scene hash, frame, spp, max depth, tile size,
 //               resolution, camera, tile layout/count, all tiles rendered
-//   tile_root   the tile hashes recomputed from its pixels give rfarm.tileRoot
+//   tile_root   the per-tile hashes in rfarm.tileHashes give rfarm.tileRoot, and every tile that
+//               holds a sampled cell, decoded on its own, hashes to its listed leaf (a Merkle
+//               inclusion proof; docs/VERIFICATION.md says what that proves). A frame without
+//               rfarm.tileHashes is decoded whole and every tile hash recomputed.
 //   commit      (when the ledger holds a commit) the file's SHA-256 and tileRoot equal the commit's
 //   cells       every sampled cell re-rendered from the job's settings equals the file's cell: bit
 //               for bit when the same device path rendered both, else within the cross-device
@@ -43,6 +46,8 @@ struct FrameReport {
   std::string exr_sha256, tile_root;  // of the file (empty when unreadable)
   std::string provider_device, verifier_device;
   bool bit_exact = true;     // compared bit for bit (same device path)
+  std::string tile_check;    // "sampled" (tiles of sampled cells proved against rfarm.tileHashes) | "all"
+  std::uint64_t tiles_hashed = 0;
   std::vector<CellResult> cells;
   std::uint64_t samples = 0;  // pixel-samples re-rendered
 };

@@ -83,7 +83,9 @@ Rendered render_job(const render::RenderSettings& s, const fs::path& dir, int sp
     a.ints["rfarm.maxDepth"] = s.max_depth;
     a.ints["rfarm.tileSize"] = s.tile_size;
     a.ints["rfarm.tileCount"] = grid.count();
-    a.strings["rfarm.tileRoot"] = render::tile_root(render::tile_hashes(r.film, grid)).hex();
+    const auto leaves = render::tile_hashes(r.film, grid);
+    a.strings["rfarm.tileRoot"] = render::tile_root(leaves).hex();
+    a.strings["rfarm.tileHashes"] = render::tile_hash_list(leaves);
     render::write_exr(dir / render::output_path_for("frame_####.exr", f, true), r.film, a);
     out.films.push_back(std::move(r.film));
     out.attrs.push_back(a);
@@ -99,7 +101,9 @@ void write_frames(const render::RenderSettings& s, const fs::path& dir, const st
   const render::TileGrid grid{s.width, s.height, s.tile_size};
   const auto frames = parse_frame_spec(s.frames).frames;
   for (std::size_t i = 0; i < frames.size(); ++i) {
-    attrs[i].strings["rfarm.tileRoot"] = render::tile_root(render::tile_hashes(films[i], grid)).hex();
+    const auto leaves = render::tile_hashes(films[i], grid);
+    attrs[i].strings["rfarm.tileRoot"] = render::tile_root(leaves).hex();
+    attrs[i].strings["rfarm.tileHashes"] = render::tile_hash_list(leaves);
     render::write_exr(dir / render::output_path_for("frame_####.exr", frames[i], true), films[i], attrs[i]);
   }
 }

@@ -112,7 +112,9 @@ TEST(Cheat, FewerSamplesWithForgedSppAttributeIsCaughtByTheCells) {
       for (int x = c.rect.x0; x < c.rect.x0 + c.rect.w; ++x) lit = lit || honest.film.at(3, x, y) != 0;  // A: coverage
     if (c.match) ++matching;
     else ++differing;
-    if (c.match) EXPECT_FALSE(lit) << "cell " << c.cell << " saw geometry yet matched at 1 spp";
+    if (c.match) {
+      EXPECT_FALSE(lit) << "cell " << c.cell << " saw geometry yet matched at 1 spp";
+    }
   }
   EXPECT_GT(differing, grid.count() / 2);
   EXPECT_EQ(matching + differing, grid.count());
@@ -209,14 +211,74 @@ TEST(Cheat, BlurredLowSppTilesAreCaught) {
   for (std::uint64_t seed = 0; seed < 10; ++seed) EXPECT_FALSE(verify_dir(d.path(), seed).pass) << "seed " << seed;
 }
 
-TEST(Cheat, EditedAfterRenderingWithoutRehashFailsTileRoot) {
+// A pixel edited after rendering with the hashes left as they were. The listed leaves still give
+// the root, so the edit is found when its tile is proved, i.e. when a cell of that tile is sampled
+// (every cell: always); an unsampled edited pixel is a sub-cell cheat (docs/VERIFICATION.md).
+TEST(Cheat, EditedAfterRenderingWithoutRehashFailsTileRootWhenItsTileIsSampled) {
   TempDir d("rfarm-verify");
   copy_honest(d.path());
   render::ExrImage img = render::read_exr(frame_path(d.path(), 2));
-  img.film.at(0, 10, 10) += 0.25f;  // one pixel
+  img.film.at(0, 10, 10) += 0.25f;  // one pixel, in tile 0
   write_frame(frame_path(d.path(), 2), img, false);
-  const JobResult r = verify_dir(d.path(), 1);
+  JobResult r = verify_dir(d.path(), 1, 1000);
   EXPECT_EQ(frame_of(r, 2).failed_check, "tile_root");
+  EXPECT_NE(frame_of(r, 2).reason.find("tile 0's pixels hash to"), std::string::npos) << frame_of(r, 2).reason;
+  int sampled = 0, unsampled = 0;
+  for (std::uint64_t seed = 0; seed < 16; ++seed) {
+    r = verify_dir(d.path(), seed, 2);
+    const FrameReport& f = frame_of(r, 2);
+    // f.cells is only filled when the earlier checks pass: re-derive the sample from the seed.
+    const CellGrid grid = make_cell_grid(64, 48, 16, 4);
+    const auto sample = sample_cells(r.seed, r.plan, {1, 2, 3, 4}, static_cast<std::uint64_t>(grid.count()));
+    bool tile0 = false;
+    for (int c : sample.at(2)) tile0 = tile0 || grid.tile_of(c) == 0;
+    if (tile0) {
+      ++sampled;
+      EXPECT_EQ(f.failed_check, "tile_root") << "seed " << seed;
+    } else {
+      ++unsampled;
+      EXPECT_TRUE(f.pass) << "seed " << seed << ": " << f.reason;
+    }
+  }
+  EXPECT_GT(sampled, 0);
+  EXPECT_GT(unsampled, 0);
+}
+
+TEST(Cheat, TileHashListThatDoesNotGiveTheRootFails) {
+  TempDir d("rfarm-verify");
+  copy_honest(d.path());
+  render::ExrImage img = render::read_exr(frame_path(d.path(), 2));
+  img.film.at(0, 10, 10) += 0.25f;
+  const render::TileGrid grid{64, 48, 16};
+  img.attrs.strings["rfarm.tileHashes"] = render::tile_hash_list(render::tile_hashes(img.film, grid));  // root left stale
+  write_frame(frame_path(d.path(), 2), img, false);
+  JobResult r = verify_dir(d.path(), 1);
+  EXPECT_EQ(frame_of(r, 2).failed_check, "tile_root");
+  EXPECT_NE(frame_of(r, 2).reason.find("rfarm.tileHashes give root"), std::string::npos) << frame_of(r, 2).reason;
+  img.attrs.strings["rfarm.tileHashes"] = "00ff";
+  write_frame(frame_path(d.path(), 2), img, false);
+  r = verify_dir(d.path(), 1);
+  EXPECT_EQ(frame_of(r, 2).failed_check, "tile_root");
+  EXPECT_NE(frame_of(r, 2).reason.find("is not 12 tile hashes"), std::string::npos) << frame_of(r, 2).reason;
+}
+
+// Frames without rfarm.tileHashes (older renders) are decoded whole: any edit fails tile_root.
+TEST(Cheat, FrameWithoutTileHashListIsCheckedWhole) {
+  TempDir d("rfarm-verify");
+  copy_honest(d.path());
+  render::ExrImage img = render::read_exr(frame_path(d.path(), 2));
+  img.attrs.strings.erase("rfarm.tileHashes");
+  write_frame(frame_path(d.path(), 2), img, false);
+  JobResult r = verify_dir(d.path(), 1);
+  EXPECT_TRUE(frame_of(r, 2).pass) << frame_of(r, 2).reason;
+  EXPECT_EQ(frame_of(r, 2).tile_check, "all");
+  EXPECT_EQ(frame_of(r, 1).tile_check, "sampled");
+  img.film.at(0, 10, 10) += 0.25f;
+  write_frame(frame_path(d.path(), 2), img, false);
+  for (std::uint64_t seed = 0; seed < 4; ++seed) {
+    r = verify_dir(d.path(), seed, 1);
+    EXPECT_EQ(frame_of(r, 2).failed_check, "tile_root") << "seed " << seed;
+  }
 }
 
 TEST(Cheat, EditedAfterCommitFailsTheCommitCheck) {

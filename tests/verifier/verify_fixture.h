@@ -56,12 +56,14 @@ inline fs::path frame_path(const fs::path& dir, int frame) {
   return dir / render::output_path_for("frame_####.exr", frame, true);
 }
 
-// Rewrites an EXR; with `rehash` the tile hashes and root are recomputed from the new pixels
-// (a cheater covering its tracks), else the old root stays.
+// Rewrites an EXR; with `rehash` the tile hashes (rfarm.tileHashes) and root are recomputed from
+// the new pixels (a cheater covering its tracks), else the old ones stay.
 inline void write_frame(const fs::path& path, render::ExrImage img, bool rehash) {
   if (rehash) {
     const render::TileGrid grid{img.film.width, img.film.height, img.attrs.ints.at("rfarm.tileSize")};
-    img.attrs.strings["rfarm.tileRoot"] = render::tile_root(render::tile_hashes(img.film, grid)).hex();
+    const auto leaves = render::tile_hashes(img.film, grid);
+    img.attrs.strings["rfarm.tileRoot"] = render::tile_root(leaves).hex();
+    img.attrs.strings["rfarm.tileHashes"] = render::tile_hash_list(leaves);
   }
   render::write_exr(path, img.film, img.attrs);
 }
