@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <string>
 
 #include "ledger/ledger.h"
@@ -20,6 +21,8 @@ namespace rfarm::ledger::testing {
 enum class Backend { sqlite, postgres };
 
 std::string backend_name(Backend b);
+// gtest prints a case's parameter (and ctest lists it) as "sqlite" or "postgres".
+inline void PrintTo(Backend b, std::ostream* os) { *os << backend_name(b); }
 // For INSTANTIATE_TEST_SUITE_P: names the cases .../sqlite and .../postgres.
 struct BackendName {
   std::string operator()(const ::testing::TestParamInfo<Backend>& info) const { return backend_name(info.param); }
