@@ -138,15 +138,23 @@ S::JobRequest to_request(const SubmitFlags& f, const config::Config& c) {
 }
 
 void refresh(S::JobStore& store, const config::Config& cfg, const std::filesystem::path& state_dir,
-             const std::vector<S::JobRecord>& jobs);
+             const std::vector<S::JobRecord>& jobs, const std::vector<std::string>& program);
+
+// This binary with the same configuration: what batch scripts (re-render rounds, verification
+// jobs) and child processes run.
+std::vector<std::string> rfarm_program(const Context& ctx) {
+  std::vector<std::string> program = {S::self_executable()};
+  if (!ctx.config_path.empty()) program.insert(program.end(), {"--config", ctx.config_path});
+  return program;
+}
 
 // Follows a job until it finishes, printing a line whenever its state or progress changes.
 // Returns the exit status: 0 when it rendered (and, if verification ran, was verified), else 1.
 int watch_job(S::JobStore& store, const config::Config& cfg, const std::filesystem::path& state_dir,
-              std::int64_t id, double interval_seconds, bool quiet) {
+              std::int64_t id, double interval_seconds, bool quiet, const std::vector<std::string>& program) {
   std::string last;
   for (;;) {
-    refresh(store, cfg, state_dir, {store.get(id)});
+    refresh(store, cfg, state_dir, {store.get(id)}, program);
     const S::JobRecord j = store.get(id);
     const std::string line = "job " + std::to_string(j.id) + ": " + std::string(S::to_string(j.state)) + ", " +
                              std::to_string(j.frames_done) + "/" + std::to_string(j.frame_count) +
@@ -178,8 +186,7 @@ void submit(const SubmitFlags& f, Context& ctx) {
   S::JobStore store(state_dir);
   const std::string backend_name(config::to_string(cfg.cluster.backend));
   // Scripts and child processes run this binary with the same configuration.
-  std::vector<std::string> program = {S::self_executable()};
-  if (!ctx.config_path.empty()) program.insert(program.end(), {"--config", ctx.config_path});
+  const std::vector<std::string> program = rfarm_program(ctx);
   auto backend = S::make_backend(backend_name, cfg, state_dir, program);
   const S::JobRecord job = S::submit_job(plan, cfg, store, *backend, *escrow);
   if (f.parsable) print(std::to_string(job.id) + "\n");
@@ -203,7 +210,7 @@ void submit(const SubmitFlags& f, Context& ctx) {
     ctx.exit_code = done.state == S::State::Rendered || done.state == S::State::Verified ? 0 : 1;
     return;
   }
-  ctx.exit_code = f.wait ? watch_job(store, cfg, state_dir, job.id, 2.0, f.parsable) : 0;
+  ctx.exit_code = f.wait ? watch_job(store, cfg, state_dir, job.id, 2.0, f.parsable, program) : 0;
 }
 
 struct JobFlags {
@@ -214,24 +221,26 @@ struct JobFlags {
 };
 
 // Refreshes jobs still in flight on Slurm (local jobs are driven by their submitting process),
-// then settles the hold of every job that has finished.
+// then finishes every job that has: commit, verdicts, a re-render round for failed frames (Slurm),
+// or metering and settlement of its hold.
 void refresh(S::JobStore& store, const config::Config& cfg, const std::filesystem::path& state_dir,
-             const std::vector<S::JobRecord>& jobs) {
+             const std::vector<S::JobRecord>& jobs, const std::vector<std::string>& program) {
   std::unique_ptr<S::Backend> slurm;
   std::unique_ptr<S::Escrow> escrow;
   for (const auto& listed : jobs) {
-    if (listed.backend == "slurm" && !S::is_finished(listed)) {
-      if (!slurm) slurm = S::make_backend("slurm", cfg, state_dir, {S::self_executable()});
-      slurm->refresh(store, listed.id);
-    }
-    S::JobRecord j = store.get(listed.id);
+    const bool on_slurm = listed.backend == "slurm";
+    if (on_slurm && !slurm) slurm = S::make_backend("slurm", cfg, state_dir, program);
+    if (on_slurm && !S::is_finished(listed)) slurm->refresh(store, listed.id);
+    const S::JobRecord j = store.get(listed.id);
     if (j.hold && S::is_finished(j)) {
       if (!escrow) escrow = S::make_escrow(cfg, state_dir);
-      // Commits the verification job did not make (none configured), then its verdicts.
-      S::commit_frames(store, *escrow, cfg, j.id);
-      if (j.verify_state == S::State::Verified || j.verify_state == S::State::Failed) S::apply_verdicts(store, *escrow, cfg, j.id);
-      j = store.get(j.id);
-      if (S::is_finished(j)) S::settle_job(store, *escrow, cfg, j.id);
+      if (on_slurm) {
+        S::finish_job(store, *slurm, *escrow, cfg, j.id);
+      } else {
+        // A local job whose submitting process ended before settling it.
+        auto local = S::make_backend(j.backend, cfg, state_dir, program);
+        S::finish_job(store, *local, *escrow, cfg, j.id);
+      }
     }
   }
 }
@@ -257,7 +266,7 @@ void add_scheduler_commands(CLI::App& app, Context& ctx) {
     const config::Config cfg = load_config(ctx);
     const auto dir = S::resolve_state_dir(qf->state_dir, cfg.state_dir);
     S::JobStore store(dir);
-    refresh(store, cfg, dir, store.list(qf->account));
+    refresh(store, cfg, dir, store.list(qf->account), rfarm_program(ctx));
     const auto jobs = store.list(qf->account);
     if (qf->json_out) {
       json out = json::array();
@@ -278,7 +287,7 @@ void add_scheduler_commands(CLI::App& app, Context& ctx) {
     const config::Config cfg = load_config(ctx);
     const auto dir = S::resolve_state_dir(shf->state_dir, cfg.state_dir);
     S::JobStore store(dir);
-    refresh(store, cfg, dir, {store.get(shf->job)});
+    refresh(store, cfg, dir, {store.get(shf->job)}, rfarm_program(ctx));
     const S::JobRecord j = store.get(shf->job);
     print(shf->json_out ? S::job_detail_json(store, j, cfg).dump(2) + "\n" : S::job_text(store, j, cfg));
     ctx.exit_code = 0;
@@ -293,7 +302,7 @@ void add_scheduler_commands(CLI::App& app, Context& ctx) {
     const config::Config cfg = load_config(ctx);
     const auto dir = S::resolve_state_dir(wf->state_dir, cfg.state_dir);
     S::JobStore store(dir);
-    ctx.exit_code = watch_job(store, cfg, dir, store.get(wf->job).id, wf->interval, false);
+    ctx.exit_code = watch_job(store, cfg, dir, store.get(wf->job).id, wf->interval, false, rfarm_program(ctx));
   });
 
   auto mf = std::make_shared<JobFlags>();

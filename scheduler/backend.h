@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "scheduler/escrow.h"
 #include "scheduler/job_store.h"
 
 namespace rfarm::scheduler {
@@ -21,6 +22,12 @@ class Backend {
   virtual void refresh(JobStore& store, std::int64_t job) = 0;
   // Stops the job's unfinished chunks (and its verification job) and marks the job cancelled.
   virtual void cancel(JobStore& store, std::int64_t job) = 0;
+  // Queues `chunk`, a re-render round added after failed verdicts (JobStore::add_rework_chunk),
+  // with its own verification. Default: nothing (the local backend's run loop starts queued chunks).
+  virtual void resubmit(JobStore& /*store*/, std::int64_t /*job*/, std::uint32_t /*chunk*/) {}
+  // Records each finished chunk's metered usage in the store before settlement. Default: nothing
+  // (the local backend meters every attempt itself with wait4); Slurm reads the ledger's usage events.
+  virtual void meter(JobStore& /*store*/, Escrow& /*escrow*/, std::int64_t /*job*/) {}
 };
 
 // `program` (the rfarm binary, or a wrapper around it) followed by `render SCENE --frames SPEC ...`

@@ -36,13 +36,11 @@ JobCharges compute_charges(const JobRecord& job, const std::vector<ChunkRecord>&
   u128 render = 0;
   for (const ChunkRecord& c : chunks) {
     if (c.frame_count == 0) continue;
-    const bool metered = c.device_ms > 0 && c.usage_source != "quote";
+    const bool metered = c.device_ms > 0 && (c.usage_source == "measured" || c.usage_source == "metered");
     u128 chunk_charge = 0;
     if (metered) {
       chunk_charge = usage_charge(c.device_ms, job.quote.price_per_hour).units;
       out.device_ms += c.device_ms;
-    } else if (job.frame_count > 0) {
-      chunk_charge = static_cast<u128>(job.quote.render_cost.units) * c.frame_count / job.frame_count;
     }
     const auto it = by_chunk.find(c.index);
     if (it == by_chunk.end()) continue;
@@ -52,12 +50,14 @@ JobCharges compute_charges(const JobRecord& job, const std::vector<ChunkRecord>&
     for (std::size_t i = 0; i < it->second.size() && i < c.frame_count; ++i) {
       const FrameRecord& f = *it->second[i];
       if (!charged(f)) continue;
+      any = true;
+      if (!metered) continue;  // no usage: not charged (listed in unmetered)
       const u128 share = chunk_charge * (i + 1) / c.frame_count - chunk_charge * i / c.frame_count;
       out.per_frame[f.frame] = Amount(narrow(share, "frame charge"));
       render += share;
-      any = true;
     }
-    if (any) sources.insert(metered ? c.usage_source : std::string("quote"));
+    if (any && metered) sources.insert(c.usage_source);
+    if (any && !metered) out.unmetered.push_back(c.index);
   }
   if (job.verify_state == State::Verified) out.verification = job.quote.verification_cost;
   // The verification share of the hold is kept for the verifier whether or not it ran yet.

@@ -5,8 +5,11 @@
 // intermediates, every division rounded down), and the render charge never exceeds what the hold
 // leaves after the verification share.
 //
-//   chunk charge = floor(device_ms x price_per_hour / 3,600,000)          (metered usage)
-//                = floor(render_cost x chunk frames / job frames)          (no usage known: "quote")
+// Usage comes from the local backend's wait4 rusage ("measured") or from the SPANK plugin's signed
+// records in the ledger ("metered", Slurm). A chunk with rendered frames but no usage is NOT charged
+// and is listed in `unmetered`: the quote is an estimate made before anything ran, never a bill.
+//
+//   chunk charge = floor(device_ms x price_per_hour / 3,600,000)          (metered usage; else 0)
 //   frame share  = floor(C x (i+1) / n) - floor(C x i / n)                (i-th of the chunk's n frames:
 //                                                                          the shares add up to C)
 //   render       = min(sum of charged frames' shares, hold - quoted verification share)
@@ -28,7 +31,8 @@ struct JobCharges {
   Amount total;                              // render + verification (<= the quote, the hold)
   std::map<std::int64_t, Amount> per_frame;  // every frame of the job: its charge (0 when not charged)
   std::uint64_t device_ms = 0;               // metered usage summed over chunks
-  std::string usage_sources;                 // e.g. "measured", "spank+quote"
+  std::string usage_sources;                 // e.g. "measured", "metered"
+  std::vector<std::uint32_t> unmetered;      // chunks with charged frames but no usage: not charged
   bool capped = false;                       // usage exceeded what the hold could pay
 };
 

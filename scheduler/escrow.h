@@ -66,6 +66,15 @@ struct SlashOrder {
   std::string job, frames;  // recorded with the transfers
 };
 
+// What the ledger's ingested usage records say one Slurm job (an array element) of a render job
+// used: device-milliseconds by the allocation rule of ledger/job_usage.h, and the records' events.
+struct MeteredJobUsage {
+  std::size_t records = 0;             // usage events found for (job, Slurm job)
+  std::uint64_t device_ms = 0;         // GPU-ms for a GPU job, else CPU-core-ms
+  std::vector<std::uint64_t> events;   // the usage events (for inclusion proofs)
+  std::string signers;                 // the nodes whose keys signed them, e.g. "n1,n2"
+};
+
 class Escrow {
  public:
   virtual ~Escrow() = default;
@@ -87,6 +96,9 @@ class Escrow {
   virtual std::vector<FrameVerdict> verdicts(const std::string& job) = 0;
   // Slashes the provider's stake; returns the amount taken (0 when it has no stake). Idempotent by id.
   virtual Amount slash(const SlashOrder& order) = 0;
+  // The metered usage recorded for Slurm job `slurm_job_id` of ledger job `job` (records carrying
+  // --rfarm-job=job). records == 0 when none was ingested (the chunk is then not charged).
+  virtual MeteredJobUsage job_usage(const std::string& job, std::uint32_t slurm_job_id, bool gpu) = 0;
 };
 
 // An in-memory escrow with the ledger's rules, for tests and dry runs: integer balances, holds
@@ -108,6 +120,8 @@ class MemoryEscrow final : public Escrow {
   void set_stake(std::string_view provider, Amount amount);
   Amount stake(std::string_view provider) const;
   void record_verdict(const std::string& job, FrameVerdict verdict);
+  // Test hook: an ingested usage record of (job, Slurm job).
+  void record_usage(const std::string& job, std::uint32_t slurm_job_id, std::uint64_t device_ms);
   const std::map<std::pair<std::string, std::int64_t>, FrameCommitRequest>& commits() const { return commits_; }
 
   Amount available(std::string_view account) override;
@@ -117,6 +131,7 @@ class MemoryEscrow final : public Escrow {
   void commit_frame(const FrameCommitRequest& commit) override;
   std::vector<FrameVerdict> verdicts(const std::string& job) override;
   Amount slash(const SlashOrder& order) override;
+  MeteredJobUsage job_usage(const std::string& job, std::uint32_t slurm_job_id, bool gpu) override;
 
  private:
   struct Hold {
@@ -134,6 +149,7 @@ class MemoryEscrow final : public Escrow {
   std::map<std::pair<std::string, std::int64_t>, FrameCommitRequest> commits_;
   std::map<std::string, std::vector<FrameVerdict>> verdicts_;
   std::map<Id128, Amount> slashes_;
+  std::map<std::pair<std::string, std::uint32_t>, MeteredJobUsage> usage_;
 };
 
 // The escrow the CLI uses. Until ledger/ is bound here (scheduler/escrow_factory.cpp, the one file

@@ -1,5 +1,9 @@
 #include "scheduler/ledger_escrow.h"
 
+#include <algorithm>
+
+#include "ledger/job_usage.h"
+
 #include <vector>
 
 #include "core/error.h"
@@ -135,6 +139,21 @@ Amount LedgerEscrow::slash(const SlashOrder& o) {
   const L::SlashResult r = L::slash(ledger_, L::SlashRequest{o.id, provider.id, o.slash_bps, o.burn_bps, harmed.id,
                                                             L::UserData{o.job, o.frames, ""}});
   return r.slashed;
+}
+
+MeteredJobUsage LedgerEscrow::job_usage(const std::string& job, std::uint32_t slurm_job_id, bool gpu) {
+  // Signatures and node keys were checked at ingest; job_usage checks each row against its event.
+  const auto records = ledger::job_usage(ledger_, {job, slurm_job_id, nullptr});
+  MeteredJobUsage out;
+  out.records = records.size();
+  out.device_ms = ledger::allocation_device_ms(records, gpu);
+  std::vector<std::string> nodes;
+  for (const auto& r : records) {
+    out.events.push_back(r.event);
+    if (std::find(nodes.begin(), nodes.end(), r.node) == nodes.end()) nodes.push_back(r.node);
+  }
+  for (const auto& n : nodes) out.signers += (out.signers.empty() ? "" : ",") + n;
+  return out;
 }
 
 }  // namespace rfarm::scheduler

@@ -32,6 +32,8 @@ class LedgerEscrow final : public Escrow {
   void commit_frame(const FrameCommitRequest& commit) override;
   std::vector<FrameVerdict> verdicts(const std::string& job) override;
   Amount slash(const SlashOrder& order) override;
+  // ledger/job_usage.h over the usage events of (job, Slurm job).
+  MeteredJobUsage job_usage(const std::string& job, std::uint32_t slurm_job_id, bool gpu) override;
 
   ledger::Ledger& ledger() { return ledger_; }
 

@@ -168,4 +168,16 @@ Amount MemoryEscrow::slash(const SlashOrder& o) {
   return slashed;
 }
 
+void MemoryEscrow::record_usage(const std::string& job, std::uint32_t slurm_job_id, std::uint64_t device_ms) {
+  MeteredJobUsage& u = usage_[{job, slurm_job_id}];
+  u.records += 1;
+  u.device_ms = add(Amount(u.device_ms), Amount(device_ms), "usage").units;
+  u.signers = "memory";
+}
+
+MeteredJobUsage MemoryEscrow::job_usage(const std::string& job, std::uint32_t slurm_job_id, bool /*gpu*/) {
+  const auto it = usage_.find({job, slurm_job_id});
+  return it == usage_.end() ? MeteredJobUsage{} : it->second;
+}
+
 }  // namespace rfarm::scheduler

@@ -130,6 +130,7 @@ json job_detail_json(const JobStore& store, const JobRecord& j, const config::Co
   json out = job_json(store, j, c);
   const JobCharges charges = job_charges(store, j.id);
   out["usage"] = {{"device_ms", charges.device_ms}, {"sources", charges.usage_sources}, {"capped", charges.capped},
+                  {"unmetered_chunks", charges.unmetered},
                   {"render_charge", format_amount(charges.render, c.token.decimals)},
                   {"verification_charge", format_amount(charges.verification, c.token.decimals)}};
   out["request"] = {{"scene", j.request.scene}, {"frames", j.request.frames}, {"chunk_size", j.request.chunk_size},
@@ -141,7 +142,7 @@ json job_detail_json(const JobStore& store, const JobRecord& j, const config::Co
     cs.push_back({{"index", ch.index}, {"frames", ch.frame_spec}, {"state", std::string(to_string(ch.state))},
                   {"attempts", ch.attempts}, {"backend_id", ch.backend_id},
                   {"exit_code", ch.exit_code ? json(*ch.exit_code) : json(nullptr)}, {"device_ms", ch.device_ms},
-                  {"usage_source", ch.usage_source.empty() ? std::string("quote") : ch.usage_source}, {"note", ch.note}});
+                  {"usage_source", ch.usage_source.empty() ? std::string("none") : ch.usage_source}, {"note", ch.note}});
   out["chunk_states"] = cs;
   json fs = json::array();
   for (const auto& f : store.frames(j.id)) {
@@ -188,13 +189,18 @@ std::string job_text(const JobStore& store, const JobRecord& j, const config::Co
   s += "  quote:    " + tokens(j.quote.total, c) + (j.hold ? " (held)" : "") + "\n";
   s += "  usage:    " + std::to_string(charges.device_ms) + (j.quote.gpu ? " GPU" : " CPU core") + "-ms metered, charged from " +
        (charges.usage_sources.empty() ? std::string("-") : charges.usage_sources) + (charges.capped ? " (capped by the hold)" : "") + "\n";
+  if (!charges.unmetered.empty()) {
+    std::string list;
+    for (auto i : charges.unmetered) list += (list.empty() ? "" : ",") + std::to_string(i);
+    s += "  unmetered: chunk(s) " + list + " rendered with no usage record: not charged\n";
+  }
   s += "  cost:     " + tokens(shown_cost(store, j), c) + (j.hold ? " so far" : "") + "\n";
   if (!j.message.empty()) s += "  note:     " + j.message + "\n";
   s += "  chunks:\n";
   for (const auto& ch : store.chunks(j.id))
     s += "    " + std::to_string(ch.index) + "  " + ch.frame_spec + "  " + std::string(to_string(ch.state)) +
          "  attempts " + std::to_string(ch.attempts) + (ch.exit_code ? "  exit " + std::to_string(*ch.exit_code) : "") +
-         "  usage " + std::to_string(ch.device_ms) + " ms (" + (ch.usage_source.empty() ? std::string("quote") : ch.usage_source) +
+         "  usage " + std::to_string(ch.device_ms) + " ms (" + (ch.usage_source.empty() ? std::string("no usage yet") : ch.usage_source) +
          ")" + (ch.note.empty() ? "" : "  note: " + ch.note) + "\n";
   s += "  frames (frame  state  round  host  exr sha-256  verdict  charge):\n";
   for (const auto& f : store.frames(j.id)) {

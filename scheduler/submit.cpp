@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "core/error.h"
+#include "scheduler/settlement.h"
 
 namespace rfarm::scheduler {
 
@@ -124,6 +125,32 @@ void settle_job(JobStore& store, Escrow& escrow, const config::Config& config, s
   if (!changed.empty()) store.update_frames(id, changed);
   store.set_cost(id, cost);
   store.set_hold(id, std::nullopt);
+  if (!charges.unmetered.empty()) {
+    // Said once, where rfarm queue/show print it: rendered work that was not billed, and why.
+    std::string list;
+    for (auto i : charges.unmetered) list += (list.empty() ? "" : ",") + std::to_string(i);
+    const JobRecord now = store.get(id);
+    store.set_state(id, now.state, (now.message.empty() ? "" : now.message + "; ") + "chunk(s) " + list +
+                                       " rendered with no usage record: not charged (see rfarm show)");
+  }
+}
+
+bool finish_job(JobStore& store, Backend& backend, Escrow& escrow, const config::Config& config, std::int64_t id) {
+  JobRecord j = store.get(id);
+  if (!j.hold || !is_finished(j)) return false;
+  commit_frames(store, escrow, config, id);  // those the verification job did not commit
+  if (j.verify_state == State::Verified || j.verify_state == State::Failed) {
+    const VerdictOutcome v = apply_verdicts(store, escrow, config, id);
+    if (!v.requeued.empty()) {
+      backend.resubmit(store, id, v.new_chunk);
+      if (!is_finished(store.get(id))) return true;
+    }
+  }
+  j = store.get(id);
+  if (!is_finished(j)) return false;
+  backend.meter(store, escrow, id);
+  settle_job(store, escrow, config, id);
+  return false;
 }
 
 bool is_finished(const JobRecord& job) {
@@ -146,6 +173,7 @@ void cancel_job(JobStore& store, Backend& backend, Escrow* escrow, const config:
   backend.cancel(store, id);
   if (store.get(id).hold) {
     if (!escrow) throw Error(Error::Kind::Internal, "cancel: job " + std::to_string(id) + " has a hold but no escrow was given");
+    backend.meter(store, *escrow, id);
     settle_job(store, *escrow, config, id);
   }
 }

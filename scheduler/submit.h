@@ -45,6 +45,12 @@ void settle_job(JobStore& store, Escrow& escrow, const config::Config& config, s
 // rendered with no verification job queued.
 bool is_finished(const JobRecord& job);
 
+// For a job found finished with its hold open (Slurm: by rfarm queue/show/watch): commits its
+// rendered frames, applies the verification verdicts; frames a verifier failed are re-submitted
+// on the backend as a new round (returns true: the job goes on, nothing is settled), else each
+// chunk's usage is metered (Backend::meter) and the job settled (returns false).
+bool finish_job(JobStore& store, Backend& backend, Escrow& escrow, const config::Config& config, std::int64_t job);
+
 // Cancels the job on its backend, then settles it (only rendered frames are charged).
 void cancel_job(JobStore& store, Backend& backend, Escrow* escrow, const config::Config& config, std::int64_t job);
 

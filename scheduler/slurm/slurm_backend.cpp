@@ -9,6 +9,8 @@
 #include "core/error.h"
 #include "scheduler/detail/process.h"
 #include "scheduler/frame_evidence.h"
+#include "scheduler/settlement.h"
+#include "scheduler/slurm/element_log.h"
 
 namespace rfarm::scheduler {
 namespace fs = std::filesystem;
@@ -27,36 +29,6 @@ std::optional<State> chunk_state_from_slurm(const std::string& s) {
       s == "DEADLINE" || s == "PREEMPTED" || s == "SPECIAL_EXIT" || s == "REVOKED")
     return State::Failed;
   return std::nullopt;
-}
-
-// What an element's log says: attempts started, and the final line the batch script writes.
-struct LogFacts {
-  bool exists = false;
-  unsigned attempts = 0;
-  bool rendered = false;
-  bool gave_up = false;
-  std::optional<int> last_exit;
-};
-
-LogFacts read_log(const fs::path& log, std::uint32_t chunk) {
-  LogFacts f;
-  std::ifstream in(log);
-  if (!in) return f;
-  f.exists = true;
-  const std::string prefix = "rfarm: chunk " + std::to_string(chunk) + " ";
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(prefix, 0) != 0) continue;
-    const std::string rest = line.substr(prefix.size());
-    if (rest.rfind("attempt ", 0) == 0 && rest.find(" frames ") != std::string::npos) ++f.attempts;
-    if (rest == "rendered") {
-      f.rendered = true;
-      f.last_exit = 0;
-    }
-    if (const auto p = rest.find("(exit "); p != std::string::npos) f.last_exit = std::atoi(rest.c_str() + p + 6);
-    if (rest.rfind("gave up", 0) == 0) f.gave_up = true;
-  }
-  return f;
 }
 
 }  // namespace
@@ -96,17 +68,24 @@ fs::path SlurmBackend::log_path(std::int64_t job, const std::string& what) const
   return options_.work_dir / ("job-" + std::to_string(job) + "-" + what + ".log");
 }
 
+fs::path SlurmBackend::chunk_log(std::int64_t job, std::uint32_t chunk) const {
+  return options_.work_dir / ("job-" + std::to_string(job) + "-chunk-" + std::to_string(chunk) + ".log");
+}
+
 std::string SlurmBackend::array_script(const JobRecord& job, const std::vector<ChunkRecord>& chunks) const {
   std::string s = "#!/bin/bash\n";
   s += "# rfarm job " + std::to_string(job.id) + " (" + job.uid.hex() + "): " + std::to_string(chunks.size()) +
        " chunks, one per element of this Slurm job array.\n";
   s += "# Element i renders the frames CHUNKS[i], retrying up to " + std::to_string(options_.max_attempts) +
        " times (a retry resumes: finished frames validate and are skipped).\n";
+  // Indexed by chunk: a re-render round is a one-element array whose task id is its chunk index.
   s += "CHUNKS=(\n";
-  for (const auto& c : chunks) s += shell_quote(c.frame_spec) + "\n";
+  for (const auto& c : chunks) s += "[" + std::to_string(c.index) + "]=" + shell_quote(c.frame_spec) + "\n";
   s += ")\n";
   s += "i=${SLURM_ARRAY_TASK_ID:?rfarm: run this script as a Slurm array element}\n";
-  s += "spec=${CHUNKS[$i]}\n";
+  s += "spec=${CHUNKS[$i]:?rfarm: this array has no chunk $i}\n";
+  // Which Slurm job ran this chunk: its usage records (SPANK) are filed under that id.
+  s += "echo \"rfarm: chunk $i slurm job ${SLURM_JOB_ID}\"\n";
   s += "max_attempts=" + std::to_string(options_.max_attempts) + "\n";
   s += "attempt=1\n";
   s += "while :; do\n";
@@ -128,8 +107,14 @@ std::string SlurmBackend::array_script(const JobRecord& job, const std::vector<C
 
 std::vector<std::string> SlurmBackend::array_sbatch_argv(const JobRecord& job, std::size_t chunks,
                                                          const fs::path& script) const {
+  return array_sbatch_argv(job, "0-" + std::to_string(chunks - 1), 0, {}, script);
+}
+
+std::vector<std::string> SlurmBackend::array_sbatch_argv(const JobRecord& job, const std::string& array,
+                                                         std::uint32_t round, const std::vector<std::string>& exclude,
+                                                         const fs::path& script) const {
   const JobRequest& r = job.request;
-  std::vector<std::string> a = {options_.sbatch, "--parsable", "--array=0-" + std::to_string(chunks - 1),
+  std::vector<std::string> a = {options_.sbatch, "--parsable", "--array=" + array,
                                 "--job-name=" + r.job_name, "--output=" + (options_.work_dir / ("job-" + std::to_string(job.id) + "-chunk-%a.log")).string(),
                                 "--chdir=" + options_.work_dir.string(), "--ntasks=" + std::to_string(r.ntasks),
                                 "--cpus-per-task=" + std::to_string(r.cpus_per_task), "--export=ALL"};
@@ -143,8 +128,27 @@ std::vector<std::string> SlurmBackend::array_sbatch_argv(const JobRecord& job, s
   if (!r.mem.empty()) a.push_back("--mem=" + r.mem);
   if (!r.dependency.empty()) a.push_back("--dependency=" + r.dependency);
   if (r.nice) a.push_back("--nice=" + std::to_string(*r.nice));
+  if (!exclude.empty()) {
+    std::string list;
+    for (const auto& h : exclude) list += (list.empty() ? "" : ",") + h;
+    a.push_back("--exclude=" + list);
+  }
+  // With rfarm's SPANK plugin the elements' usage records name the account and the ledger job
+  // (the round's), so settlement can charge each chunk from its own metered usage.
+  if (metering() && !r.account.empty())
+    a.insert(a.end(), {"--rfarm-account=" + r.account, "--rfarm-job=" + ledger_job_id(job, round)});
   a.push_back(script.string());
   return a;
+}
+
+bool SlurmBackend::metering() const {
+  if (!metering_) metering_ = options_.metering;
+  if (!metering_) {
+    // The plugin registers its options with sbatch (plugins/slurm): `sbatch --help` lists them.
+    const auto r = detail::run_command({options_.sbatch, "--help"}, options_.env);
+    metering_ = r.exit_code == 0 && r.out.find("--rfarm-job") != std::string::npos;
+  }
+  return *metering_;
 }
 
 std::string SlurmBackend::run_sbatch(const std::vector<std::string>& argv) {
@@ -181,8 +185,15 @@ void SlurmBackend::submit(JobStore& store, const JobRecord& job) {
     store.set_state(job.id, store.get(job.id).state, "no verification job: no verifier command configured");
     return;
   }
-  const fs::path vscript = options_.work_dir / ("job-" + std::to_string(job.id) + "-verify.sh");
-  std::string v = "#!/bin/bash\n# rfarm job " + std::to_string(job.id) + ": verification (after every chunk rendered)\n";
+  queue_verification(store, job, array_id, 0, job.request.frames);
+}
+
+void SlurmBackend::queue_verification(JobStore& store, const JobRecord& job, const std::string& array_id,
+                                      std::uint32_t round, const std::string& frames) {
+  const std::string suffix = round == 0 ? "verify" : "verify-r" + std::to_string(round);
+  const fs::path vscript = options_.work_dir / ("job-" + std::to_string(job.id) + "-" + suffix + ".sh");
+  std::string v = "#!/bin/bash\n# rfarm job " + std::to_string(job.id) + ": verification of round " + std::to_string(round) +
+                  " (after every chunk rendered)\n";
   auto line = [](const std::vector<std::string>& argv) {
     std::string l;
     for (const auto& w : argv) l += (l.empty() ? "" : " ") + shell_quote(w);
@@ -199,18 +210,22 @@ void SlurmBackend::submit(JobStore& store, const JobRecord& job) {
       commit.push_back(std::to_string(job.id));
       v += line(commit) + "\n";
     }
-    v += "exec " + line(verify_argv(*options_.verifier, job, 0, job.request.frames)) + "\n";
+    v += "exec " + line(verify_argv(*options_.verifier, job, round, frames)) + "\n";
   }
   write_file_atomically(vscript, v);
   fs::permissions(vscript, fs::perms::owner_all | fs::perms::group_read | fs::perms::others_read);
   std::vector<std::string> a = {options_.sbatch, "--parsable", "--dependency=afterok:" + array_id,
                                 "--nice=" + std::to_string(options_.verify_nice), "--job-name=" + job.request.job_name + "-verify",
-                                "--output=" + log_path(job.id, "verify").string(), "--chdir=" + options_.work_dir.string(),
+                                "--output=" + log_path(job.id, suffix).string(), "--chdir=" + options_.work_dir.string(),
                                 "--ntasks=1", "--export=ALL"};
   if (!job.request.account.empty()) a.push_back("--account=" + job.request.account);
   const std::string partition = options_.verify_partition.empty() ? job.request.partition : options_.verify_partition;
   if (!partition.empty()) a.push_back("--partition=" + partition);
   if (!options_.verify_qos.empty()) a.push_back("--qos=" + options_.verify_qos);
+  // Metered like the render, under its own ledger job: the quote's verification share pays for it,
+  // so ingestion must not charge it to the account as a plain job.
+  if (metering() && !job.request.account.empty())
+    a.insert(a.end(), {"--rfarm-account=" + job.request.account, "--rfarm-job=" + ledger_job_id(job, round) + "-verify"});
   a.push_back(vscript.string());
   try {
     store.set_verification(job.id, run_sbatch(a), State::Queued);
@@ -224,33 +239,40 @@ void SlurmBackend::submit(JobStore& store, const JobRecord& job) {
 void SlurmBackend::refresh(JobStore& store, std::int64_t job_id) {
   const JobRecord job = store.get(job_id);
   if (job.backend_id.empty()) return;
-  // Every element of the array, one line each (-r), including finished ones still in memory (-t all).
-  const auto q = detail::run_command({options_.squeue, "-h", "-r", "-t", "all", "-j", job.backend_id, "-o", "%i|%T"},
-                                     options_.env);
-  std::map<std::uint32_t, std::string> slurm_state;
+  // Every element of the job's arrays (the first render and any re-render rounds), one line each
+  // (-r), including finished ones still in memory (-t all): "ARRAY_TASK|STATE".
+  const std::vector<ChunkRecord> chunks = store.chunks(job_id);
+  std::string arrays;
+  for (const ChunkRecord& c : chunks) {
+    if (is_final_for_chunk(c.state)) continue;
+    const std::string array = c.backend_id.substr(0, c.backend_id.find('_'));
+    if (array.empty() || array.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (("," + arrays + ",").find("," + array + ",") == std::string::npos) arrays += (arrays.empty() ? "" : ",") + array;
+  }
+  if (arrays.empty()) arrays = job.backend_id;
+  const auto q = detail::run_command({options_.squeue, "-h", "-r", "-t", "all", "-j", arrays, "-o", "%i|%T"}, options_.env);
+  std::map<std::string, std::string> slurm_state;  // "ARRAY_TASK" -> Slurm state
   if (q.exit_code == 0) {
     std::istringstream lines(q.out);
     std::string line;
-    const std::string prefix = job.backend_id + "_";
     while (std::getline(lines, line)) {
       const auto bar = line.find('|');
-      if (bar == std::string::npos || line.rfind(prefix, 0) != 0) continue;
-      const std::string idx = line.substr(prefix.size(), bar - prefix.size());
-      if (idx.empty() || idx.find_first_not_of("0123456789") != std::string::npos) continue;
-      slurm_state[static_cast<std::uint32_t>(std::stoul(idx))] = line.substr(bar + 1);
+      if (bar == std::string::npos || line.find('_') > bar) continue;
+      slurm_state[line.substr(0, bar)] = line.substr(bar + 1);
     }
   }
   std::vector<ChunkRecord> changed;
-  for (ChunkRecord c : store.chunks(job_id)) {
+  for (ChunkRecord c : chunks) {
     if (is_final_for_chunk(c.state)) continue;
-    const LogFacts log = read_log(options_.work_dir / ("job-" + std::to_string(job_id) + "-chunk-" + std::to_string(c.index) + ".log"), c.index);
+    const ElementLog log = read_element_log(chunk_log(job_id, c.index), c.index);
     std::optional<State> next;
-    if (auto it = slurm_state.find(c.index); it != slurm_state.end()) next = chunk_state_from_slurm(it->second);
+    const auto it = slurm_state.find(c.backend_id);
+    if (it != slurm_state.end()) next = chunk_state_from_slurm(it->second);
     if (!next || *next == State::Rendered || *next == State::Failed) {
       // Finished (or forgotten by slurmctld): the element's own log has the last word.
       if (log.rendered) next = State::Rendered;
       else if (log.gave_up) next = State::Failed;
-      else if (!next && log.exists && q.exit_code == 0 && !slurm_state.count(c.index)) next = State::Failed;
+      else if (!next && log.exists && q.exit_code == 0 && it == slurm_state.end()) next = State::Failed;
     }
     if (!next) continue;
     ChunkRecord updated = c;

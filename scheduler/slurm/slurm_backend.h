@@ -32,7 +32,11 @@ struct SlurmOptions {
   int verify_nice = 10'000;                // > 0: lower priority than the render array
   std::string verify_partition;            // empty: the job's partition
   std::string verify_qos;                  // empty: none
-  std::string sbatch = "sbatch", squeue = "squeue", scancel = "scancel";
+  // Whether the cluster runs rfarm's SPANK plugin with metering, so the arrays carry
+  // --rfarm-account/--rfarm-job and each element's usage records name the job; nullopt: detect
+  // (`sbatch --help` lists --rfarm-job when the plugin is loaded).
+  std::optional<bool> metering;
+  std::string sbatch = "sbatch", squeue = "squeue", scancel = "scancel", sinfo = "sinfo";
 };
 
 // Options from the configuration: its slurm_conf (unless $SLURM_CONF is set), verification
@@ -49,19 +53,38 @@ class SlurmBackend final : public Backend {
   void submit(JobStore& store, const JobRecord& job) override;
   void refresh(JobStore& store, std::int64_t job) override;
   void cancel(JobStore& store, std::int64_t job) override;
+  // A re-render round (slurm_rework.cpp): the chunk's frames, their rejected EXRs moved aside, as a
+  // one-element array (task id = the chunk's index) excluding the job's excluded hosts when the
+  // partition has another node, and a verification job for that round after it.
+  void resubmit(JobStore& store, std::int64_t job, std::uint32_t chunk) override;
+  // Each chunk that ran is charged from the usage records the ledger ingested for the Slurm job
+  // that ran it (its element log names it): usage_source "metered"; none: "unmetered", noted,
+  // not charged (slurm_metering.cpp).
+  void meter(JobStore& store, Escrow& escrow, std::int64_t job) override;
 
   // The batch script for a job's array (what submit() writes), for tests and --test-only.
   std::string array_script(const JobRecord& job, const std::vector<ChunkRecord>& chunks) const;
   // The sbatch argv for the array (script path last).
   std::vector<std::string> array_sbatch_argv(const JobRecord& job, std::size_t chunks,
                                              const std::filesystem::path& script) const;
+  // The same for any array spec ("0-5", or "6" for a re-render round), round and excluded hosts.
+  std::vector<std::string> array_sbatch_argv(const JobRecord& job, const std::string& array, std::uint32_t round,
+                                             const std::vector<std::string>& exclude,
+                                             const std::filesystem::path& script) const;
+  // The nodes of the job's partition (all nodes when none is named), from sinfo; empty when unknown.
+  std::vector<std::string> partition_nodes(const std::string& partition) const;
   // How many sbatch calls this backend made (one per job array, one per verification job).
   unsigned sbatch_calls() const { return sbatch_calls_; }
 
  private:
   std::string run_sbatch(const std::vector<std::string>& argv);
   std::filesystem::path log_path(std::int64_t job, const std::string& what) const;
+  std::filesystem::path chunk_log(std::int64_t job, std::uint32_t chunk) const;
+  void queue_verification(JobStore& store, const JobRecord& job, const std::string& array_id, std::uint32_t round,
+                          const std::string& frames);
+  bool metering() const;
   SlurmOptions options_;
+  mutable std::optional<bool> metering_;
   unsigned sbatch_calls_ = 0;
 };
 

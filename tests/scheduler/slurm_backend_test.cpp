@@ -9,72 +9,16 @@
 #include "scheduler/plan.h"
 #include "scheduler/slurm/slurm_backend.h"
 #include "scheduler_test_util.h"
+#include "slurm_test_fixture.h"
 
 namespace rfarm::scheduler {
 namespace {
 
 using rfarm::testing::read_file;
 using rfarm::testing::run;
-using rfarm::testing::TempDir;
 using rfarm::testing::write_file;
-using test::small_request;
-using test::test_config;
-
-std::filesystem::path executable(const std::filesystem::path& p, const std::string& text) {
-  write_file(p, text);
-  std::filesystem::permissions(p, std::filesystem::perms::owner_all);
-  return p;
-}
-
-struct Fixture {
-  TempDir dir;
-  JobStore store{dir / "state"};
-  std::filesystem::path calls = dir / "sbatch.calls";
-  Fixture() {
-    // sbatch: one line per call with its arguments; job ids 4242, 4243, ...
-    executable(dir / "sbatch", "#!/bin/bash\nn=$(cat '" + (dir / "n").string() + "' 2>/dev/null || echo 4242)\n"
-               "echo \"$n\" > '" + (dir / "n").string() + ".tmp'; echo $((n + 1)) > '" + (dir / "n").string() + "'\n"
-               "printf '%s\\n' \"$*\" >> '" + calls.string() + "'\n"
-               "[ -n \"$SBATCH_FAIL\" ] && { echo 'sbatch: error: invalid partition' >&2; exit 1; }\n"
-               "echo \"$n;testcluster\"\n");
-    executable(dir / "squeue", "#!/bin/bash\nprintf '%s\\n' \"$*\" >> '" + (dir / "squeue.calls").string() + "'\n"
-               "case \"$*\" in *4243*) cat '" + (dir / "verify.state").string() + "' 2>/dev/null;; "
-               "*) cat '" + (dir / "array.state").string() + "' 2>/dev/null;; esac\n");
-    executable(dir / "scancel", "#!/bin/bash\nprintf '%s\\n' \"$*\" >> '" + (dir / "scancel.calls").string() + "'\n");
-  }
-  SlurmOptions options(std::vector<std::string> verify = {"/usr/bin/true"}) {
-    SlurmOptions o;
-    o.program = {"/opt/rfarm/bin/rfarm"};
-    o.work_dir = dir / "work";
-    o.verify_command = std::move(verify);
-    o.verify_partition = "verify";
-    o.verify_qos = "low";
-    o.sbatch = (dir / "sbatch").string();
-    o.squeue = (dir / "squeue").string();
-    o.scancel = (dir / "scancel").string();
-    o.inspect = test::fake_inspect;
-    return o;
-  }
-  // Writes the fake renderer's frames a..b (what a real element would have left on disk).
-  void frames(int a, int b) {
-    std::filesystem::create_directories(dir / "out");
-    for (int f = a; f <= b; ++f)
-      write_file(output_for_frame((dir / "out" / "frame_####.exr").string(), f), "rfarm-fake-frame " + std::to_string(f) + "\n");
-  }
-  JobRecord create(const std::string& frames, std::uint32_t chunk) {
-    auto r = small_request(dir / "out", frames, chunk);
-    r.ntasks = 2;
-    r.partition = "render";
-    r.nice = 5;
-    return store.create(plan_job(r, test_config()), "slurm");
-  }
-  std::vector<std::string> sbatch_calls() {
-    std::ifstream in(calls);
-    std::vector<std::string> lines;
-    for (std::string l; std::getline(in, l);) lines.push_back(l);
-    return lines;
-  }
-};
+using test::executable;
+using test::Fixture;
 
 TEST(SlurmBackend, OneHundredThousandFramesAreOneSbatchArrayCall) {
   Fixture f;

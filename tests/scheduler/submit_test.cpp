@@ -52,12 +52,12 @@ TEST(SubmitJob, PlacesTheHoldQueuesAndSettlesTheRenderedFramesFromMeteredUsage) 
                                     {{"FAKE_DIR", f.dir.path().string()}, {"FAKE_BURN", "20000"}}, test::fake_inspect});
   const JobRecord j = submit_job(f.plan(), f.config, f.store, burning, f.escrow);
   ASSERT_TRUE(j.hold);
-  EXPECT_EQ(f.escrow.available("studio"), Amount(714));
+  EXPECT_EQ(f.escrow.available("studio"), Amount(723));
   EXPECT_EQ(burning.run(f.store, j.id).state, State::Rendered);
   // Charged: each chunk's measured CPU time at 1 unit per core-ms, capped by the hold's render room.
   const std::uint64_t ms = metered_ms(f.store, j.id);
   EXPECT_GT(ms, 0u);
-  const Amount owed(std::min<std::uint64_t>(ms, 286 - 263));
+  const Amount owed(std::min<std::uint64_t>(ms, 277 - 254));
   const JobCharges c = job_charges(f.store, j.id);
   EXPECT_EQ(c.total, owed);
   EXPECT_EQ(c.usage_sources, "measured");
@@ -102,7 +102,7 @@ TEST(SubmitJob, AFailedSubmissionVoidsTheHoldAndRecordsWhy) {
   EXPECT_NE(j.message.find("slurmctld down"), std::string::npos) << j.message;
 }
 
-TEST(SubmitJob, CancelChargesOnlyRenderedFramesAndReleasesTheRest) {
+TEST(SubmitJob, CancelNeverChargesRenderedFramesFromTheQuote) {
   Fixture f;
   f.escrow.deposit("studio", Amount(1000));
   const JobRecord j = submit_job(f.plan("1-24"), f.config, f.store, f.backend, f.escrow);
@@ -122,9 +122,14 @@ TEST(SubmitJob, CancelChargesOnlyRenderedFramesAndReleasesTheRest) {
   cancel_job(f.store, already_stopped, &f.escrow, f.config, j.id);
   const JobRecord after = f.store.get(j.id);
   EXPECT_EQ(after.state, State::Cancelled);
-  // No usage known: the quote's share of each chunk (23 x 4 / 24 = 3, twice).
-  EXPECT_EQ(after.cost, Amount(6));
-  EXPECT_EQ(f.escrow.balance("studio"), Amount(994));
+  // No usage known: the rendered chunks are not charged (the quote is an estimate, not a bill), and
+  // the job says so.
+  EXPECT_EQ(after.cost, Amount(0));
+  EXPECT_EQ(f.escrow.balance("studio"), Amount(1000));
+  EXPECT_NE(after.message.find("chunk(s) 0,1 rendered with no usage record: not charged"), std::string::npos)
+      << after.message;
+  const JobCharges c = job_charges(f.store, j.id);
+  EXPECT_EQ(c.unmetered, (std::vector<std::uint32_t>{0, 1}));
   EXPECT_EQ(f.escrow.open_holds(), 0u);
   EXPECT_THROW(cancel_job(f.store, already_stopped, &f.escrow, f.config, j.id), Error);
 }
@@ -148,8 +153,8 @@ TEST(SubmitJob, VerifiedJobsPayTheVerificationShareToTheVerifier) {
   EXPECT_EQ(f.store.get(j.id).state, State::Verified);
   const Amount render = job_charges(f.store, j.id).render;
   settle_job(f.store, f.escrow, f.config, j.id);
-  EXPECT_EQ(f.escrow.balance("verifiers"), Amount(263));
-  EXPECT_EQ(f.escrow.balance("studio"), Amount(1000 - 263 - render.units));
+  EXPECT_EQ(f.escrow.balance("verifiers"), Amount(254));
+  EXPECT_EQ(f.escrow.balance("studio"), Amount(1000 - 254 - render.units));
 }
 
 TEST(SubmitJob, FinishedMeansNothingMoreWillHappen) {

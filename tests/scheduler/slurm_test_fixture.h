@@ -1,0 +1,83 @@
+#pragma once
+// The Slurm backend's unit-test fixture: stand-in sbatch (records each call, prints ids 4242,
+// 4243, ...), squeue (prints array.state, or verify.state for job 4243), sinfo and scancel, and a
+// job store.
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "scheduler/job_store.h"
+#include "scheduler/plan.h"
+#include "scheduler/slurm/slurm_backend.h"
+#include "scheduler_test_util.h"
+
+namespace rfarm::scheduler::test {
+
+using rfarm::testing::TempDir;
+using rfarm::testing::write_file;
+
+inline std::filesystem::path executable(const std::filesystem::path& p, const std::string& text) {
+  write_file(p, text);
+  std::filesystem::permissions(p, std::filesystem::perms::owner_all);
+  return p;
+}
+
+struct Fixture {
+  TempDir dir;
+  JobStore store{dir / "state"};
+  std::filesystem::path calls = dir / "sbatch.calls";
+  Fixture() {
+    // sbatch: one line per call with its arguments; job ids 4242, 4243, ...
+    executable(dir / "sbatch", "#!/bin/bash\nn=$(cat '" + (dir / "n").string() + "' 2>/dev/null || echo 4242)\n"
+               "echo \"$n\" > '" + (dir / "n").string() + ".tmp'; echo $((n + 1)) > '" + (dir / "n").string() + "'\n"
+               "printf '%s\\n' \"$*\" >> '" + calls.string() + "'\n"
+               "[ -n \"$SBATCH_FAIL\" ] && { echo 'sbatch: error: invalid partition' >&2; exit 1; }\n"
+               "echo \"$n;testcluster\"\n");
+    // squeue -j ID: state-ID when the test wrote one (re-render rounds), else by id as before.
+    executable(dir / "squeue", "#!/bin/bash\nprintf '%s\\n' \"$*\" >> '" + (dir / "squeue.calls").string() + "'\n"
+               "for a in \"$@\"; do [ \"$prev\" = -j ] && j=$a; prev=$a; done\n"
+               "[ -e '" + dir.path().string() + "/state-'$j ] && { cat '" + dir.path().string() + "/state-'$j; exit 0; }\n"
+               "case \"$*\" in *4243*) cat '" + (dir / "verify.state").string() + "' 2>/dev/null;; "
+               "*) cat '" + (dir / "array.state").string() + "' 2>/dev/null;; esac\n");
+    // sinfo -N: the nodes in $FAKE_NODES (one per line), else one node.
+    executable(dir / "sinfo", "#!/bin/bash\nprintf '%s\\n' ${FAKE_NODES:-testhost}\n");
+    executable(dir / "scancel", "#!/bin/bash\nprintf '%s\\n' \"$*\" >> '" + (dir / "scancel.calls").string() + "'\n");
+  }
+  SlurmOptions options(std::vector<std::string> verify = {"/usr/bin/true"}) {
+    SlurmOptions o;
+    o.program = {"/opt/rfarm/bin/rfarm"};
+    o.work_dir = dir / "work";
+    o.verify_command = std::move(verify);
+    o.verify_partition = "verify";
+    o.verify_qos = "low";
+    o.sbatch = (dir / "sbatch").string();
+    o.squeue = (dir / "squeue").string();
+    o.scancel = (dir / "scancel").string();
+    o.sinfo = (dir / "sinfo").string();
+    o.inspect = test::fake_inspect;
+    o.metering = false;  // no SPANK plugin (and no `sbatch --help` call to count)
+    return o;
+  }
+  // Writes the fake renderer's frames a..b (what a real element would have left on disk).
+  void frames(int a, int b) {
+    std::filesystem::create_directories(dir / "out");
+    for (int f = a; f <= b; ++f)
+      write_file(output_for_frame((dir / "out" / "frame_####.exr").string(), f), "rfarm-fake-frame " + std::to_string(f) + "\n");
+  }
+  JobRecord create(const std::string& frames, std::uint32_t chunk) {
+    auto r = test::small_request(dir / "out", frames, chunk);
+    r.ntasks = 2;
+    r.partition = "render";
+    r.nice = 5;
+    return store.create(plan_job(r, test::test_config()), "slurm");
+  }
+  std::vector<std::string> sbatch_calls() {
+    std::ifstream in(calls);
+    std::vector<std::string> lines;
+    for (std::string l; std::getline(in, l);) lines.push_back(l);
+    return lines;
+  }
+};
+
+}  // namespace rfarm::scheduler::test
