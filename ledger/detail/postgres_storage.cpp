@@ -19,6 +19,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "ledger/detail/account_row.h"
 #include "ledger/detail/pg_connect.h"
 #include "ledger/detail/pg_copy.h"
 #include "ledger/postgres_storage.h"
@@ -504,22 +505,20 @@ class PostgresStorage final : public Storage {
   }
 
   Account read_account(const pqxx::row& r) const {
-    Account a;
-    std::string key = r[0].as<std::string>();
-    a.id = id(r[0], "accounts", key, "id");
-    a.name = r[1].as<std::string>();
-    auto kind = account_kind_from_string(r[2].as<std::string>());
-    if (!kind) bad_row("accounts", key, "kind");
-    a.kind = *kind;
-    a.owner = r[3].as<std::string>();
-    a.cluster = r[4].as<std::string>();
-    a.flags = static_cast<std::uint32_t>(u64(r[5], "accounts", key, "flags"));
-    a.debits_pending = Amount(u64(r[6], "accounts", key, "debits_pending"));
-    a.debits_posted = Amount(u64(r[7], "accounts", key, "debits_posted"));
-    a.credits_pending = Amount(u64(r[8], "accounts", key, "credits_pending"));
-    a.credits_posted = Amount(u64(r[9], "accounts", key, "credits_posted"));
-    a.timestamp = u64(r[10], "accounts", key, "timestamp");
-    return a;
+    const std::string id = r[0].as<std::string>(), name = r[1].as<std::string>(), kind = r[2].as<std::string>();
+    const std::string owner = r[3].as<std::string>(), cluster = r[4].as<std::string>();
+    detail::AccountRow row{id,
+                           name,
+                           kind,
+                           owner,
+                           cluster,
+                           u64(r[5], "accounts", id, "flags"),
+                           u64(r[6], "accounts", id, "debits_pending"),
+                           u64(r[7], "accounts", id, "debits_posted"),
+                           u64(r[8], "accounts", id, "credits_pending"),
+                           u64(r[9], "accounts", id, "credits_posted"),
+                           u64(r[10], "accounts", id, "timestamp")};
+    return detail::account_from_row(row, [&](std::string_view field) { bad_row("accounts", id, field); });
   }
   std::optional<Account> one_account(const pqxx::result& r) const {
     if (r.empty()) return std::nullopt;

@@ -21,6 +21,7 @@
 #include <memory>
 
 #include "core/error.h"
+#include "ledger/detail/account_row.h"
 #include "ledger/detail/sqlite_db.h"
 #include "ledger/storage.h"
 
@@ -615,22 +616,20 @@ class SqliteStorage final : public Storage {
   }
 
   Account read_account(const Statement& s) {
-    Account a;
-    std::string key = s.column_text(0);
-    a.id = id_field(s, 0, "accounts", key, "id");
-    a.name = s.column_text(1);
-    auto kind = account_kind_from_string(s.column_text(2));
-    if (!kind) bad_row(db_.name(), "accounts", key, "kind");
-    a.kind = *kind;
-    a.owner = s.column_text(3);
-    a.cluster = s.column_text(4);
-    a.flags = static_cast<std::uint32_t>(s.column_u64(5));
-    a.debits_pending = Amount(s.column_u64(6));
-    a.debits_posted = Amount(s.column_u64(7));
-    a.credits_pending = Amount(s.column_u64(8));
-    a.credits_posted = Amount(s.column_u64(9));
-    a.timestamp = s.column_u64(10);
-    return a;
+    const std::string id = s.column_text(0), name = s.column_text(1), kind = s.column_text(2);
+    const std::string owner = s.column_text(3), cluster = s.column_text(4);
+    detail::AccountRow row{id,
+                           name,
+                           kind,
+                           owner,
+                           cluster,
+                           s.column_u64(5),
+                           s.column_u64(6),
+                           s.column_u64(7),
+                           s.column_u64(8),
+                           s.column_u64(9),
+                           s.column_u64(10)};
+    return detail::account_from_row(row, [&](std::string_view field) { bad_row(db_.name(), "accounts", id, field); });
   }
   std::optional<Account> one_account(Statement& s) {
     std::optional<Account> out;
