@@ -472,10 +472,10 @@ TEST_P(LedgerSimulation, MatchesModelAcrossSeeds) {
     return;
   }
   // Fixed seeds keep CI reproducible; one time-derived seed widens coverage run by run (printed on
-  // failure). PostgreSQL answers each of the model's many reads in a round trip: fewer seeds there,
-  // and the semantic-equality test below ties it to SQLite seed by seed.
+  // failure). PostgreSQL answers each of the model's many reads in a round trip: one fixed seed
+  // there (its coverage is checked on its own); the semantic-equality test below ties it to SQLite.
   const bool pg = GetParam() == testing::Backend::postgres;
-  const std::vector<std::uint64_t> seeds = pg ? std::vector<std::uint64_t>{1, 42} : std::vector<std::uint64_t>{1, 2, 3, 42, 1234567};
+  const std::vector<std::uint64_t> seeds = pg ? std::vector<std::uint64_t>{42} : std::vector<std::uint64_t>{1, 2, 3, 42, 1234567};
   for (std::uint64_t seed : seeds) {
     run_simulation(seed, 600, fresh(), true);
     if (HasFatalFailure()) return;
