@@ -98,8 +98,10 @@ Fixture make_ledger(const fs::path& path, std::size_t n, bool durable) {
   fs::remove(path);
   fs::remove(fs::path(path.string() + "-wal"));
   fs::remove(fs::path(path.string() + "-shm"));
-  L::Ledger l = L::Ledger::init(L::open_sqlite_storage(path, {.durable = durable, .create = true}),
-                                {.cluster = "bench"}, SigningKey::generate());
+  L::InitOptions init;
+  init.cluster = "bench";
+  L::Ledger l = L::Ledger::init(L::open_sqlite_storage(path, {.durable = durable, .create = true}), init,
+                                SigningKey::generate());
   std::vector<Id128> ids;
   for (std::size_t start = 0; start < n; start += L::kMaxBatchSize) {
     std::vector<L::NewAccount> batch;
