@@ -15,6 +15,7 @@ struct Context {
 void add_config_commands(CLI::App& app, Context& ctx);
 void add_render_commands(CLI::App& app, Context& ctx);
 void add_ledger_commands(CLI::App& app, Context& ctx);
+void add_ledger_admin_commands(CLI::App& app, Context& ctx);  // after add_ledger_commands: init, migrate, copy
 void add_usage_commands(CLI::App& app, Context& ctx);  // after add_ledger_commands: extends `rfarm ledger`
 void add_stake_commands(CLI::App& app, Context& ctx);  // after add_ledger_commands: extends `rfarm ledger`
 void add_scheduler_commands(CLI::App& app, Context& ctx);

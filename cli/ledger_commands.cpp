@@ -1,10 +1,9 @@
 // rfarm keygen and rfarm ledger ...: thin wrappers over ledger/ (parse flags, call, print).
-// Where the ledger lives: --ledger PATH, else $RFARM_LEDGER. The cluster signing key (needed only
-// to write): --key PATH, else $RFARM_LEDGER_KEY, else <ledger>.key next to the database.
+// Where the ledger lives (SQLite file or PostgreSQL URL) and which signing key writes to it:
+// cli/ledger_open.h, shared by every command. init, migrate and copy: ledger_admin_commands.cpp.
 // Every command takes --json. A refusal prints one line on stderr and exits non-zero (2: bad
 // input, 3: refused, 4: integrity), from rfarm::Error through main().
 #include <cstdio>
-#include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -13,7 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "config/source.h"
+#include "cli/ledger_open.h"
 #include "core/error.h"
 #include "core/signing.h"
 #include "ledger/audit.h"
@@ -29,36 +28,16 @@ using json = nlohmann::json;
 namespace L = rfarm::ledger;
 
 struct LedgerFlags {
-  std::string ledger_path;
-  std::string key_path;
+  LedgerOptions opts;
   bool json = false;
-  const Context* ctx = nullptr;  // for --config: the ledger path falls back to rfarm.yaml's
+  const Context* ctx = nullptr;  // for --config: the ledger falls back to rfarm.yaml's
 };
 
 void print(const std::string& text) { std::fputs(text.c_str(), stdout); }
 void print_json(const json& j) { print(j.dump(2) + "\n"); }
 
-std::string ledger_path(const LedgerFlags& f) {
-  if (!f.ledger_path.empty()) return f.ledger_path;
-  if (const char* env = std::getenv("RFARM_LEDGER"); env && *env) return env;
-  // Then rfarm.yaml's ledger.path, when a configuration file is in use (not the built-in defaults).
-  const config::ConfigSource source = config::resolve_config_path(f.ctx ? f.ctx->config_path : std::string());
-  if (source.origin != config::ConfigOrigin::Defaults) return config::load_resolved(source).ledger.path.string();
-  throw_input_error({}, "--ledger", "no ledger database given",
-                    "pass --ledger PATH, set $RFARM_LEDGER, or set ledger.path in rfarm.yaml");
-}
-
-std::string key_path(const LedgerFlags& f) {
-  if (!f.key_path.empty()) return f.key_path;
-  if (const char* env = std::getenv("RFARM_LEDGER_KEY"); env && *env) return env;
-  return ledger_path(f) + ".key";
-}
-
 L::Ledger open_ledger(const LedgerFlags& f, bool writable) {
-  auto storage = L::open_sqlite_storage(ledger_path(f));
-  std::optional<SigningKey> key;
-  if (writable) key = SigningKey::load(key_path(f));
-  return L::Ledger(std::move(storage), std::move(key));
+  return cli::open_ledger(resolve_ledger(f.opts, *f.ctx), writable ? L::Access::write : L::Access::read);
 }
 
 std::string amount_text(Amount a, int decimals) { return format_amount(a, decimals); }
@@ -490,7 +469,7 @@ void add_statement_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--from", o->from, "Start, inclusive: 2026-11-01 or 2026-11-01T00:00:00Z")->required();
   cmd->add_option("--to", o->to, "End, exclusive: 2026-12-01 or 2026-12-01T00:00:00Z")->required();
   cmd->add_option("--format", o->format, "text (default), json or csv");
-  cmd->add_option("--ledger", o->flags.ledger_path, "Ledger database (default: $RFARM_LEDGER)");
+  add_ledger_options(*cmd, o->flags.opts);
   cmd->add_flag("--json", o->flags.json, "Same as --format json");
   cmd->callback([o, &ctx] {
     std::string format = o->flags.json ? "json" : o->format;
@@ -567,34 +546,8 @@ void add_ledger_commands(CLI::App& app, Context& ctx) {
   CLI::App* ledger = app.add_subcommand("ledger", "The token ledger: accounts, transfers, holds, proofs, audit");
   ledger->require_subcommand(1);
   ledger->fallthrough();
-  ledger->add_option("--ledger", f->ledger_path, "Ledger database (default: $RFARM_LEDGER)");
-  ledger->add_option("--key", f->key_path, "Cluster signing key (default: $RFARM_LEDGER_KEY, else <ledger>.key)");
+  add_ledger_options(*ledger, f->opts);
   ledger->add_flag("--json", f->json, "Print JSON");
-
-  auto init = std::make_shared<L::InitOptions>();
-  CLI::App* init_cmd = ledger->add_subcommand("init", "Create a ledger database (and its cluster key if missing)");
-  init_cmd->add_option("--cluster", init->cluster, "Cluster name")->required();
-  init_cmd->add_option("--decimals", init->decimals, "Decimal places of the token (default 6)");
-  init_cmd->callback([f, init, &ctx] {
-    std::string path = ledger_path(*f);
-    if (std::filesystem::exists(path)) {
-      throw Error(Error::Kind::Refused, path + ": a file already exists here; refusing to initialise over it "
-                                               "(choose another --ledger path)");
-    }
-    std::string kp = key_path(*f);
-    bool new_key = !std::filesystem::exists(kp);
-    SigningKey key = new_key ? SigningKey::generate() : SigningKey::load(kp);
-    if (new_key) key.save(kp, kp + ".pub");
-    L::Ledger l = L::Ledger::init(L::open_sqlite_storage(path, {.durable = true, .create = true}), *init, key);
-    if (f->json) {
-      print_json({{"ledger", path}, {"cluster", l.cluster()}, {"decimals", l.decimals()}, {"key", kp},
-                  {"public_key", l.public_key().hex()}, {"issuer", l.issuer().hex()}, {"new_key", new_key}});
-    } else {
-      print("initialised ledger " + path + " for cluster " + l.cluster() + " (" + std::to_string(l.decimals()) +
-            " decimals); " + (new_key ? "created" : "using") + " key " + kp + " (public " + l.public_key().hex() + ")\n");
-    }
-    ctx.exit_code = 0;
-  });
 
   add_account_commands(*ledger, f, ctx);
   add_money_commands(*ledger, f, ctx);

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   rfarm::cli::add_config_commands(app, ctx);
   rfarm::cli::add_render_commands(app, ctx);
   rfarm::cli::add_ledger_commands(app, ctx);
+  rfarm::cli::add_ledger_admin_commands(app, ctx);
   rfarm::cli::add_usage_commands(app, ctx);
   rfarm::cli::add_stake_commands(app, ctx);
   rfarm::cli::add_scheduler_commands(app, ctx);

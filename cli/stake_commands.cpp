@@ -11,8 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/ledger_open.h"
 #include "config/config.h"
-#include "config/source.h"
 #include "core/error.h"
 #include "ledger/ledger.h"
 #include "ledger/stake.h"
@@ -29,30 +29,17 @@ std::string parent_option(CLI::App* ledger, const std::string& name) {
   return opt != nullptr && opt->count() > 0 ? opt->as<std::string>() : std::string();
 }
 
-std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? std::string(v) : std::string();
-}
-
 struct Opened {
   config::Config config;
   L::Ledger ledger;
   bool json = false;
 };
 
-// The ledger as `rfarm ledger` resolves it: --ledger, $RFARM_LEDGER, then rfarm.yaml's ledger.path.
+// The ledger as `rfarm ledger` resolves it (cli/ledger_open.h): SQLite or PostgreSQL.
 Opened open(CLI::App* parent, const Context& ctx, bool writable) {
-  config::Config cfg = config::load_resolved(config::resolve_config_path(ctx.config_path));
-  std::string db = parent_option(parent, "--ledger");
-  if (db.empty()) db = env("RFARM_LEDGER");
-  if (db.empty()) db = cfg.ledger.path.string();
-  std::string key = parent_option(parent, "--key");
-  if (key.empty()) key = env("RFARM_LEDGER_KEY");
-  if (key.empty()) key = db + ".key";
-  std::optional<SigningKey> signing;
-  if (writable) signing = SigningKey::load(key);
-  L::Ledger l(L::open_sqlite_storage(db), std::move(signing));
-  return {std::move(cfg), std::move(l), parent_option(parent, "--json") == "true"};
+  ResolvedLedger r = resolve_ledger(parent_ledger_options(*parent), ctx);
+  L::Ledger l = open_ledger(r, writable ? L::Access::write : L::Access::read);
+  return {std::move(r.config), std::move(l), parent_option(parent, "--json") == "true"};
 }
 
 void print_json(const json& j) { std::printf("%s\n", j.dump(2).c_str()); }

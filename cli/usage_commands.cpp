@@ -9,8 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/ledger_open.h"
 #include "config/config.h"
-#include "config/source.h"
 #include "core/error.h"
 #include "ledger/ledger.h"
 #include "ledger/usage_ingest.h"
@@ -33,18 +33,6 @@ std::string parent_option(CLI::App* ledger, const std::string& name) {
   return opt != nullptr && opt->count() > 0 ? opt->as<std::string>() : std::string();
 }
 
-std::string first_non_empty(std::initializer_list<std::string> values) {
-  for (const auto& v : values) {
-    if (!v.empty()) return v;
-  }
-  return {};
-}
-
-std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? std::string(v) : std::string();
-}
-
 }  // namespace
 
 void add_usage_commands(CLI::App& app, Context& ctx) {
@@ -58,14 +46,11 @@ void add_usage_commands(CLI::App& app, Context& ctx) {
   ingest->add_option("--provider", o->provider,
                      "Account credited with the charges (default: the first provider account in rfarm.yaml)");
   ingest->callback([ledger, o, &ctx] {
-    const config::Config cfg = config::load_resolved(config::resolve_config_path(ctx.config_path));
-    const std::string db = first_non_empty({parent_option(ledger, "--ledger"), env("RFARM_LEDGER"), cfg.ledger.path.string()});
-    const std::string key = first_non_empty({parent_option(ledger, "--key"), env("RFARM_LEDGER_KEY"), db + ".key"});
+    const ResolvedLedger resolved = resolve_ledger(parent_ledger_options(*ledger), ctx);
+    const config::Config& cfg = resolved.config;
+    const std::string db = L::describe(resolved.where);
     const bool as_json = parent_option(ledger, "--json") == "true";
-    if (!std::filesystem::exists(db)) {
-      throw_input_error({}, "--ledger", db + " does not exist", "run `rfarm ledger init` or pass --ledger PATH");
-    }
-    L::Ledger l(L::open_sqlite_storage(db), SigningKey::load(key));
+    L::Ledger l = open_ledger(resolved, L::Access::write);
     if (l.decimals() != cfg.token.decimals) {
       throw Error(Error::Kind::BadInput, "rfarm.yaml token.decimals is " + std::to_string(cfg.token.decimals) +
                                              " but the ledger " + db + " uses " + std::to_string(l.decimals()) +

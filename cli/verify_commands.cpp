@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/ledger_open.h"
 #include "config/source.h"
 #include "core/error.h"
 #include "ledger/ledger.h"
@@ -33,15 +34,6 @@ struct VerifyFlags {
   unsigned cells_per_frame = 0;
   bool policy = false, json = false, record = false;
 };
-
-std::string ledger_path(const VerifyFlags& f, const Context& ctx) {
-  if (!f.ledger.empty()) return f.ledger;
-  if (const char* env = std::getenv("RFARM_LEDGER"); env && *env) return env;
-  const config::ConfigSource source = config::resolve_config_path(ctx.config_path);
-  if (source.origin != config::ConfigOrigin::Defaults) return config::load_resolved(source).ledger.path.string();
-  throw_input_error({}, "--ledger", "ledger mode (--job) needs the ledger database",
-                    "pass --ledger PATH, set $RFARM_LEDGER, or set ledger.path in rfarm.yaml");
-}
 
 void print_table(const verifier::JobResult& r) {
   std::printf("%-8s %-8s %6s  %s\n", "frame", "verdict", "cells", "reason");
@@ -70,7 +62,8 @@ void add_verify_commands(CLI::App& app, Context& ctx) {
   auto* o_cells = cmd->add_option("--cells-per-frame", f->cells_per_frame, "check K random cells of every frame instead of the policy");
   auto* o_policy = cmd->add_flag("--policy", f->policy, "sample by the verification policy (the default)");
   o_cells->excludes(o_policy);
-  cmd->add_option("--cell-size", f->cell_size, "verification cell edge in pixels (default 8; a divisor of the tile size is used)");
+  auto* o_cell_size = cmd->add_option("--cell-size", f->cell_size,
+                                      "verification cell edge in pixels (default: rfarm.yaml's verification.cell_size, else 8; a divisor of the tile size is used)");
   cmd->add_option("--seed", f->seed, "standalone: the 64-hex-digit nonce of an earlier run, to reproduce its sample");
   cmd->add_option("--evidence", f->evidence, "where to write the evidence JSON (default: verify-<job|seed>.json beside the renders)");
   cmd->add_flag("--json", f->json, "print the verdicts as JSON");
@@ -105,8 +98,13 @@ void add_verify_commands(CLI::App& app, Context& ctx) {
       req.policy.cheat_fraction_ppm = v.cheat_fraction_ppm;
       req.policy.detection_ppm = v.detection_ppm;
       req.policy.cross_device_tolerance_ppm = v.cross_device_tolerance_ppm;
+      req.policy.cell_size = static_cast<int>(v.cell_size);
+      req.policy.min_cells_per_frame = v.min_cells_per_frame;
+      req.policy.min_scale_permille = v.reputation_min_permille;
+      req.policy.max_scale_permille = v.reputation_max_permille;
+      req.policy.passes_for_min_scale = v.reputation_passes_for_min;
     }
-    req.policy.cell_size = f->cell_size;
+    if (o_cell_size->count()) req.policy.cell_size = f->cell_size;
     if (o_cells->count()) req.cells_per_frame = f->cells_per_frame;
 
     const bool ledger_mode = !f->job.empty() || !f->ledger.empty() || f->record;
@@ -117,16 +115,9 @@ void add_verify_commands(CLI::App& app, Context& ctx) {
         throw_input_error({}, "--seed", "ledger mode derives the sample from the ledger's signed head",
                           "drop --seed (it is for standalone runs)");
       if (f->job.empty()) throw_input_error({}, "--job", "ledger mode needs the job id", "pass --job ID");
-      const std::string path = ledger_path(*f, ctx);
-      std::optional<SigningKey> key;
-      if (f->record) {
-        std::string key_path = f->ledger_key;
-        if (key_path.empty())
-          if (const char* env = std::getenv("RFARM_LEDGER_KEY"); env && *env) key_path = env;
-        if (key_path.empty()) key_path = path + ".key";
-        key = SigningKey::load(key_path);
-      }
-      ledger::Ledger l(ledger::open_sqlite_storage(path), std::move(key));
+      // The shared opener (cli/ledger_open.h): SQLite or PostgreSQL, key only to --record.
+      ledger::Ledger l = open_ledger(resolve_ledger({f->ledger, f->ledger_key, {}}, ctx),
+                                     f->record ? ledger::Access::write : ledger::Access::read);
       verifier::LedgerVerifyRequest lr;
       lr.job = req;
       lr.job.job = f->job;

@@ -19,6 +19,9 @@ struct PostgresOptions {
   // Apply the migrations this binary knows before opening (`rfarm ledger init`): needs the role
   // that owns the schema. Without it the schema must already be at exactly this binary's version.
   bool create = false;
+  // Every transaction of the session is READ ONLY (default_transaction_read_only): admission
+  // checks and queries cannot write even when given a role that could.
+  bool read_only = false;
 };
 
 // The newest schema version this binary knows (the length of its migration list).

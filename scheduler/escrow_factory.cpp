@@ -1,34 +1,49 @@
 // The one place the scheduler's Escrow is bound to real money: the ledger named by rfarm.yaml
-// (ledger.path), opened with the cluster's signing key. Everything else in scheduler/ sees only
-// the Escrow interface.
+// (ledger.backend: sqlite with ledger.path, or postgres with ledger.url and ledger.password_file),
+// opened with the cluster's signing key. Everything else in scheduler/ sees only the Escrow interface.
 #include <cstdlib>
 #include <filesystem>
+#include <string>
 
 #include "core/error.h"
 #include "core/signing.h"
 #include "ledger/ledger.h"
+#include "ledger/open_storage.h"
 #include "scheduler/escrow.h"
 #include "scheduler/ledger_escrow.h"
 
 namespace rfarm::scheduler {
 
+namespace {
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? std::string(v) : std::string();
+}
+}  // namespace
+
 std::unique_ptr<Escrow> make_escrow(const config::Config& config, const std::filesystem::path& /*state_dir*/) {
-  // The same resolution as `rfarm ledger`: $RFARM_LEDGER, then rfarm.yaml's ledger.path; the key
-  // from $RFARM_LEDGER_KEY, then <ledger>.key beside the database (what `rfarm ledger init` writes).
-  const char* env_db = std::getenv("RFARM_LEDGER");
-  const std::filesystem::path db = env_db && *env_db ? std::filesystem::path(env_db) : config.ledger.path;
-  if (!std::filesystem::exists(db)) {
-    throw Error(Error::Kind::Refused, "no ledger at " + db.string() +
+  // The same resolution as `rfarm ledger` (ledger/open_storage.h): $RFARM_LEDGER (a path or a
+  // PostgreSQL URL), then rfarm.yaml's ledger; the key from $RFARM_LEDGER_KEY, then <ledger>.key
+  // beside an SQLite file, or keys.cluster_signing_key for PostgreSQL. Holds are writes: the
+  // writer role (docs/LEDGER.md "Roles").
+  const ledger::StorageLocation configured =
+      config.ledger.backend == config::LedgerBackend::Postgres
+          ? ledger::StorageLocation{ledger::StorageBackend::postgres, {}, config.ledger.url, config.ledger.password_file}
+          : ledger::StorageLocation{ledger::StorageBackend::sqlite, config.ledger.path, {}, {}};
+  const ledger::StorageLocation where = ledger::resolve_location(env("RFARM_LEDGER"), {}, configured);
+  if (where.backend == ledger::StorageBackend::sqlite && !std::filesystem::exists(where.sqlite_path)) {
+    throw Error(Error::Kind::Refused, "no ledger at " + where.sqlite_path.string() +
                                           ": create it with `rfarm ledger init --cluster " + config.cluster.name +
                                           "` (or set ledger.path in rfarm.yaml) before submitting");
   }
-  const char* env_key = std::getenv("RFARM_LEDGER_KEY");
-  const std::filesystem::path key = env_key && *env_key ? std::filesystem::path(env_key) : std::filesystem::path(db.string() + ".key");
-  ledger::Ledger l(ledger::open_sqlite_storage(db), SigningKey::load(key));
+  const std::filesystem::path key =
+      ledger::resolve_key_path(env("RFARM_LEDGER_KEY"), where, config.keys.cluster_signing_key);
+  std::unique_ptr<ledger::Storage> storage = ledger::open_storage(where, ledger::Access::write);
+  ledger::Ledger l(std::move(storage), SigningKey::load(key));
   if (l.decimals() != config.token.decimals) {
     throw Error(Error::Kind::BadInput, "rfarm.yaml token.decimals is " + std::to_string(config.token.decimals) +
-                                           " but the ledger " + db.string() + " uses " + std::to_string(l.decimals()) +
-                                           " (fix token.decimals)");
+                                           " but the ledger " + ledger::describe(where) + " uses " +
+                                           std::to_string(l.decimals()) + " (fix token.decimals)");
   }
   return std::make_unique<LedgerEscrow>(std::move(l), config);
 }

@@ -115,7 +115,11 @@ void pg_rethrow(const std::string& url, std::string_view what_we_did) {
     if (contains(msg, "permission denied for database")) {
       throw Error(Error::Kind::Refused, url + ": " + msg + " (GRANT CONNECT on the database to this role)");
     }
-    if (contains(msg, "invalid")) {
+    // libpq's own words for a malformed URL; matched precisely so that a host name such as
+    // "db.invalid" (unresolvable: an Io error below) is not taken for one.
+    if (contains(msg, "invalid connection option") || contains(msg, "invalid URI") ||
+        contains(msg, "invalid integer value") || contains(msg, "invalid port") ||
+        contains(msg, "invalid sslmode") || contains(msg, "missing \"=\"")) {
       throw Error(Error::Kind::BadInput, "ledger.url '" + url + "': " + msg + " (write postgresql://USER@HOST:PORT/DATABASE)");
     }
     throw Error(Error::Kind::Io, where + ": " + msg +
@@ -142,6 +146,7 @@ std::unique_ptr<pqxx::connection> pg_connect(const PostgresOptions& options) {
     // Durability does not depend on the server's or the role's defaults (docs/LEDGER.md).
     pqxx::nontransaction n(*c);
     n.exec("SET synchronous_commit TO on");
+    if (options.read_only) n.exec("SET default_transaction_read_only TO on");
     return c;
   } catch (...) {
     pg_rethrow(options.url, "connecting");

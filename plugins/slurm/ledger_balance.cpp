@@ -5,11 +5,16 @@
 
 namespace rfarm::spank {
 
+LedgerBalanceReader::LedgerBalanceReader(const config::LedgerConfig& c)
+    : where_(c.backend == config::LedgerBackend::Postgres
+                 ? ledger::StorageLocation{ledger::StorageBackend::postgres, {}, c.url, c.password_file}
+                 : ledger::StorageLocation{ledger::StorageBackend::sqlite, c.path, {}, {}}) {}
+
 std::optional<Amount> LedgerBalanceReader::available(std::string_view account) {
-  if (!std::filesystem::exists(path_)) {
-    throw Error(Error::Kind::Io, "ledger " + path_.string() + " does not exist (run: rfarm ledger init)");
+  if (where_.backend == ledger::StorageBackend::sqlite && !std::filesystem::exists(where_.sqlite_path)) {
+    throw Error(Error::Kind::Io, "ledger " + where_.sqlite_path.string() + " does not exist (run: rfarm ledger init)");
   }
-  auto storage = ledger::open_sqlite_storage(path_, {.durable = false, .create = false});
+  auto storage = ledger::open_storage(where_, ledger::Access::read);
   std::optional<ledger::Account> found;
   {
     ledger::ReadSnapshot snapshot(*storage);

@@ -191,7 +191,7 @@ RFARM_SPANK_EXPORT int slurm_spank_init_post_opt(spank_t sp, int /*ac*/, char** 
     const uid_t uid = remote ? item_or<uid_t>(sp, S_JOB_UID, getuid()) : getuid();
     rfarm::spank::AdmissionRequest request{g_options.account, user_name(uid)};
     // The funds check reads the ledger on the submit host only; slurmstepd never touches it.
-    rfarm::spank::LedgerBalanceReader ledger(config.ledger.path);
+    rfarm::spank::LedgerBalanceReader ledger(config.ledger);
     const rfarm::spank::AdmissionDecision d = rfarm::spank::decide_admission(
         config, request, remote ? nullptr : &ledger, g_args.on_ledger_error);
     if (!d.admit) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "cli_runner.h"
 #include "support/process.h"
 
 namespace rfarm {
@@ -18,24 +19,11 @@ class LedgerCli : public ::testing::Test {
   testing::TempDir dir{"rfarm-ledger-cli"};
   std::string db = (dir / "ledger.db").string();
 
-  RunResult rfarm(std::vector<std::string> args) {
-    args.insert(args.begin(), testing::rfarm_binary());
-    return testing::run(args, {{"RFARM_LEDGER", db}, {"RFARM_LEDGER_KEY", ""}, {"RFARM_CONFIG", ""}});
-  }
-  json rfarm_json(std::vector<std::string> args) {
-    args.push_back("--json");
-    RunResult r = rfarm(args);
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return json::parse(r.out);
-  }
-  // A refusal: the expected exit code and exactly one line on stderr, nothing on stdout.
-  std::string refused(std::vector<std::string> args, int code) {
-    RunResult r = rfarm(args);
-    EXPECT_EQ(r.exit_code, code) << r.out << r.err;
-    EXPECT_TRUE(r.out.empty()) << r.out;
-    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-    return r.err;
-  }
+  testing::CliRunner cli{{}, {{"RFARM_LEDGER", db}, {"RFARM_LEDGER_KEY", ""}, {"RFARM_CONFIG", ""}}};
+
+  RunResult rfarm(std::vector<std::string> args) { return cli(std::move(args)); }
+  json rfarm_json(std::vector<std::string> args) { return cli.json(std::move(args)); }
+  std::string refused(std::vector<std::string> args, int code) { return cli.refused(std::move(args), code); }
   void SetUp() override {
     ASSERT_EQ(rfarm({"ledger", "init", "--cluster", "studio"}).exit_code, 0);
     ASSERT_EQ(rfarm({"ledger", "account", "create", "alice", "--owner", "alice"}).exit_code, 0);

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <thread>
 
+#include "cli_runner.h"
 #include "support/process.h"
 
 namespace rfarm {
@@ -20,23 +21,11 @@ class StakeCli : public ::testing::Test {
   std::string db = (dir / "ledger.db").string();
   std::string config = (dir / "rfarm.yaml").string();
 
-  RunResult rfarm(std::vector<std::string> args) {
-    args.insert(args.begin(), {testing::rfarm_binary(), "--config", config});
-    return testing::run(args, {{"RFARM_LEDGER", db}, {"RFARM_LEDGER_KEY", ""}});
-  }
-  json rfarm_json(std::vector<std::string> args) {
-    args.push_back("--json");
-    RunResult r = rfarm(args);
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return json::parse(r.out);
-  }
-  std::string refused(std::vector<std::string> args, int code) {
-    RunResult r = rfarm(args);
-    EXPECT_EQ(r.exit_code, code) << r.out << r.err;
-    EXPECT_TRUE(r.out.empty()) << r.out;
-    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-    return r.err;
-  }
+  testing::CliRunner cli{{"--config", config}, {{"RFARM_LEDGER", db}, {"RFARM_LEDGER_KEY", ""}}};
+
+  RunResult rfarm(std::vector<std::string> args) { return cli(std::move(args)); }
+  json rfarm_json(std::vector<std::string> args) { return cli.json(std::move(args)); }
+  std::string refused(std::vector<std::string> args, int code) { return cli.refused(std::move(args), code); }
   void SetUp() override {
     testing::write_file(config, "stake:\n  unbonding_delay: 2s\n  slash_bps: 2000\n  slash_burn_bps: 5000\n");
     ASSERT_EQ(rfarm({"ledger", "init", "--cluster", "studio"}).exit_code, 0);
