@@ -58,6 +58,11 @@ CREATE TABLE usage(
 )sql"},
 };
 
+// The application id of an rfarm ledger database: the comment on its schema_version table (as
+// SQLite's application_id), so a database of another application that happens to have a
+// schema_version table is refused instead of migrated.
+constexpr const char* kApplicationId = "rfarm ledger";
+
 // Serialises migrators (a key of our own in the advisory lock space of this database).
 constexpr long long kMigrationLock = 0x72666172'6d4c4752;  // "rfarmLGR"
 
@@ -72,6 +77,12 @@ int recorded_version(pqxx::transaction_base& tx, const std::string& url) {
                                               "own; nothing was written");
     }
     return 0;
+  }
+  pqxx::row app = tx.exec1("SELECT obj_description('schema_version'::regclass, 'pg_class')");
+  if (app[0].is_null() || app[0].as<std::string>() != kApplicationId) {
+    throw Error(Error::Kind::Refused, url + ": this database's schema_version table is not an rfarm ledger's (its "
+                                            "comment, the application id, is not '" + std::string(kApplicationId) +
+                                            "'): point ledger.url at a database of its own; nothing was written");
   }
   pqxx::row v = tx.exec1("SELECT COALESCE(MAX(version), 0) FROM schema_version");
   return v[0].as<int>();
@@ -127,6 +138,7 @@ MigrationReport pg_migrate(pqxx::connection& c, const std::string& url) {
     }
     tx.exec("CREATE TABLE IF NOT EXISTS schema_version(version INTEGER PRIMARY KEY, description TEXT NOT NULL, "
             "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())");
+    tx.exec(std::string("COMMENT ON TABLE schema_version IS '") + kApplicationId + "'");
     for (const Migration& m : kMigrations) {
       if (m.version <= report.from) continue;
       tx.exec(m.sql);
