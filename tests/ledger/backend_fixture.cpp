@@ -2,6 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
+#include <thread>
+
 namespace rfarm::ledger::testing {
 
 using rfarm::testing::PgRole;
@@ -51,6 +54,21 @@ void LedgerLocation::tamper(const std::string& sql) const {
   EXPECT_EQ(rc, SQLITE_OK) << sql << ": " << (err ? err : "");
   sqlite3_free(err);
   sqlite3_close(h);
+}
+
+void LedgerLocation::wait_until_writers_gone() const {
+  if (backend_ != Backend::postgres) return;
+  const std::string sql = "SELECT count(*) FROM pg_stat_activity WHERE datname = '" + database_ +
+                          "' AND usename = 'rfarm_writer'";
+  std::string last;
+  for (int i = 0; i < 500; ++i) {
+    auto r = pg_->super_sql("postgres", sql);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    last = r.out;
+    if (last == "0\n") return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  FAIL() << "writer sessions still connected to " << database_ << " after 10 s: " << last;
 }
 
 std::string LedgerLocation::describe() const {

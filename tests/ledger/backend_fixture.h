@@ -52,6 +52,11 @@ class LedgerLocation {
   // file, or psql as the owner role (which owns the tables) on PostgreSQL. Fails the test when
   // the statement fails.
   void tamper(const std::string& sql) const;
+  // PostgreSQL: waits (up to 10 s) until no writer session is connected to this database. A client
+  // killed mid-COMMIT leaves its server session running: the commit may still land after the client
+  // died (it was never acknowledged), and only then does the session notice and end. SQLite: no-op
+  // (the transaction lives and dies in the writer's process).
+  void wait_until_writers_gone() const;
   std::string describe() const;
 
  private:

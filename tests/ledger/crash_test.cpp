@@ -87,6 +87,8 @@ void crash_round(const LedgerLocation& where, CrashState& s, useconds_t run_for_
   std::uint64_t b;
   while (read(fds[0], &b, sizeof b) == sizeof b) s.acknowledged.insert(b);
   close(fds[0]);
+  // A killed PostgreSQL client's last COMMIT may still land: check once its session is gone.
+  ASSERT_NO_FATAL_FAILURE(where.wait_until_writers_gone());
 
   Ledger l(where.open(Access::read), std::nullopt);
   // Every batch is all there or not at all; every acknowledged one is there.
@@ -116,8 +118,10 @@ TEST_P(LedgerCrash, SigkilledWriterLosesNothingAcknowledgedAndLeavesNoHalfBatch)
   ASSERT_NO_FATAL_FAILURE(make_crash_ledger(location()));
   std::mt19937_64 rng(std::random_device{}());
   CrashState s;
+  // A PostgreSQL writer first connects and authenticates (tens of ms, more in sanitizer builds).
+  const useconds_t base = GetParam() == testing::Backend::postgres ? 60'000 : 20'000;
   for (int round = 0; round < 12; ++round) {
-    ASSERT_NO_FATAL_FAILURE(crash_round(location(), s, static_cast<useconds_t>(20'000 + rng() % 150'000),
+    ASSERT_NO_FATAL_FAILURE(crash_round(location(), s, base + static_cast<useconds_t>(rng() % 150'000),
                                         [](pid_t pid) { ::kill(pid, SIGKILL); }));
   }
   std::printf("crash test (%s): 12 kills, %llu batches (%llu transfers) survived, %zu acknowledged\n",
@@ -141,7 +145,7 @@ TEST(LedgerCrashPostgres, ServerImmediateStopAndClientKillLoseNothingAcknowledge
   for (int round = 0; round < kServerRounds; ++round) {
     const bool server_crash = round % 2 == 0;
     SCOPED_TRACE(server_crash ? "server immediate stop" : "client SIGKILL");
-    ASSERT_NO_FATAL_FAILURE(crash_round(where, s, static_cast<useconds_t>(100'000 + rng() % 200'000), [&](pid_t pid) {
+    ASSERT_NO_FATAL_FAILURE(crash_round(where, s, static_cast<useconds_t>(150'000 + rng() % 200'000), [&](pid_t pid) {
       if (!server_crash) {
         ::kill(pid, SIGKILL);
         return;
