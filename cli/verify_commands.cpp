@@ -62,7 +62,8 @@ void add_verify_commands(CLI::App& app, Context& ctx) {
   auto* o_cells = cmd->add_option("--cells-per-frame", f->cells_per_frame, "check K random cells of every frame instead of the policy");
   auto* o_policy = cmd->add_flag("--policy", f->policy, "sample by the verification policy (the default)");
   o_cells->excludes(o_policy);
-  cmd->add_option("--cell-size", f->cell_size, "verification cell edge in pixels (default 8; a divisor of the tile size is used)");
+  auto* o_cell_size = cmd->add_option("--cell-size", f->cell_size,
+                                      "verification cell edge in pixels (default: rfarm.yaml's verification.cell_size, else 8; a divisor of the tile size is used)");
   cmd->add_option("--seed", f->seed, "standalone: the 64-hex-digit nonce of an earlier run, to reproduce its sample");
   cmd->add_option("--evidence", f->evidence, "where to write the evidence JSON (default: verify-<job|seed>.json beside the renders)");
   cmd->add_flag("--json", f->json, "print the verdicts as JSON");
@@ -97,8 +98,13 @@ void add_verify_commands(CLI::App& app, Context& ctx) {
       req.policy.cheat_fraction_ppm = v.cheat_fraction_ppm;
       req.policy.detection_ppm = v.detection_ppm;
       req.policy.cross_device_tolerance_ppm = v.cross_device_tolerance_ppm;
+      req.policy.cell_size = static_cast<int>(v.cell_size);
+      req.policy.min_cells_per_frame = v.min_cells_per_frame;
+      req.policy.min_scale_permille = v.reputation_min_permille;
+      req.policy.max_scale_permille = v.reputation_max_permille;
+      req.policy.passes_for_min_scale = v.reputation_passes_for_min;
     }
-    req.policy.cell_size = f->cell_size;
+    if (o_cell_size->count()) req.policy.cell_size = f->cell_size;
     if (o_cells->count()) req.cells_per_frame = f->cells_per_frame;
 
     const bool ledger_mode = !f->job.empty() || !f->ledger.empty() || f->record;

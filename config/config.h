@@ -66,9 +66,16 @@ struct FeesConfig {
 struct VerificationConfig {
   std::uint32_t cheat_fraction_ppm = 50'000;   // f: fraction of tiles a cheater fakes, 0 < f <= 1
   std::uint32_t detection_ppm = 999'000;       // P: wanted chance to catch them, 0 < P < 1
-  std::uint32_t min_tiles_per_frame = 1;       // sampled tiles per frame, lower bound
-  std::uint32_t max_tiles_per_frame = 64;      // and upper bound
   std::uint32_t cross_device_tolerance_ppm = 1'000;  // relative pixel difference allowed CPU vs GPU
+  // The verifier's sampling unit and coverage (verifier/policy.h): cells of C x C pixels (C is the
+  // largest divisor of the tile size <= cell_size), at least min_cells_per_frame in every frame.
+  std::uint32_t cell_size = 8;                 // 1..kMaxTileSize
+  std::uint32_t min_cells_per_frame = 1;       // 0..kMaxTilesPerFrame
+  // Reputation: the sample is scaled by x(2^fails) up to the max factor after a failed verdict, or
+  // falls with passes to the min factor, reached after reputation_passes_for_min passes.
+  std::uint32_t reputation_min_permille = 500;    // 1..1000 (x0.5)
+  std::uint32_t reputation_max_permille = 4'000;  // 1000..1000000 (x4)
+  std::uint32_t reputation_passes_for_min = 100;  // 1..1000000
   bool operator==(const VerificationConfig&) const = default;
 };
 

@@ -106,6 +106,17 @@ void read_fees(const Reader& r, const Entry* e, int decimals, FeesConfig& f) {
   }
 }
 
+// A sample-size factor such as 0.5 or 4, as permille within [min, max] (exact: 3 decimals at most).
+std::uint32_t read_factor_permille(const Reader& r, const Entry& x, std::uint32_t min, std::uint32_t max) {
+  const std::string range = detail::format_decimal(min, 3) + " to " + detail::format_decimal(max, 3);
+  const std::string text = read_string(r, x.value, x.path);
+  std::string why;
+  const auto value = detail::parse_decimal(text, 3, false, &why);
+  if (!value) r.fail(x.value, x.path, "'" + text + "' " + why, "a factor like 0.5 or 4, from " + range);
+  if (*value < min || *value > max) r.fail(x.value, x.path, "'" + text + "' is out of range", "use a factor from " + range);
+  return static_cast<std::uint32_t>(*value);
+}
+
 void read_verification(const Reader& r, const Entry* e, VerificationConfig& v) {
   if (!e) return;
   const MapView m = read_map(r, e->value, e->path, kVerificationKeys);
@@ -121,18 +132,16 @@ void read_verification(const Reader& r, const Entry* e, VerificationConfig& v) {
              "e.g. \"99.9%\"");
   }
   const std::int64_t max_tiles = kMaxTilesPerFrame;
-  if (const Entry* x = m.get("min_tiles_per_frame"))
-    v.min_tiles_per_frame = static_cast<std::uint32_t>(read_int(r, x->value, x->path, 1, max_tiles));
-  if (const Entry* x = m.get("max_tiles_per_frame"))
-    v.max_tiles_per_frame = static_cast<std::uint32_t>(read_int(r, x->value, x->path, 1, max_tiles));
-  if (v.min_tiles_per_frame > v.max_tiles_per_frame) {
-    const Entry* x = m.get("max_tiles_per_frame") ? m.get("max_tiles_per_frame") : m.get("min_tiles_per_frame");
-    r.fail(x->value, x->path,
-           "min_tiles_per_frame (" + std::to_string(v.min_tiles_per_frame) + ") is more than max_tiles_per_frame (" +
-               std::to_string(v.max_tiles_per_frame) + ")",
-           "make min_tiles_per_frame <= max_tiles_per_frame");
-  }
   if (const Entry* x = m.get("cross_device_tolerance")) v.cross_device_tolerance_ppm = read_ppm(r, x->value, x->path);
+  if (const Entry* x = m.get("cell_size"))
+    v.cell_size = static_cast<std::uint32_t>(read_int(r, x->value, x->path, 1, kMaxTileSize));
+  if (const Entry* x = m.get("min_cells_per_frame"))
+    v.min_cells_per_frame = static_cast<std::uint32_t>(read_int(r, x->value, x->path, 0, max_tiles));
+  if (const Entry* x = m.get("reputation_min_factor")) v.reputation_min_permille = read_factor_permille(r, *x, 1, 1'000);
+  if (const Entry* x = m.get("reputation_max_factor"))
+    v.reputation_max_permille = read_factor_permille(r, *x, 1'000, 1'000'000);
+  if (const Entry* x = m.get("reputation_passes_for_min"))
+    v.reputation_passes_for_min = static_cast<std::uint32_t>(read_int(r, x->value, x->path, 1, 1'000'000));
 }
 
 void read_render(const Reader& r, const Entry* e, RenderDefaults& d) {

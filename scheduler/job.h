@@ -62,7 +62,8 @@ struct Quote {
   std::string price_key;                      // "cpu_core_hour" or "gpu_hour.<model>"
   Amount price_per_hour;
   Amount render_cost;
-  std::uint32_t verify_tiles_per_frame = 0;   // sampled tiles per verified frame
+  std::uint32_t verify_tiles_per_frame = 0;   // sampled cells per verified frame, rounded up (verify_cells / frames)
+  std::uint64_t verify_cells = 0;             // cells the verifier re-renders (plan.h verification_sample)
   std::uint64_t verified_frames = 0;
   std::uint64_t verify_device_seconds = 0;
   Amount verification_cost;                   // re-render share + verifier rewards

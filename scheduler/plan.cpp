@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "core/sample_size.h"
 
 namespace rfarm::scheduler {
 namespace fs = std::filesystem;
@@ -57,23 +58,28 @@ u128 mul_checked(u128 a, u128 b) {
 
 }  // namespace
 
-std::uint32_t verification_tiles_per_frame(const config::VerificationConfig& policy,
-                                           std::uint32_t tiles_per_frame) {
-  // miss = (1 - f)^k in units of 10^-18; stop once miss <= 1 - P.
-  constexpr u128 kOne = 1'000'000'000'000'000'000ULL;
-  const u128 keep = config::kPartsPerMillion - std::min(policy.cheat_fraction_ppm, config::kPartsPerMillion);
-  const u128 target = static_cast<u128>(config::kPartsPerMillion - std::min(policy.detection_ppm, config::kPartsPerMillion)) *
-                      (kOne / config::kPartsPerMillion);
-  u128 miss = kOne;
-  std::uint32_t k = 0;
-  const std::uint32_t cap = std::max<std::uint32_t>(1, std::min(policy.max_tiles_per_frame, tiles_per_frame));
-  while (miss > target && k < cap) {
-    miss = miss * keep / config::kPartsPerMillion;
-    ++k;
-  }
-  k = std::max(k, policy.min_tiles_per_frame);
-  k = std::min(k, policy.max_tiles_per_frame);
-  return std::clamp<std::uint32_t>(k, 1, std::max<std::uint32_t>(1, tiles_per_frame));
+VerificationSample verification_sample(const config::VerificationConfig& policy, std::uint64_t frames,
+                                       std::uint32_t width, std::uint32_t height, std::uint32_t tile_size) {
+  VerificationSample v;
+  if (frames == 0 || width == 0 || height == 0 || tile_size == 0) return v;
+  // verifier/cells.h effective_cell_size: the largest divisor of the tile size <= the request.
+  v.cell_size = 1;
+  for (std::uint32_t c = std::min(std::max<std::uint32_t>(policy.cell_size, 1), tile_size); c >= 1; --c)
+    if (tile_size % c == 0) {
+      v.cell_size = c;
+      break;
+    }
+  v.cells_per_frame = static_cast<std::uint64_t>((width + v.cell_size - 1) / v.cell_size) * ((height + v.cell_size - 1) / v.cell_size);
+  if (v.cells_per_frame > kMaxSamplePopulation / frames)
+    bad("--frames", std::to_string(frames) + " verified frames of " + std::to_string(v.cells_per_frame) +
+                        " verification cells are too many to verify in one job",
+        "split the job, or raise verification.cell_size in rfarm.yaml");
+  v.population = frames * v.cells_per_frame;
+  v.uniform = std::min(v.population, sample_size(v.population, faked_units(v.population, policy.cheat_fraction_ppm),
+                                                 policy.detection_ppm));
+  const std::uint64_t top_ups = frames * std::min<std::uint64_t>(policy.min_cells_per_frame, v.cells_per_frame);
+  v.cells = std::min(v.population, v.uniform + top_ups);
+  return v;
 }
 
 std::uint32_t parse_rate_ppm(std::string_view text, std::string_view field) {
@@ -234,13 +240,14 @@ JobPlan plan_job(const JobRequest& request, const config::Config& config) {
   q.render_device_seconds = ceil_div(render_ps, 1'000'000'000'000ULL);
   q.render_cost = Amount(ceil_div(mul_checked(render_ps, q.price_per_hour.units), kPicosecondsPerHour));
 
-  // Verification: re-render k tiles of each verified frame on a CPU, plus the verifier's reward.
-  q.verify_tiles_per_frame = verification_tiles_per_frame(config.verification, plan.tiles_per_frame);
+  // Verification: re-render the verifier's sample of cells on a CPU, plus the verifier's reward.
   q.verified_frames = ceil_div(frames * r.verify_rate_ppm, config::kPartsPerMillion);
-  const u128 tile_segments = static_cast<u128>(std::min(r.tile_size, r.width)) * std::min(r.tile_size, r.height) *
-                             r.spp * r.max_depth;
-  const u128 verify_ps =
-      mul_checked(mul_checked(static_cast<u128>(q.verified_frames) * q.verify_tiles_per_frame, tile_segments), kCpuPicosecondsPerSegment);
+  const VerificationSample vs = verification_sample(config.verification, q.verified_frames, r.width, r.height, r.tile_size);
+  q.verify_cells = vs.cells;
+  q.verify_tiles_per_frame =
+      q.verified_frames == 0 ? 0 : static_cast<std::uint32_t>((vs.cells + q.verified_frames - 1) / q.verified_frames);
+  const u128 cell_segments = static_cast<u128>(vs.cell_size) * vs.cell_size * r.spp * r.max_depth;
+  const u128 verify_ps = mul_checked(mul_checked(vs.cells, cell_segments), kCpuPicosecondsPerSegment);
   q.verify_device_seconds = ceil_div(verify_ps, 1'000'000'000'000ULL);
   const Amount rerender(ceil_div(mul_checked(verify_ps, config.prices.cpu_core_hour.units), kPicosecondsPerHour));
   q.verification_cost = add(rerender, mul(config.fees.verifier_reward, q.verified_frames, "verifier rewards"),

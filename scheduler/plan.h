@@ -21,11 +21,21 @@ inline constexpr std::uint64_t kCpuPicosecondsPerSegment = 200'000;  // 200 ns p
 inline constexpr std::uint64_t kGpuPicosecondsPerSegment = 500;      // 0.5 ns per GPU (assumed)
 inline constexpr std::uint64_t kPicosecondsPerHour = 3'600'000'000'000'000ULL;
 
-// Tiles to re-render per verified frame so that a provider faking a fraction f of the tiles is
-// caught with probability >= P: the least k with (1 - f)^k <= 1 - P, clamped to the configured
-// [min, max] and to the frame's tile count. Exact fixed-point arithmetic, no floating point.
-std::uint32_t verification_tiles_per_frame(const config::VerificationConfig& policy,
-                                           std::uint32_t tiles_per_frame);
+// What the verifier re-renders for a job (verifier/policy.h, verifier/cells.h, docs/VERIFICATION.md):
+// cells of C x C pixels, C the largest divisor of the tile size not above policy.cell_size; over the
+// N = frames x cells-per-frame cells of the verified frames it draws n = sample_size(N, ceil(f N), P)
+// (core/sample_size.h: the same exact integers the verifier uses), then tops up every frame to
+// min_cells_per_frame. The quote holds for the upper bound n + frames x min_cells_per_frame (at
+// most N) at the base policy (reputation x1), each cell costed as a full C x C square.
+struct VerificationSample {
+  std::uint32_t cell_size = 0;        // effective C
+  std::uint64_t cells_per_frame = 0;
+  std::uint64_t population = 0;       // N
+  std::uint64_t uniform = 0;          // n, the verifier's base sample
+  std::uint64_t cells = 0;            // n + top-ups, at most N: what the quote pays for
+};
+VerificationSample verification_sample(const config::VerificationConfig& policy, std::uint64_t frames,
+                                       std::uint32_t width, std::uint32_t height, std::uint32_t tile_size);
 
 // Parses "5%", "0.05" or "1" (= 100%) into parts per million; refuses > 100%, 0, and more precision
 // than 1 ppm, naming `field`.

@@ -27,6 +27,12 @@ void validate(const Policy& p) {
                       "bounds " + std::to_string(p.min_scale_permille) + ".." + std::to_string(p.max_scale_permille) +
                           " permille are out of range",
                       "use a minimum in 1..1000 and a maximum in 1000..1000000 permille (x0.5 = 500, x4 = 4000)");
+  if (p.passes_for_min_scale == 0 || p.passes_for_min_scale > 1'000'000)
+    throw_input_error({}, "verification.reputation_passes_for_min", std::to_string(p.passes_for_min_scale) + " is out of range",
+                      "use 1..1000000 passes, e.g. 100");
+  if (p.min_cells_per_frame > 65'536)
+    throw_input_error({}, "verification.min_cells_per_frame", std::to_string(p.min_cells_per_frame) + " is out of range",
+                      "use 0..65536 cells, e.g. 1");
 }
 
 std::uint32_t reputation_scale_permille(const Policy& p, const Reputation& r) {
@@ -35,7 +41,12 @@ std::uint32_t reputation_scale_permille(const Policy& p, const Reputation& r) {
     for (std::uint64_t i = 0; i < r.fails && scale < p.max_scale_permille; ++i) scale *= 2;
     return static_cast<std::uint32_t>(std::clamp<std::uint64_t>(scale, 1000, p.max_scale_permille));
   }
-  const std::uint64_t scale = 100'000 / (100 + std::min<std::uint64_t>(r.passes, 1'000'000'000));
+  if (p.min_scale_permille >= 1000) return 1000;
+  // 1000 K / (K + passes) with K = q min / (1000 - min), scaled by (1000 - min) to stay integral:
+  // 1000 q min / (q min + passes (1000 - min)). q, min <= 10^6 and passes <= 10^9: fits in 64 bits.
+  const std::uint64_t qm = std::uint64_t{p.passes_for_min_scale} * p.min_scale_permille;
+  const std::uint64_t passes = std::min<std::uint64_t>(r.passes, 1'000'000'000);
+  const std::uint64_t scale = 1000 * qm / (qm + passes * (1000 - p.min_scale_permille));
   return static_cast<std::uint32_t>(std::clamp<std::uint64_t>(scale, p.min_scale_permille, 1000));
 }
 

@@ -10,8 +10,10 @@
 //
 // Reputation scales the base size by a factor in permille: a provider with a failed verification
 // in its history gets x(2^fails), capped at max_scale (never below the base size); one with only
-// passes gets 100000 / (100 + passes) permille (x1 at 0 passes, x0.5 after 100), floored at
-// min_scale. The resulting n is reported with the detection probability it actually buys.
+// passes gets 1000 K / (K + passes) permille, K = passes_for_min x min / (1000 - min), so x1 at 0
+// passes falling to exactly min_scale after passes_for_min passes (defaults x0.5 after 100:
+// 100000 / (100 + passes)), floored at min_scale. The resulting n is reported with the detection
+// probability it actually buys. rfarm.yaml's verification section sets every field here.
 //
 // Coverage: after the uniform draw, every frame with fewer than min_cells_per_frame sampled cells
 // gets extra cells of its own (so no frame goes unchecked). Extra cells only add detections, so
@@ -30,6 +32,7 @@ struct Policy {
   std::uint32_t min_cells_per_frame = 1;
   std::uint32_t min_scale_permille = 500;      // reputation bounds: x0.5 ..
   std::uint32_t max_scale_permille = 4000;     // .. x4
+  std::uint32_t passes_for_min_scale = 100;    // passes after which min_scale is reached
   std::uint32_t cross_device_tolerance_ppm = 1'000;
 };
 

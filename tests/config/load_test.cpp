@@ -31,7 +31,7 @@ prices:
   gpu_hour: {h100: "2.5"}
   cpu_core_hour: 0.04
 fees: {treasury_bps: 250, burn_bps: 50, verifier_reward: "0.1"}
-verification: {cheat_fraction: "5%", detection_probability: 0.999, min_tiles_per_frame: 2, max_tiles_per_frame: 8}
+verification: {cheat_fraction: "5%", detection_probability: 0.999, cell_size: 16, min_cells_per_frame: 2}
 accounts:
   - {name: studio, unix_users: [alice], min_balance: 10}
   - {name: owners, kind: provider}
@@ -163,9 +163,26 @@ TEST(Rules, VerificationPolicyBounds) {
                       "'lots' is not a decimal number");
   EXPECT_CONFIG_ERROR("verification:\n  detection_probability: 99.99999%\n", "2:26",
                       "verification.detection_probability", "more decimal places");
-  EXPECT_CONFIG_ERROR("verification:\n  min_tiles_per_frame: 9\n  max_tiles_per_frame: 8\n", "3:24",
-                      "verification.max_tiles_per_frame", "min_tiles_per_frame (9) is more than max_tiles_per_frame (8)");
   EXPECT_EQ(load_text("verification: {cheat_fraction: 1}").verification.cheat_fraction_ppm, kPartsPerMillion);
+}
+
+TEST(Rules, VerificationSamplingAndReputationKeys) {
+  const VerificationConfig v = load_text(
+      "verification: {cell_size: 4, min_cells_per_frame: 3, reputation_min_factor: 0.25, reputation_max_factor: 8,"
+      " reputation_passes_for_min: 40}").verification;
+  EXPECT_EQ(v.cell_size, 4u);
+  EXPECT_EQ(v.min_cells_per_frame, 3u);
+  EXPECT_EQ(v.reputation_min_permille, 250u);
+  EXPECT_EQ(v.reputation_max_permille, 8000u);
+  EXPECT_EQ(v.reputation_passes_for_min, 40u);
+  EXPECT_CONFIG_ERROR("verification:\n  cell_size: 0\n", "2:14", "verification.cell_size", "");
+  EXPECT_CONFIG_ERROR("verification:\n  reputation_min_factor: 2\n", "2:26", "verification.reputation_min_factor",
+                      "'2' is out of range");
+  EXPECT_CONFIG_ERROR("verification:\n  reputation_max_factor: 0.5\n", "2:26", "verification.reputation_max_factor",
+                      "use a factor from 1 to 1000");
+  EXPECT_CONFIG_ERROR("verification:\n  reputation_min_factor: half\n", "2:26", "verification.reputation_min_factor",
+                      "'half'");
+  EXPECT_CONFIG_ERROR("verification:\n  reputation_passes_for_min: 0\n", "2:30", "verification.reputation_passes_for_min", "");
 }
 
 TEST(Rules, AccountsAreUniqueAndWellFormed) {

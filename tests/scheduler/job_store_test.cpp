@@ -45,7 +45,7 @@ TEST(JobStore, CreateStoresJobChunksFramesAndSurvivesReopening) {
     EXPECT_EQ(j.chunk_count, 6u);
     EXPECT_EQ(j.frame_count, 24u);
     EXPECT_EQ(j.frames_done, 0u);
-    EXPECT_EQ(j.quote.total, Amount(286));
+    EXPECT_EQ(j.quote.total, Amount(277));
     EXPECT_EQ(j.request.account, "studio");
     EXPECT_FALSE(j.uid.is_zero());
   }
@@ -54,7 +54,7 @@ TEST(JobStore, CreateStoresJobChunksFramesAndSurvivesReopening) {
   EXPECT_EQ(j.uid, uid);
   EXPECT_EQ(j.request.frames, "1-24");
   EXPECT_EQ(j.request.chunk_size, 4u);
-  EXPECT_EQ(j.quote.verification_cost, Amount(263));
+  EXPECT_EQ(j.quote.verification_cost, Amount(254));
   const auto chunks = reopened.chunks(id);
   ASSERT_EQ(chunks.size(), 6u);
   EXPECT_EQ(chunks[2].frame_spec, "9-12");

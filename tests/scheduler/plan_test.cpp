@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "core/error.h"
+#include "core/sample_size.h"
 #include "scheduler/plan.h"
 #include "scheduler_test_util.h"
 
@@ -136,12 +137,15 @@ TEST(Quote, CpuCostFollowsTheDocumentedModel) {
   EXPECT_EQ(q.price_key, "cpu_core_hour");
   EXPECT_EQ(q.render_device_seconds, 1u);
   EXPECT_EQ(q.render_cost, Amount(23));
-  // One 64-pixel tile covers the frame: verification re-renders it (23 units) + 24 rewards of 10.
+  // Verification: cells of 8 px (a divisor of the 64 px tile), 4 x 3 a frame, N = 288 over 24
+  // frames; the verifier draws n = 104 (f = 5%, P = 99.9%) plus at most one top-up a frame: 128
+  // cells x 64 px x 1 spp x 8 = 65,536 segments = 13.1 core-ms -> 14 units, + 24 rewards of 10.
   EXPECT_EQ(p.tiles_per_frame, 1u);
-  EXPECT_EQ(q.verify_tiles_per_frame, 1u);
+  EXPECT_EQ(q.verify_cells, 128u);
+  EXPECT_EQ(q.verify_tiles_per_frame, 6u);  // 128 / 24, rounded up
   EXPECT_EQ(q.verified_frames, 24u);
-  EXPECT_EQ(q.verification_cost, Amount(23 + 240));
-  EXPECT_EQ(q.total, Amount(286));
+  EXPECT_EQ(q.verification_cost, Amount(14 + 240));
+  EXPECT_EQ(q.total, Amount(277));
 }
 
 TEST(Quote, GpuJobsUseTheGpuPriceAndVerifyRateScalesVerification) {
@@ -154,14 +158,16 @@ TEST(Quote, GpuJobsUseTheGpuPriceAndVerifyRateScalesVerification) {
   // 24 * 4608 * 500 ps = 55,296,000 ps; at 10 units per GPU-ms: 0.55296 -> 1 unit.
   EXPECT_EQ(p.quote.render_cost, Amount(1));
   EXPECT_EQ(p.quote.verified_frames, 6u);
-  EXPECT_EQ(p.quote.verification_cost, Amount(6 + 60));  // 6 * 4608 * 200 ns = 5.5 core-ms -> 6
+  // 6 frames: N = 72, n = 58, + 6 top-ups = 64 cells x 512 segments x 200 ns = 6.6 core-ms -> 7
+  EXPECT_EQ(p.quote.verify_cells, 64u);
+  EXPECT_EQ(p.quote.verification_cost, Amount(7 + 60));
 }
 
 TEST(Quote, MaxCostRefusesBeforeAnythingHappens) {
   auto r = small_request("/tmp/out");
-  r.max_cost = Amount(285);
+  r.max_cost = Amount(276);
   EXPECT_NE(plan_error(r, Error::Kind::Refused).find("--max-cost"), std::string::npos);
-  r.max_cost = Amount(286);
+  r.max_cost = Amount(277);
   EXPECT_NO_THROW(plan_job(r, test_config()));
 }
 
@@ -182,24 +188,37 @@ TEST(Quote, OverflowIsRefusedNotWrapped) {
   }
 }
 
-TEST(Quote, VerificationTilesMeetTheDetectionTarget) {
-  config::VerificationConfig v;
-  v.min_tiles_per_frame = 1;
-  v.max_tiles_per_frame = 1000;
-  v.cheat_fraction_ppm = 500'000;  // 0.5^10 = 0.00098 <= 0.001
-  v.detection_ppm = 999'000;
-  EXPECT_EQ(verification_tiles_per_frame(v, 4096), 10u);
-  v.cheat_fraction_ppm = 100'000;  // 0.9^22 = 0.098 <= 0.1 < 0.9^21
-  v.detection_ppm = 900'000;
-  EXPECT_EQ(verification_tiles_per_frame(v, 4096), 22u);
-  v.cheat_fraction_ppm = 50'000;  // needs 135: clamped by max and by the frame's tiles
-  v.detection_ppm = 999'000;
-  v.max_tiles_per_frame = 64;
-  EXPECT_EQ(verification_tiles_per_frame(v, 4096), 64u);
-  EXPECT_EQ(verification_tiles_per_frame(v, 8), 8u);
-  v.min_tiles_per_frame = 30;
-  v.cheat_fraction_ppm = 1'000'000;
-  EXPECT_EQ(verification_tiles_per_frame(v, 4096), 30u);
+// The quote's sample is the verifier's (verifier/policy.h plan_sample over verifier/cells.h):
+// the same core/sample_size.h numbers as docs/VERIFICATION.md's worked examples.
+TEST(Quote, VerificationSampleIsTheVerifiersSample) {
+  config::VerificationConfig v;  // f = 5%, P = 99.9%, cells of 8, >= 1 a frame
+  // The demo job: 6 frames 480x270, tiles of 32: 60 x 34 = 2040 cells a frame, N = 12240, n = 134.
+  VerificationSample s = verification_sample(v, 6, 480, 270, 32);
+  EXPECT_EQ(s.cell_size, 8u);
+  EXPECT_EQ(s.cells_per_frame, 2040u);
+  EXPECT_EQ(s.population, 12240u);
+  EXPECT_EQ(s.uniform, sample_size(12240, faked_units(12240, 50'000), 999'000));
+  EXPECT_EQ(s.uniform, 134u);
+  EXPECT_EQ(s.cells, 134u + 6u);  // the top-up bound
+  // 24 frames 1280x720: N = 345600, n = 135.
+  s = verification_sample(v, 24, 1280, 720, 32);
+  EXPECT_EQ(s.population, 345600u);
+  EXPECT_EQ(s.uniform, 135u);
+  // The cell is the largest divisor of the tile size not above cell_size: 6 for tiles of 48.
+  v.cell_size = 7;
+  EXPECT_EQ(verification_sample(v, 1, 96, 96, 48).cell_size, 6u);
+  v.cell_size = 100;
+  EXPECT_EQ(verification_sample(v, 1, 96, 96, 48).cell_size, 48u);
+  // Never more than the job's cells; more top-ups per frame are paid for.
+  v = {};
+  v.min_cells_per_frame = 1000;
+  s = verification_sample(v, 2, 32, 32, 32);  // 16 cells a frame, N = 32
+  EXPECT_EQ(s.cells, 32u);
+  v = {};
+  v.min_cells_per_frame = 0;
+  v.cheat_fraction_ppm = 1'000'000;  // everything faked: one cell finds it
+  EXPECT_EQ(verification_sample(v, 24, 1280, 720, 32).cells, 1u);
+  EXPECT_EQ(verification_sample(v, 0, 1280, 720, 32).cells, 0u);
 }
 
 TEST(Quote, ParsesRates) {

@@ -75,7 +75,7 @@ TEST(SubmitJob, PlacesTheHoldQueuesAndSettlesTheRenderedFramesFromMeteredUsage) 
 
 TEST(SubmitJob, RefusesOverTheAvailableBalanceBeforeAnythingIsStoredOrHeld) {
   Fixture f;
-  f.escrow.deposit("studio", Amount(285));
+  f.escrow.deposit("studio", Amount(276));
   try {
     submit_job(f.plan(), f.config, f.store, f.backend, f.escrow);
     FAIL() << "submitted beyond the balance";

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "core/error.h"
 #include "verifier/cells.h"
 
@@ -66,6 +68,24 @@ TEST(Policy, ReputationScalesWithinBounds) {
   EXPECT_GE(failed.detection_ppm, base.detection_ppm);
 }
 
+TEST(Policy, ReputationBoundsAndPassesForTheMinimumAreConfigurable) {
+  Policy p;
+  p.min_scale_permille = 250;
+  p.max_scale_permille = 2000;
+  p.passes_for_min_scale = 30;
+  EXPECT_EQ(reputation_scale_permille(p, {0, 0}), 1000u);
+  EXPECT_EQ(reputation_scale_permille(p, {10, 0}), 500u);  // 1000 * 30*250 / (7500 + 10*750)
+  EXPECT_EQ(reputation_scale_permille(p, {30, 0}), 250u);  // the minimum, reached after exactly 30 passes
+  EXPECT_EQ(reputation_scale_permille(p, {29, 0}), 256u);
+  EXPECT_EQ(reputation_scale_permille(p, {1'000'000, 0}), 250u);
+  EXPECT_EQ(reputation_scale_permille(p, {0, 3}), 2000u);  // the cap
+  p.min_scale_permille = 1000;                              // no discount for passes
+  EXPECT_EQ(reputation_scale_permille(p, {500, 0}), 1000u);
+  p = {};
+  for (std::uint64_t passes : {0u, 1u, 7u, 25u, 99u, 100u, 5000u})  // the defaults are the documented formula
+    EXPECT_EQ(reputation_scale_permille(p, {passes, 0}), std::max<std::uint64_t>(500, 100'000 / (100 + passes))) << passes;
+}
+
 TEST(Policy, FixedCountPerFrame) {
   const SamplePlan plan = plan_fixed(Policy{}, 4, 192, 3);
   EXPECT_EQ(plan.fixed_per_frame, 3u);
@@ -87,6 +107,9 @@ TEST(Policy, RefusesBadSettings) {
   EXPECT_THROW(validate(p), Error);
   p = {};
   p.cell_size = 0;
+  EXPECT_THROW(validate(p), Error);
+  p = {};
+  p.passes_for_min_scale = 0;
   EXPECT_THROW(validate(p), Error);
 }
 
