@@ -29,7 +29,8 @@ struct VerifierSetup {
 std::string verifier_account(const config::Config& config);
 
 // `PROGRAM verify --job <ledger job> --ledger L --verifier V --record --scene S --frames SPEC
-//  --renders PATTERN --resolution WxH --spp N --max-depth N --tile-size N [--threads C]`.
+//  --renders PATTERN --resolution WxH --spp N --max-depth N --tile-size N
+//  (--device cpu --threads C | --device auto)`: the render's device path (see verification.cpp).
 std::vector<std::string> verify_argv(const VerifierSetup& setup, const JobRecord& job, std::uint32_t round,
                                      const std::string& frames);
 

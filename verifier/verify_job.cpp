@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "core/frame_spec.h"
+#include "renderer/cuda_backend.h"
 #include "renderer/region_render.h"
 #include "verifier/evidence.h"
 #include "verifier/locate.h"
@@ -27,7 +28,9 @@ JobResult verify_job(const JobRequest& req, std::ostream& log) {
   const auto sample = sample_cells(res.seed, res.plan, frames, cells_per_frame);
 
   render::RenderSettings rs = req.settings;
-  if (rs.device == render::Device::Auto) rs.device = render::Device::Cpu;
+  // auto, as for `rfarm render`: CUDA when this node can use it (a GPU job's frames then compare
+  // bit for bit), else the CPU (compared within the cross-device tolerance).
+  if (rs.device == render::Device::Auto) rs.device = render::cuda_status().usable ? render::Device::Cuda : render::Device::Cpu;
   const render::RegionRenderer renderer(rs);
   res.scene_hash = renderer.scene().hash_hex;
   res.pass = true;

@@ -19,7 +19,7 @@ namespace rfarm::verifier {
 
 struct JobRequest {
   render::RenderSettings settings;     // scene, frames, resolution, spp, depth, camera, tile size, fps,
-                                       // frame start, device (cpu|cuda; auto = cpu), threads
+                                       // frame start, device (cpu|cuda; auto = cuda when usable, else cpu), threads
   std::string renders;                 // directory or pattern (locate.h)
   std::string job;                     // job id; standalone: empty
   Policy policy;
