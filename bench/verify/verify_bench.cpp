@@ -31,6 +31,7 @@
 #include "renderer/exr_io.h"
 #include "renderer/region_render.h"
 #include "renderer/tile_hash.h"
+#include "tests/verifier/job_frames.h"
 #include "verifier/verify_job.h"
 
 namespace fs = std::filesystem;
@@ -52,60 +53,28 @@ double median(std::vector<double> v) {
   return v.empty() ? 0 : (v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2);
 }
 
-struct Rendered {
-  std::vector<render::Film> films;  // by frame position
-  std::vector<render::ExrAttributes> attrs;
-  double seconds = 0;               // scene load + kernel + tile hashes + EXR writes (wall)
-  double cpu_seconds = 0;           // the same in process CPU time
-  std::uint64_t samples = 0;
+struct Rendered : verifier::job_frames::Rendered {
+  double seconds = 0;      // scene load + kernel + tile hashes + EXR writes (wall)
+  double cpu_seconds = 0;  // the same in process CPU time
 };
 
-// Renders every tile of every frame (the kernel `rfarm render` uses) and writes frame_####.exr.
-Rendered render_job(const render::RenderSettings& s, const fs::path& dir, int spp_attribute = 0) {
+// Renders every tile of every frame (the kernel `rfarm render` uses) and writes frame_####.exr
+// (tests/verifier/job_frames.h, shared with the verifier's tests), timed.
+Rendered render_job(const render::RenderSettings& s, const fs::path& dir) {
   Rendered out;
   const double t0 = now(), c0 = cpu_now();
-  const render::RegionRenderer rr(s);
-  const render::TileGrid grid{s.width, s.height, s.tile_size};
-  std::vector<int> all;
-  for (int t = 0; t < grid.count(); ++t) all.push_back(t);
-  for (std::int64_t f : parse_frame_spec(s.frames).frames) {
-    render::RegionResult r = rr.render(f, grid, all);
-    out.samples += r.stats.samples;
-    render::ExrAttributes a;
-    a.strings["rfarm.sceneHash"] = rr.scene().hash_hex;
-    a.strings["rfarm.frameNumber"] = std::to_string(f);
-    a.strings["rfarm.device"] = rr.device();
-    a.strings["rfarm.camera"] = s.camera;
-    a.strings["rfarm.tiles"] = "all";
-    a.strings["rfarm.tileLayout"] = "rfarm-tile-v1";
-    a.ints["rfarm.frame"] = static_cast<int>(f);
-    a.ints["rfarm.spp"] = spp_attribute ? spp_attribute : s.spp;
-    a.ints["rfarm.maxDepth"] = s.max_depth;
-    a.ints["rfarm.tileSize"] = s.tile_size;
-    a.ints["rfarm.tileCount"] = grid.count();
-    const auto leaves = render::tile_hashes(r.film, grid);
-    a.strings["rfarm.tileRoot"] = render::tile_root(leaves).hex();
-    a.strings["rfarm.tileHashes"] = render::tile_hash_list(leaves);
-    render::write_exr(dir / render::output_path_for("frame_####.exr", f, true), r.film, a);
-    out.films.push_back(std::move(r.film));
-    out.attrs.push_back(a);
-  }
+  static_cast<verifier::job_frames::Rendered&>(out) = verifier::job_frames::render_frames(s, dir);
   out.seconds = now() - t0;
   out.cpu_seconds = cpu_now() - c0;
   return out;
 }
 
 void write_frames(const render::RenderSettings& s, const fs::path& dir, const std::vector<render::Film>& films,
-                  std::vector<render::ExrAttributes> attrs) {
+                  const std::vector<render::ExrAttributes>& attrs) {
   fs::create_directories(dir);
-  const render::TileGrid grid{s.width, s.height, s.tile_size};
   const auto frames = parse_frame_spec(s.frames).frames;
-  for (std::size_t i = 0; i < frames.size(); ++i) {
-    const auto leaves = render::tile_hashes(films[i], grid);
-    attrs[i].strings["rfarm.tileRoot"] = render::tile_root(leaves).hex();
-    attrs[i].strings["rfarm.tileHashes"] = render::tile_hash_list(leaves);
-    render::write_exr(dir / render::output_path_for("frame_####.exr", frames[i], true), films[i], attrs[i]);
-  }
+  for (std::size_t i = 0; i < frames.size(); ++i)
+    verifier::job_frames::write_frame(dir / render::output_path_for("frame_####.exr", frames[i], true), films[i], attrs[i], true);
 }
 
 Hash256 trial_nonce(std::uint64_t t) { return sha256("rfarm-bench-verify-trial-" + std::to_string(t)); }

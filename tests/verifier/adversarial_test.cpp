@@ -19,20 +19,11 @@ using rfarm::testing::TempDir;
 
 // Renders the job's frames at another spp into `dir` (frame_####.exr) with honest provenance for
 // that spp. (render::render() initialises MPI and may run once per process: the honest set uses
-// it; other renders go through the same kernel via RegionRenderer over the whole tile grid.)
+// it; other renders go through the same kernel via job_frames.h.)
 void render_into(const fs::path& dir, int spp) {
   render::RenderSettings s = job_settings();
   s.spp = spp;
-  const render::RegionRenderer rr(s);
-  const render::TileGrid grid{s.width, s.height, s.tile_size};
-  std::vector<int> all;
-  for (int t = 0; t < grid.count(); ++t) all.push_back(t);
-  for (int f = 1; f <= 4; ++f) {
-    render::ExrImage img = render::read_exr(frame_path(honest_dir(), f));
-    img.film = rr.render(f, grid, all).film;
-    img.attrs.ints["rfarm.spp"] = spp;
-    write_frame(frame_path(dir, f), img, true);
-  }
+  job_frames::render_frames(s, dir);
 }
 
 const FrameReport& frame_of(const JobResult& r, std::int64_t f) {

@@ -10,6 +10,7 @@
 #include "renderer/exr_io.h"
 #include "renderer/render.h"
 #include "renderer/tile_hash.h"
+#include "job_frames.h"
 #include "support/process.h"
 #include "verifier/verify_job.h"
 
@@ -58,14 +59,8 @@ inline fs::path frame_path(const fs::path& dir, int frame) {
 
 // Rewrites an EXR; with `rehash` the tile hashes (rfarm.tileHashes) and root are recomputed from
 // the new pixels (a cheater covering its tracks), else the old ones stay.
-inline void write_frame(const fs::path& path, render::ExrImage img, bool rehash) {
-  if (rehash) {
-    const render::TileGrid grid{img.film.width, img.film.height, img.attrs.ints.at("rfarm.tileSize")};
-    const auto leaves = render::tile_hashes(img.film, grid);
-    img.attrs.strings["rfarm.tileRoot"] = render::tile_root(leaves).hex();
-    img.attrs.strings["rfarm.tileHashes"] = render::tile_hash_list(leaves);
-  }
-  render::write_exr(path, img.film, img.attrs);
+inline void write_frame(const fs::path& path, const render::ExrImage& img, bool rehash) {
+  job_frames::write_frame(path, img.film, img.attrs, rehash);
 }
 
 inline Hash256 seed_of(std::uint64_t k) {
