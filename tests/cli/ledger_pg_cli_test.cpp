@@ -68,6 +68,13 @@ class LedgerPgCli : public testing::PostgresTest {
     RunResult r = as(PgRole::owner, db)({"ledger", "init", "--cluster", "studio", "--issuer-id", kIssuer});
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
+  // The cases below share one server: under ctest every TEST is its own process, and starting a
+  // server (initdb + start) costs more than all four cases together.
+  void SameCommandsGiveTheSameHeadAndBalancesOnSqliteAndPostgres();
+  void InitAndMigrateAreVersionedAndNeedTheOwner();
+  void CopyCarriesEveryEventAcrossAndBackProvenByBothHeads();
+  void BadInputIsOneLineNonZeroAndWritesNothing();
+
   std::string tables(const std::string& db) const {
     return pg().super_sql(db, "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE "
                               "schemaname = 'public'").out;
@@ -103,7 +110,7 @@ std::map<std::string, std::string> balances(const json& accounts) {
   return out;
 }
 
-TEST_F(LedgerPgCli, SameCommandsGiveTheSameHeadAndBalancesOnSqliteAndPostgres) {
+void LedgerPgCli::SameCommandsGiveTheSameHeadAndBalancesOnSqliteAndPostgres() {
   const std::string db = fresh_database();
   init_pg(db);
   const CliRunner pg_writer = as(PgRole::writer, db);
@@ -139,7 +146,7 @@ TEST_F(LedgerPgCli, SameCommandsGiveTheSameHeadAndBalancesOnSqliteAndPostgres) {
   EXPECT_EQ(pg_writer.json({"ledger", "head"})["size"], head_b["size"]);
 }
 
-TEST_F(LedgerPgCli, InitAndMigrateAreVersionedAndNeedTheOwner) {
+void LedgerPgCli::InitAndMigrateAreVersionedAndNeedTheOwner() {
   const std::string db = fresh_database();
   // The writer may not create the schema: refused, nothing written.
   EXPECT_NE(as(PgRole::writer, db).refused({"ledger", "init", "--cluster", "studio"}, 3).find("owns the schema"),
@@ -171,7 +178,7 @@ TEST_F(LedgerPgCli, InitAndMigrateAreVersionedAndNeedTheOwner) {
   EXPECT_EQ(pg().super_sql(db, "SELECT count(*) FROM events").out, events);
 }
 
-TEST_F(LedgerPgCli, CopyCarriesEveryEventAcrossAndBackProvenByBothHeads) {
+void LedgerPgCli::CopyCarriesEveryEventAcrossAndBackProvenByBothHeads() {
   const CliRunner lite = sqlite(dir / "site.sqlite3");
   ASSERT_EQ(lite({"ledger", "init", "--cluster", "studio"}).exit_code, 0);
   for (std::size_t i = 0; i < 12; ++i) ASSERT_EQ(lite(kScript[i]).exit_code, 0) << kScript[i][1];
@@ -208,7 +215,7 @@ TEST_F(LedgerPgCli, CopyCarriesEveryEventAcrossAndBackProvenByBothHeads) {
   EXPECT_NE(pg_writer.refused({"ledger", "copy", "--to", back.string()}, 3).find("already exists"), std::string::npos);
 }
 
-TEST_F(LedgerPgCli, BadInputIsOneLineNonZeroAndWritesNothing) {
+void LedgerPgCli::BadInputIsOneLineNonZeroAndWritesNothing() {
   const std::string db = fresh_database();
   const std::string port = pg().env().at("RFARM_PG_PORT");
   // A key init would create: it must not appear when init is refused.
@@ -262,6 +269,25 @@ TEST_F(LedgerPgCli, BadInputIsOneLineNonZeroAndWritesNothing) {
             std::string::npos);
   EXPECT_EQ(tables(db), "orders,schema_version\n");
   EXPECT_FALSE(fs::exists(new_key));
+}
+
+TEST_F(LedgerPgCli, EveryCommandOnPostgresAsOnSqlite) {
+  {
+    SCOPED_TRACE("same commands, same head and balances on SQLite and PostgreSQL");
+    SameCommandsGiveTheSameHeadAndBalancesOnSqliteAndPostgres();
+  }
+  {
+    SCOPED_TRACE("init and migrate are versioned and need the owner");
+    InitAndMigrateAreVersionedAndNeedTheOwner();
+  }
+  {
+    SCOPED_TRACE("copy SQLite -> PostgreSQL -> SQLite, proven by both heads");
+    CopyCarriesEveryEventAcrossAndBackProvenByBothHeads();
+  }
+  {
+    SCOPED_TRACE("bad input: one line, non-zero, nothing written");
+    BadInputIsOneLineNonZeroAndWritesNothing();
+  }
 }
 
 }  // namespace
