@@ -1,6 +1,8 @@
 #include "ledger/statement.h"
 
 #include <ctime>
+#include <map>
+#include <set>
 
 #include "core/error.h"
 #include "ledger/limits.h"
@@ -98,6 +100,34 @@ Statement make_statement(Storage& storage, const Account& account, std::uint64_t
   s.closing_credits = credits;
   s.closing_debits = debits;
   return s;
+}
+
+std::vector<StatementVerdict> statement_verdicts(Storage& storage, const Statement& statement) {
+  std::vector<StatementVerdict> out;
+  std::set<std::string> seen;
+  std::map<Id128, std::string> names;
+  const auto name_of = [&](const Id128& id) {
+    auto it = names.find(id);
+    if (it == names.end()) {
+      const auto a = storage.find_account(id);
+      it = names.emplace(id, a && !a->name.empty() ? a->name : id.hex()).first;
+    }
+    return it->second;
+  };
+  for (const StatementLine& line : statement.lines) {
+    const Transfer& t = line.transfer;
+    if (t.code != TransferCode::charge || t.user_data.job.empty() || !seen.insert(t.user_data.job).second) continue;
+    for (std::uint32_t round = 0; round <= kMaxStatementRounds; ++round) {
+      const std::string job = round == 0 ? t.user_data.job : t.user_data.job + "-r" + std::to_string(round);
+      const std::vector<RecordedVerdict> vs = storage.verdicts_of_job(job);
+      if (vs.empty() && round > 0) break;  // rounds are consecutive
+      for (const RecordedVerdict& r : vs) {
+        out.push_back({job, r.verdict.frame, r.verdict.outcome, r.verdict.reason, name_of(r.verdict.verifier),
+                       r.verdict.evidence_hash, r.event});
+      }
+    }
+  }
+  return out;
 }
 
 }  // namespace rfarm::ledger

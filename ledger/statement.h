@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ledger/storage.h"
+#include "ledger/verdict.h"
 
 namespace rfarm::ledger {
 
@@ -28,6 +29,25 @@ struct Statement {
 
 // Error(BadInput) when from > to. Error(Refused) on a balance overflow (impossible within limits).
 Statement make_statement(Storage& storage, const Account& account, std::uint64_t from, std::uint64_t to);
+
+// A verifier's verdict on a frame of a job the statement charged: what the money was paid for.
+struct StatementVerdict {
+  std::string job;            // the ledger job: the charge's job, or "<job>-r<n>" for re-render round n
+  std::uint64_t frame = 0;
+  VerdictOutcome outcome = VerdictOutcome::pass;
+  std::string reason;         // "" on pass
+  std::string verifier;       // the verifier account's name (its id in hex if it has none)
+  Hash256 evidence_hash;      // SHA-256 of the verifier's evidence document
+  std::uint64_t event = 0;    // the verdict event (provable with an inclusion proof)
+};
+
+// Re-render rounds looked up per charged job (the scheduler's rounds are far fewer).
+inline constexpr std::uint32_t kMaxStatementRounds = 64;
+
+// The verdicts recorded for the jobs of the statement's charge lines (user data job), with their
+// re-render rounds "<job>-r1", "-r2", ... (up to the first round with none), by job in line order,
+// then in event order. Jobs that were never verified contribute nothing.
+std::vector<StatementVerdict> statement_verdicts(Storage& storage, const Statement& statement);
 
 // Parses "YYYY-MM-DD" (midnight UTC) or "YYYY-MM-DDTHH:MM:SSZ" into ns since the Unix epoch.
 // Error(BadInput) naming `field` otherwise.
