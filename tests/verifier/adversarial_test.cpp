@@ -18,8 +18,7 @@ using namespace testing_fixture;
 using rfarm::testing::TempDir;
 
 // Renders the job's frames at another spp into `dir` (frame_####.exr) with honest provenance for
-// that spp. (render::render() initialises MPI and may run once per process: the honest set uses
-// it; other renders go through the same kernel via job_frames.h.)
+// that spp (job_frames.h, in-process, no MPI).
 void render_into(const fs::path& dir, int spp) {
   render::RenderSettings s = job_settings();
   s.spp = spp;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <set>
 
 #include "core/error.h"
 
@@ -19,7 +20,7 @@ using namespace testing_fixture;
 bool same_bits(float a, float b) { return std::memcmp(&a, &b, 4) == 0; }
 
 TEST(RegionRender, CellsReproduceTheTiledRenderBitForBit) {
-  const render::ExrImage img = render::read_exr(frame_path(honest_dir(), 3));
+  const render::ExrImage img = render::read_exr(frame_path(rfarm_render_dir(), 3));
   for (int threads : {1, 3})
     for (int region : {4, 5, 7, 16, 64}) {  // cells inside tiles, grids that cut across tiles, the whole frame
       render::RenderSettings s = job_settings();
@@ -45,7 +46,7 @@ TEST(RegionRender, CellsReproduceTheTiledRenderBitForBit) {
 
 TEST(RegionRender, OtherFramesDiffer) {
   // The re-render really depends on the frame (a copied neighbour cannot pass).
-  const render::ExrImage img = render::read_exr(frame_path(honest_dir(), 2));
+  const render::ExrImage img = render::read_exr(frame_path(rfarm_render_dir(), 2));
   const render::RegionRenderer rr(job_settings());
   const render::TileGrid grid{64, 48, 64};
   const render::RegionResult out = rr.render(3, grid, {0});
@@ -59,6 +60,20 @@ TEST(RegionRender, RefusesRegionsOutsideTheGrid) {
   const render::RegionRenderer rr(job_settings());
   EXPECT_THROW(rr.render(1, render::TileGrid{64, 48, 16}, {12}), Error);
   EXPECT_THROW(rr.render(1, render::TileGrid{32, 48, 16}, {0}), Error);
+}
+
+// Frames written by `rfarm render`'s entry point carry rfarm.tileHashes and verify with the
+// sampled tile proofs (the other verifier tests use in-process renders without MPI).
+TEST(RegionRender, FramesFromRenderPassVerificationWithTileProofs) {
+  const JobResult r = verify_dir(rfarm_render_dir(), 7);
+  EXPECT_TRUE(r.pass);
+  for (const auto& f : r.frames) {
+    EXPECT_TRUE(f.pass) << f.reason;
+    EXPECT_EQ(f.tile_check, "sampled") << f.frame;
+    std::set<int> tiles;  // exactly the tiles holding sampled cells were decoded and proved
+    for (const auto& c : f.cells) tiles.insert(c.tile);
+    EXPECT_EQ(f.tiles_hashed, tiles.size()) << f.frame;
+  }
 }
 
 }  // namespace

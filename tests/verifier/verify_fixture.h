@@ -33,15 +33,29 @@ inline render::RenderSettings job_settings() {
   return s;
 }
 
-// The honest renders, made once: <dir>/frame_0001.exr .. frame_0004.exr.
-inline const fs::path& honest_dir() {
+// Frames written by render::render(), `rfarm render`'s own entry point (made once):
+// <dir>/frame_0001.exr .. frame_0004.exr. Only region_render_test uses them, to prove that the
+// verifier's re-render equals what `rfarm render` wrote. render() initialises (and finalises) MPI,
+// so every other test uses honest_dir() and never touches MPI.
+inline const fs::path& rfarm_render_dir() {
   static std::unique_ptr<rfarm::testing::TempDir> dir;
   if (!dir) {
-    dir = std::make_unique<rfarm::testing::TempDir>("rfarm-verify-honest");
+    dir = std::make_unique<rfarm::testing::TempDir>("rfarm-verify-render");
     render::RenderSettings s = job_settings();
     s.output = (dir->path() / "frame_####.exr").string();
     std::ostringstream log;
     render::render(s, log);
+  }
+  return dir->path();
+}
+
+// The honest renders, made once in-process without MPI (job_frames.h: the same kernel over every
+// tile): <dir>/frame_0001.exr .. frame_0004.exr.
+inline const fs::path& honest_dir() {
+  static std::unique_ptr<rfarm::testing::TempDir> dir;
+  if (!dir) {
+    dir = std::make_unique<rfarm::testing::TempDir>("rfarm-verify-honest");
+    job_frames::render_frames(job_settings(), dir->path());
   }
   return dir->path();
 }
