@@ -481,6 +481,8 @@ void add_statement_command(CLI::App& app, Context& ctx) {
     L::Ledger l = open_ledger(o->flags, false);
     L::Account a = l.resolve_account(o->account, "--account");
     L::Statement st = L::make_statement(l.storage(), a, from, to);
+    // The verdicts behind the charges (scheduler jobs that were verified), per frame.
+    const std::vector<L::StatementVerdict> verdicts = L::statement_verdicts(l.storage(), st);
     int d = l.decimals();
     auto bal = [d](Amount c, Amount db) { return L::format_net(c, db, d); };
     if (format == "json") {
@@ -495,7 +497,15 @@ void add_statement_command(CLI::App& app, Context& ctx) {
       print_json({{"account", a.name}, {"id", a.id.hex()}, {"from", L::format_utc_time(from)},
                   {"to", L::format_utc_time(to)}, {"opening_balance", bal(st.opening_credits, st.opening_debits)},
                   {"total_in", amount_text(st.total_in, d)}, {"total_out", amount_text(st.total_out, d)},
-                  {"closing_balance", bal(st.closing_credits, st.closing_debits)}, {"lines", lines}});
+                  {"closing_balance", bal(st.closing_credits, st.closing_debits)}, {"lines", lines},
+                  {"verdicts", [&] {
+                     json vs = json::array();
+                     for (const auto& v : verdicts)
+                       vs.push_back({{"job", v.job}, {"frame", v.frame}, {"verdict", std::string(L::to_string(v.outcome))},
+                                     {"reason", v.reason}, {"verifier", v.verifier},
+                                     {"evidence_sha256", v.evidence_hash.hex()}, {"event", v.event}});
+                     return vs;
+                   }()}});
     } else if (format == "csv") {
       print("time,transfer_id,phase,code,direction,amount,balance,job,frames,usage\n");
       for (const auto& line : st.lines) {
@@ -504,6 +514,14 @@ void add_statement_command(CLI::App& app, Context& ctx) {
               "," + std::string(L::to_string(t.code)) + "," + (line.credit ? "in" : "out") + "," +
               amount_text(t.amount, d) + "," + bal(line.credits, line.debits) + "," + csv_field(t.user_data.job) + "," +
               csv_field(t.user_data.frames) + "," + csv_field(t.user_data.usage) + "\n");
+      }
+      if (!verdicts.empty()) {
+        // A second table after a blank line: the verdicts behind the charges.
+        print("\njob,frame,verdict,verifier,evidence_sha256,event,reason\n");
+        for (const auto& v : verdicts)
+          print(csv_field(v.job) + "," + std::to_string(v.frame) + "," + std::string(L::to_string(v.outcome)) + "," +
+                csv_field(v.verifier) + "," + v.evidence_hash.hex() + "," + std::to_string(v.event) + "," +
+                csv_field(v.reason) + "\n");
       }
     } else {
       print("statement for " + a.name + " (" + a.id.hex() + ") from " + L::format_utc_time(from) + " to " +
@@ -517,6 +535,10 @@ void add_statement_command(CLI::App& app, Context& ctx) {
       }
       print("in " + amount_text(st.total_in, d) + ", out " + amount_text(st.total_out, d) + ", closing balance " +
             bal(st.closing_credits, st.closing_debits) + "\n");
+      if (!verdicts.empty()) print("verdicts (job  frame  verdict  verifier  evidence sha-256):\n");
+      for (const auto& v : verdicts)
+        print("  " + v.job + "  " + std::to_string(v.frame) + "  " + std::string(L::to_string(v.outcome)) + "  " + v.verifier +
+              "  " + v.evidence_hash.hex() + (v.reason.empty() ? "" : "  (" + v.reason + ")") + "\n");
     }
     ctx.exit_code = 0;
   });

@@ -4,6 +4,8 @@
 // completes; cancelling mid-job scancels it and charges only the rendered frames.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <chrono>
 #include <fstream>
 #include <regex>
@@ -12,6 +14,8 @@
 #include <nlohmann/json.hpp>
 
 #include "config/source.h"
+#include "core/signing.h"
+#include "scheduler/charges.h"
 #include "scheduler/escrow.h"
 #include "scheduler/plan.h"
 #include "scheduler/settlement.h"
@@ -109,10 +113,10 @@ struct LedgerSite {
   config::Config config;
   std::map<std::string, std::string> env;
 
-  LedgerSite(const SlurmTestbed& tb) {
+  explicit LedgerSite(const SlurmTestbed& tb, const std::string& cluster = "sched") {
     ledger = tb.dir() / "ledger.sqlite3";
     config_path = write_file(tb.dir() / "rfarm.yaml",
-                             "cluster: {name: sched, backend: slurm}\n"
+                             "cluster: {name: " + cluster + ", backend: slurm}\n"
                              "token: {symbol: RFT, decimals: 6}\n"
                              "prices: {cpu_core_hour: \"3.6\"}\n"
                              "fees: {treasury_bps: 100, burn_bps: 50, verifier_reward: \"0.00001\"}\n"
@@ -126,7 +130,7 @@ struct LedgerSite {
     config = config::load_resolved(config::resolve_config_path(config_path.string()));
     env = tb.env();
     env["RFARM_CONFIG"] = config_path.string();
-    rf({"ledger", "init", "--cluster", "sched"});
+    rf({"ledger", "init", "--cluster", cluster});
     rf({"ledger", "account", "create", "studio", "--kind", "user"});
     rf({"ledger", "account", "create", "nodes", "--kind", "provider"});
     rf({"ledger", "account", "create", "treasury", "--kind", "treasury"});
@@ -258,7 +262,7 @@ TEST_F(SchedulerSlurm, AChunkThatFailsOnceIsRetriedAndTheJobCompletes) {
   EXPECT_TRUE(std::filesystem::exists(tb.work_dir() / "failed-once"));
 }
 
-TEST_F(SchedulerSlurm, CancelMidJobScancelsAndChargesOnlyRenderedFrames) {
+TEST_F(SchedulerSlurm, CancelMidJobScancelsAndNeverChargesUnmeteredChunks) {
   SlurmTestbed tb({.cluster = "cancel"});
   ASSERT_STARTED(tb);
   // Each chunk takes a few seconds so the cancel lands mid-job.
@@ -284,10 +288,14 @@ TEST_F(SchedulerSlurm, CancelMidJobScancelsAndChargesOnlyRenderedFrames) {
   EXPECT_LT(after.frames_done, 24u);
   EXPECT_FALSE(after.hold);
   EXPECT_EQ(escrow.open_holds(), 0u);
-  // No usage records on this testbed: each rendered chunk pays its share of the quote.
+  // No usage records on this testbed (no spool): rendered chunks are not charged from the quote,
+  // they are reported unmetered.
   EXPECT_EQ(after.frames_done % 4, 0u);
-  EXPECT_EQ(after.cost.units, after.quote.render_cost.units * 4 / 24 * (after.frames_done / 4));
-  EXPECT_EQ(escrow.balance("studio"), Amount(10'000 - after.cost.units));
+  EXPECT_EQ(after.cost.units, 0u);
+  EXPECT_EQ(escrow.balance("studio"), Amount(10'000));
+  EXPECT_NE(after.message.find("rendered with no usage record: not charged"), std::string::npos) << after.message;
+  for (const auto& c : store.chunks(job.id))
+    if (c.state == S::State::Rendered) EXPECT_EQ(c.usage_source, "unmetered") << c.index << " " << c.note;
   // Slurm stops the array: nothing of it stays pending or running.
   std::string live;
   for (int i = 0; i < 50; ++i) {
@@ -340,6 +348,131 @@ TEST_F(SchedulerSlurm, RfarmWatchFollowsAJobUntilItRenders) {
   EXPECT_NE(r.out.find("job 1: rendered, 4/4 frames"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.rfind("job 1: rendered, 4/4 frames, verification pending\n"), r.out.size() - 50) << r.out;
   EXPECT_EQ(count_exrs(tb.work_dir() / "out"), 4);
+}
+
+// Metering and re-rendering on a real cluster with the SPANK plugin metering into a spool: element
+// 0 renders from a doctored copy of the scene (a dimmer key light: a cheaper, wrong image whose
+// EXR is self-consistent, so only re-rendering tiles shows it). Its frames fail verification and
+// are re-submitted as a one-element array of round 1 (one node: the same node), which renders
+// honestly and passes. Every chunk is charged from its own signed usage records, ingested into
+// the ledger, never from the quote; the cheated frames are never charged.
+TEST_F(SchedulerSlurm, MeteredChunksAndACheatedChunkReRenderedInANewRound) {
+  namespace fs = std::filesystem;
+  TempDir keys("rfarm-meter-keys");
+  const fs::path spool = keys / "spool";
+  fs::create_directories(spool);
+  fs::permissions(spool, fs::perms::owner_all);
+  fs::create_directories(keys / "node-keys");
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  const std::string node = std::string(host).substr(0, std::string(host).find('.'));
+  SigningKey::generate().save(keys / "node.key", keys / "node-keys" / (node + ".pub"));
+  SlurmTestbed tb({.cluster = "meter", .plugin_args = "spool=" + spool.string() + " key=" + (keys / "node.key").string()});
+  ASSERT_STARTED(tb);
+  const LedgerSite site(tb, "meter");
+  const std::string state = (tb.dir() / "state").string();
+
+  // The cheat: element 0 (round 0, frames 1-2) renders a copy of the scene with the key light at
+  // a sixth of its intensity.
+  const fs::path cheat_dir = tb.work_dir() / "cheat";
+  fs::create_directories(cheat_dir);
+  for (const char* f : {"animated_demo.gltf", "animated_demo.bin", "checker.png"})
+    fs::copy_file(source_dir() / "examples/scenes" / f, cheat_dir / f);
+  std::string gltf = read_file(cheat_dir / "animated_demo.gltf");
+  const auto at = gltf.find("\"intensity\": 12.0");
+  ASSERT_NE(at, std::string::npos);
+  gltf.replace(at, 17, "\"intensity\": 2.0");
+  write_file(cheat_dir / "animated_demo.gltf", gltf);
+  const auto wrapper = write_file(tb.work_dir() / "cheat.sh",
+                                  "#!/bin/bash\nargs=(); prev=\nfor a in \"$@\"; do\n"
+                                  "  if [ \"$prev\" = render ] && [ \"$SLURM_ARRAY_TASK_ID\" = 0 ]; then a=" +
+                                      (cheat_dir / "animated_demo.gltf").string() + "; fi\n"
+                                      "  args+=(\"$a\"); prev=$a\ndone\nexec " + rfarm_binary() + " \"${args[@]}\"\n");
+  fs::permissions(wrapper, fs::perms::owner_all);
+
+  auto o = options(tb, {wrapper.string(), "--config", site.config_path.string()});
+  o.verifier = S::VerifierSetup{{rfarm_binary(), "--config", site.config_path.string()}, site.ledger.string(), "verifiers", {}};
+  o.commit_command = {rfarm_binary(), "--config", site.config_path.string(), "commit", "--state-dir", state};
+  S::SlurmBackend backend(o);
+  S::JobStore store(tb.dir() / "state");
+  auto escrow = S::make_escrow(site.config, tb.dir() / "state");
+  const config::Config& cfg = site.config;
+  S::JobPlan p = plan(tb, "1-4", 2);
+  p.request.ntasks = 1;
+  const S::JobRecord job = S::submit_job(p, cfg, store, backend, *escrow);
+  const auto ingest = [&] {
+    return site.rf({"ledger", "ingest", spool.string(), "--node-keys", (keys / "node-keys").string()});
+  };
+
+  // Round 0: rendered, then the verification job fails frames 1 and 2.
+  S::JobRecord j = wait_for(store, backend, job.id, {S::State::Verified, S::State::Failed}, std::chrono::seconds(60));
+  ASSERT_EQ(j.state, S::State::Failed) << j.message << tb.logs_tail();
+  ASSERT_EQ(j.verify_state, S::State::Failed) << read_file(tb.dir() / "state" / "slurm" / ("job-" + std::to_string(job.id) + "-verify.log"));
+  ingest();
+  ASSERT_TRUE(S::finish_job(store, backend, *escrow, cfg, job.id)) << store.get(job.id).message;
+  EXPECT_EQ(backend.sbatch_calls(), 4u);  // render array, verification, round-1 array, its verification
+  auto chunks = store.chunks(job.id);
+  ASSERT_EQ(chunks.size(), 3u);
+  EXPECT_EQ(chunks[2].frame_spec, "1-2");
+  EXPECT_NE(chunks[2].note.find("no other node"), std::string::npos) << chunks[2].note;
+  EXPECT_EQ(store.excluded_hosts(job.id).size(), 1u);  // the node that rendered the cheat
+
+  // Round 1: honest, passes; the job completes.
+  j = wait_for(store, backend, job.id, {S::State::Verified, S::State::Failed}, std::chrono::seconds(60));
+  ASSERT_EQ(j.state, S::State::Verified) << j.message << read_file(tb.dir() / "state" / "slurm" / ("job-" + std::to_string(job.id) + "-verify-r1.log")) << tb.logs_tail();
+  ingest();
+  EXPECT_FALSE(S::finish_job(store, backend, *escrow, cfg, job.id));
+  escrow.reset();
+
+  const S::JobRecord settled = store.get(job.id);
+  EXPECT_FALSE(settled.hold);
+  EXPECT_EQ(settled.state, S::State::Verified);
+  chunks = store.chunks(job.id);
+  for (const auto& c : chunks) {
+    EXPECT_EQ(c.usage_source, "metered") << "chunk " << c.index << ": " << c.note;
+    EXPECT_GT(c.device_ms, 0u) << c.index;
+  }
+  Amount frames_sum;
+  for (const auto& f : store.frames(job.id)) {
+    EXPECT_EQ(f.verdict, "pass") << f.frame;
+    EXPECT_EQ(f.round, f.frame <= 2 ? 1u : 0u) << f.frame;
+    frames_sum = add(frames_sum, f.charge);
+  }
+  // Frames 3-4 are paid from chunk 1's metered usage, frames 1-2 from round 1's (chunk 0 rendered
+  // only the cheat and is paid nothing). The allocations' seconds exceed this tiny job's quote, so
+  // the hold caps the render charge: exactly what is left after the verification share.
+  const Amount chunk1 = S::usage_charge(chunks[1].device_ms, settled.quote.price_per_hour);
+  const Amount chunk2 = S::usage_charge(chunks[2].device_ms, settled.quote.price_per_hour);
+  EXPECT_GT(frames_sum.units, 0u);
+  EXPECT_EQ(frames_sum.units, std::min(add(chunk1, chunk2).units, settled.quote.render_cost.units));
+  EXPECT_EQ(settled.cost, add(frames_sum, settled.quote.verification_cost));
+  site.rf({"ledger", "audit"});
+  const auto escrow_balance = nlohmann::json::parse(site.rf({"ledger", "balance", "escrow", "--json"}).out);
+  EXPECT_EQ(escrow_balance["pending_credits"], "0") << escrow_balance.dump();
+  EXPECT_EQ(escrow_balance["balance"], "0") << escrow_balance.dump();
+  RunResult shown = run({rfarm_binary(), "--config", site.config_path.string(), "show", std::to_string(job.id), "--state-dir", state}, site.env);
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_NE(shown.out.find("charged from metered"), std::string::npos) << shown.out;
+  EXPECT_EQ(count_exrs(tb.work_dir() / "out"), 4);
+
+  // The account's statement lists the verdicts behind its charge: round 0 (frames 1-2 failed,
+  // 3-4 passed) and round 1 (1-2 passed), each with its verifier and evidence hash.
+  const auto st = nlohmann::json::parse(site.rf({"statement", "-A", "studio", "--from", "2020-01-01", "--to", "2200-01-01",
+                                                 "--format", "json"}).out);
+  std::map<std::string, std::string> seen;  // "job/frame" -> verdict
+  for (const auto& v : st["verdicts"]) {
+    EXPECT_EQ(v["verifier"], "verifiers") << v.dump();
+    EXPECT_EQ(v["evidence_sha256"].get<std::string>().size(), 64u) << v.dump();
+    seen[v["job"].get<std::string>() + "/" + std::to_string(v["frame"].get<int>())] = v["verdict"];
+  }
+  const std::string uid = job.uid.hex();
+  EXPECT_EQ(seen[uid + "/1"], "fail");
+  EXPECT_EQ(seen[uid + "/2"], "fail");
+  EXPECT_EQ(seen[uid + "/3"], "pass");
+  EXPECT_EQ(seen[uid + "/4"], "pass");
+  EXPECT_EQ(seen[uid + "-r1/1"], "pass");
+  EXPECT_EQ(seen[uid + "-r1/2"], "pass");
+  EXPECT_EQ(seen.size(), 6u) << st["verdicts"].dump();
 }
 
 }  // namespace
