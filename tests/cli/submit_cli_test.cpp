@@ -59,9 +59,11 @@ TEST(SubmitCli, TestOnlyJsonHasChunksAndAnExactQuote) {
   EXPECT_EQ(j["chunks"][5]["frames"], "21-24");
   EXPECT_EQ(j["ntasks"], 2);
   // 24 frames x 4608 segments x 200 ns = 22.1184 core-ms at 1 unit per core-ms = 23 units; the
-  // verification re-render is the same 23 units plus 24 rewards of 10 units.
+  // verification re-renders the verifier's sample, 104 cells of 8x8 + 24 per-frame top-ups
+  // (scheduler/plan.h verification_sample): 128 x 512 segments = 13.1 core-ms = 14 units, plus 24
+  // rewards of 10 units.
   EXPECT_EQ(j["quote"]["render_cost"], "0.000023");
-  EXPECT_EQ(j["quote"]["total_base_units"], 23 + 23 + 240);
+  EXPECT_EQ(j["quote"]["total_base_units"], 23 + 14 + 240);
 }
 
 TEST(SubmitCli, MaxCostRefusesBeforeAnythingIsQueued) {
