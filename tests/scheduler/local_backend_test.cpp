@@ -18,13 +18,13 @@ using rfarm::testing::TempDir;
 using test::small_request;
 using test::test_config;
 
-struct Fixture {
+struct LocalFixture {
   TempDir dir;
   std::filesystem::path out = dir / "out";
   JobStore store{dir / "state"};
   std::filesystem::path fake = test::write_fake_render(dir.path());
 
-  Fixture() { std::filesystem::create_directories(out); }
+  LocalFixture() { std::filesystem::create_directories(out); }
   LocalOptions options(unsigned parallel, unsigned attempts, std::map<std::string, std::string> env = {}) {
     env["FAKE_DIR"] = dir.path().string();
     return LocalOptions{{fake.string()}, parallel, attempts, dir / "logs", env, test::fake_inspect};
@@ -48,7 +48,7 @@ struct Fixture {
 };
 
 TEST(LocalBackend, RendersEveryFrameOnceWithinTheConcurrencyLimit) {
-  Fixture f;
+  LocalFixture f;
   LocalBackend backend(f.options(2, 3, {{"FAKE_SLEEP", "0.2"}}));
   const JobRecord job = f.create();
   backend.submit(f.store, job);
@@ -72,7 +72,7 @@ TEST(LocalBackend, RendersEveryFrameOnceWithinTheConcurrencyLimit) {
 }
 
 TEST(LocalBackend, AFailedChunkIsRetriedAndTheJobCompletes) {
-  Fixture f;
+  LocalFixture f;
   LocalBackend backend(f.options(1, 3, {{"FAKE_FAIL_SPEC", "9-12"}}));
   const JobRecord job = f.create();
   backend.submit(f.store, job);
@@ -88,7 +88,7 @@ TEST(LocalBackend, AFailedChunkIsRetriedAndTheJobCompletes) {
 }
 
 TEST(LocalBackend, AChunkThatKeepsFailingFailsTheJobAfterTheLimit) {
-  Fixture f;
+  LocalFixture f;
   LocalBackend backend(f.options(2, 3, {{"FAKE_ALWAYS_FAIL_SPEC", "5-8"}}));
   const JobRecord job = f.create();
   backend.submit(f.store, job);
@@ -102,7 +102,7 @@ TEST(LocalBackend, AChunkThatKeepsFailingFailsTheJobAfterTheLimit) {
 }
 
 TEST(LocalBackend, ARetryResumesSkippingFramesAlreadyRendered) {
-  Fixture f;
+  LocalFixture f;
   // Frames 1-2 exist from an earlier run; the chunk 1-4 only renders 3 and 4.
   for (int frame : {1, 2})
     std::ofstream(output_for_frame((f.out / "frame_####.exr").string(), frame)) << "rfarm-fake-frame " << frame << "\n";
@@ -114,7 +114,7 @@ TEST(LocalBackend, ARetryResumesSkippingFramesAlreadyRendered) {
 }
 
 TEST(LocalBackend, CancelKillsRunningChunksAndLeavesTheRestUnstarted) {
-  Fixture f;
+  LocalFixture f;
   LocalBackend backend(f.options(1, 1, {{"FAKE_SLEEP", "30"}}));
   const JobRecord job = f.create();
   backend.submit(f.store, job);

@@ -15,14 +15,14 @@ namespace {
 
 using rfarm::testing::TempDir;
 
-struct Fixture {
+struct SettlementFixture {
   TempDir dir;
   JobStore store{dir / "state"};
   config::Config config = test::test_config();
   MemoryEscrow escrow;
   std::filesystem::path fake = test::write_fake_render(dir.path());
   LocalBackend backend{LocalOptions{{fake.string()}, 1, 2, dir / "logs", {{"FAKE_DIR", dir.path().string()}}, test::fake_inspect}};
-  Fixture() {
+  SettlementFixture() {
     std::filesystem::create_directories(dir / "out");
     escrow.deposit("studio", Amount(100'000));
   }
@@ -45,7 +45,7 @@ TEST(Charges, MeteredUsageAtThePriceSplitOverFramesAndCappedByTheHold) {
   EXPECT_EQ(usage_charge(1'500, Amount(3'600'000)), Amount(1'500));  // 1 unit per core-ms
   EXPECT_EQ(usage_charge(999, Amount(3'600)), Amount(0));            // rounded down
   EXPECT_THROW(usage_charge(UINT64_MAX, Amount(UINT64_MAX)), Error);
-  Fixture f;
+  SettlementFixture f;
   const JobRecord j = f.render("1-6", 3);
   f.set_usage(j.id, 10);                   // 10 units per chunk of 3 frames: 3, 3, 4
   JobCharges c = job_charges(f.store, j.id);
@@ -69,7 +69,7 @@ TEST(Charges, MeteredUsageAtThePriceSplitOverFramesAndCappedByTheHold) {
 }
 
 TEST(Settlement, FramesAreCommittedOnceAndAChangedFileIsRefused) {
-  Fixture f;
+  SettlementFixture f;
   const JobRecord j = f.render("1-4", 2);
   EXPECT_EQ(commit_frames(f.store, f.escrow, f.config, j.id), 4u);
   EXPECT_EQ(commit_frames(f.store, f.escrow, f.config, j.id), 0u);  // nothing new
@@ -83,7 +83,7 @@ TEST(Settlement, FramesAreCommittedOnceAndAChangedFileIsRefused) {
 }
 
 TEST(Settlement, PassedFramesAreChargedFailedOnesSlashedExcludedAndRerendered) {
-  Fixture f;
+  SettlementFixture f;
   f.escrow.set_stake("nodes", Amount(10'000));
   const JobRecord j = f.render("1-4", 2);
   commit_frames(f.store, f.escrow, f.config, j.id);
@@ -132,7 +132,7 @@ TEST(Settlement, PassedFramesAreChargedFailedOnesSlashedExcludedAndRerendered) {
 }
 
 TEST(Settlement, FramesFailingEveryRoundAreGivenUpAndNeverCharged) {
-  Fixture f;
+  SettlementFixture f;
   const JobRecord j = f.render("1-2", 2);
   for (std::uint32_t round = 0; round <= kMaxVerificationRounds; ++round) {
     commit_frames(f.store, f.escrow, f.config, j.id);

@@ -17,11 +17,10 @@ namespace {
 using rfarm::testing::read_file;
 using rfarm::testing::run;
 using rfarm::testing::write_file;
-using test::executable;
-using test::Fixture;
+using test::slurm_executable;
 
 TEST(SlurmBackend, OneHundredThousandFramesAreOneSbatchArrayCall) {
-  Fixture f;
+  test::SlurmFixture f;
   SlurmBackend backend(f.options({}));
   const JobRecord job = f.create("1-100000", 10);
   const auto t0 = std::chrono::steady_clock::now();
@@ -42,7 +41,7 @@ TEST(SlurmBackend, OneHundredThousandFramesAreOneSbatchArrayCall) {
 }
 
 TEST(SlurmBackend, ArrayFlagsPassThroughAndVerificationWaitsAtLowerPriority) {
-  Fixture f;
+  test::SlurmFixture f;
   SlurmBackend backend(f.options());
   const JobRecord job = f.create("1-24", 4);
   backend.submit(f.store, job);
@@ -59,7 +58,7 @@ TEST(SlurmBackend, ArrayFlagsPassThroughAndVerificationWaitsAtLowerPriority) {
 }
 
 TEST(SlurmBackend, AFailedSbatchThrowsWithSlurmsMessage) {
-  Fixture f;
+  test::SlurmFixture f;
   auto o = f.options();
   o.env["SBATCH_FAIL"] = "1";
   SlurmBackend backend(o);
@@ -75,7 +74,7 @@ TEST(SlurmBackend, AFailedSbatchThrowsWithSlurmsMessage) {
 }
 
 TEST(SlurmBackend, RefreshReadsSqueueAndTheElementLogs) {
-  Fixture f;
+  test::SlurmFixture f;
   SlurmBackend backend(f.options());
   const JobRecord job = f.create("1-24", 4);
   backend.submit(f.store, job);
@@ -110,7 +109,7 @@ TEST(SlurmBackend, RefreshReadsSqueueAndTheElementLogs) {
 }
 
 TEST(SlurmBackend, VerificationStatesFollowTheVerificationJob) {
-  Fixture f;
+  test::SlurmFixture f;
   SlurmBackend backend(f.options());
   const JobRecord job = f.create("1-4", 4);
   backend.submit(f.store, job);
@@ -128,7 +127,7 @@ TEST(SlurmBackend, VerificationStatesFollowTheVerificationJob) {
 // (and whose log says "rendered") while its frames are not on disk must not count as rendered, and
 // the job must never reach "verified" because a verification job completed.
 TEST(SlurmBackend, ACompletedElementWithoutItsFramesFailsAndTheJobIsNeverVerified) {
-  Fixture f;
+  test::SlurmFixture f;
   SlurmBackend backend(f.options());
   const JobRecord job = f.create("1-8", 4);
   backend.submit(f.store, job);
@@ -154,7 +153,7 @@ TEST(SlurmBackend, ACompletedElementWithoutItsFramesFailsAndTheJobIsNeverVerifie
 }
 
 TEST(SlurmBackend, CancelScancelsTheArrayAndTheVerificationJob) {
-  Fixture f;
+  test::SlurmFixture f;
   SlurmBackend backend(f.options());
   const JobRecord job = f.create("1-8", 4);
   backend.submit(f.store, job);
@@ -166,7 +165,7 @@ TEST(SlurmBackend, CancelScancelsTheArrayAndTheVerificationJob) {
 }
 
 TEST(SlurmBackend, TheBatchScriptRetriesResumesAndGivesUp) {
-  Fixture f;
+  test::SlurmFixture f;
   auto o = f.options();
   // The "rfarm" is a fake renderer; srun just runs its command (no MPI).
   const auto fake = test::write_fake_render(f.dir.path());
@@ -175,9 +174,9 @@ TEST(SlurmBackend, TheBatchScriptRetriesResumesAndGivesUp) {
   SlurmBackend backend(o);
   const JobRecord job = f.create("1-8", 4);
   const std::string script = backend.array_script(job, f.store.chunks(job.id));
-  const auto script_path = executable(f.dir / "array.sh", script);
+  const auto script_path = slurm_executable(f.dir / "array.sh", script);
   std::filesystem::create_directories(f.dir / "bin");
-  executable(f.dir / "bin" / "srun", "#!/bin/bash\nwhile [[ $1 == --* ]]; do shift; done\nexec \"$@\"\n");
+  slurm_executable(f.dir / "bin" / "srun", "#!/bin/bash\nwhile [[ $1 == --* ]]; do shift; done\nexec \"$@\"\n");
   std::filesystem::create_directories(f.dir / "out");
   const std::string path = (f.dir / "bin").string() + ":/usr/bin:/bin";
   // Element 1 fails once, then its retry renders frames 5-8.

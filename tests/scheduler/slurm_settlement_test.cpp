@@ -15,10 +15,9 @@ namespace {
 
 using rfarm::testing::read_file;
 using rfarm::testing::write_file;
-using test::Fixture;
 
 struct SlurmJob {
-  Fixture f;
+  test::SlurmFixture f;
   MemoryEscrow escrow;
   config::Config cfg = test::test_config();
   std::unique_ptr<SlurmBackend> backend;

@@ -17,32 +17,32 @@ namespace rfarm::scheduler::test {
 using rfarm::testing::TempDir;
 using rfarm::testing::write_file;
 
-inline std::filesystem::path executable(const std::filesystem::path& p, const std::string& text) {
+inline std::filesystem::path slurm_executable(const std::filesystem::path& p, const std::string& text) {
   write_file(p, text);
   std::filesystem::permissions(p, std::filesystem::perms::owner_all);
   return p;
 }
 
-struct Fixture {
+struct SlurmFixture {
   TempDir dir;
   JobStore store{dir / "state"};
   std::filesystem::path calls = dir / "sbatch.calls";
-  Fixture() {
+  SlurmFixture() {
     // sbatch: one line per call with its arguments; job ids 4242, 4243, ...
-    executable(dir / "sbatch", "#!/bin/bash\nn=$(cat '" + (dir / "n").string() + "' 2>/dev/null || echo 4242)\n"
+    slurm_executable(dir / "sbatch", "#!/bin/bash\nn=$(cat '" + (dir / "n").string() + "' 2>/dev/null || echo 4242)\n"
                "echo \"$n\" > '" + (dir / "n").string() + ".tmp'; echo $((n + 1)) > '" + (dir / "n").string() + "'\n"
                "printf '%s\\n' \"$*\" >> '" + calls.string() + "'\n"
                "[ -n \"$SBATCH_FAIL\" ] && { echo 'sbatch: error: invalid partition' >&2; exit 1; }\n"
                "echo \"$n;testcluster\"\n");
     // squeue -j ID: state-ID when the test wrote one (re-render rounds), else by id as before.
-    executable(dir / "squeue", "#!/bin/bash\nprintf '%s\\n' \"$*\" >> '" + (dir / "squeue.calls").string() + "'\n"
+    slurm_executable(dir / "squeue", "#!/bin/bash\nprintf '%s\\n' \"$*\" >> '" + (dir / "squeue.calls").string() + "'\n"
                "for a in \"$@\"; do [ \"$prev\" = -j ] && j=$a; prev=$a; done\n"
                "[ -e '" + dir.path().string() + "/state-'$j ] && { cat '" + dir.path().string() + "/state-'$j; exit 0; }\n"
                "case \"$*\" in *4243*) cat '" + (dir / "verify.state").string() + "' 2>/dev/null;; "
                "*) cat '" + (dir / "array.state").string() + "' 2>/dev/null;; esac\n");
     // sinfo -N: the nodes in $FAKE_NODES (one per line), else one node.
-    executable(dir / "sinfo", "#!/bin/bash\nprintf '%s\\n' ${FAKE_NODES:-testhost}\n");
-    executable(dir / "scancel", "#!/bin/bash\nprintf '%s\\n' \"$*\" >> '" + (dir / "scancel.calls").string() + "'\n");
+    slurm_executable(dir / "sinfo", "#!/bin/bash\nprintf '%s\\n' ${FAKE_NODES:-testhost}\n");
+    slurm_executable(dir / "scancel", "#!/bin/bash\nprintf '%s\\n' \"$*\" >> '" + (dir / "scancel.calls").string() + "'\n");
   }
   SlurmOptions options(std::vector<std::string> verify = {"/usr/bin/true"}) {
     SlurmOptions o;

@@ -24,7 +24,7 @@ class RefusingBackend final : public Backend {
   void cancel(JobStore& s, std::int64_t id) override { s.set_state(id, State::Cancelled); }
 };
 
-struct Fixture {
+struct SubmitFixture {
   TempDir dir;
   JobStore store{dir / "state"};
   config::Config config = test_config();
@@ -45,7 +45,7 @@ std::uint64_t metered_ms(const JobStore& store, std::int64_t id) {
 }
 
 TEST(SubmitJob, PlacesTheHoldQueuesAndSettlesTheRenderedFramesFromMeteredUsage) {
-  Fixture f;
+  SubmitFixture f;
   f.escrow.deposit("studio", Amount(1000));
   // Each fake render burns CPU for a while so the metered usage is well above zero.
   LocalBackend burning(LocalOptions{{f.fake.string()}, 2, 2, f.dir / "logs",
@@ -74,7 +74,7 @@ TEST(SubmitJob, PlacesTheHoldQueuesAndSettlesTheRenderedFramesFromMeteredUsage) 
 }
 
 TEST(SubmitJob, RefusesOverTheAvailableBalanceBeforeAnythingIsStoredOrHeld) {
-  Fixture f;
+  SubmitFixture f;
   f.escrow.deposit("studio", Amount(276));
   try {
     submit_job(f.plan(), f.config, f.store, f.backend, f.escrow);
@@ -89,7 +89,7 @@ TEST(SubmitJob, RefusesOverTheAvailableBalanceBeforeAnythingIsStoredOrHeld) {
 }
 
 TEST(SubmitJob, AFailedSubmissionVoidsTheHoldAndRecordsWhy) {
-  Fixture f;
+  SubmitFixture f;
   f.escrow.deposit("studio", Amount(1000));
   RefusingBackend refusing;
   EXPECT_THROW(submit_job(f.plan(), f.config, f.store, refusing, f.escrow), Error);
@@ -103,7 +103,7 @@ TEST(SubmitJob, AFailedSubmissionVoidsTheHoldAndRecordsWhy) {
 }
 
 TEST(SubmitJob, CancelNeverChargesRenderedFramesFromTheQuote) {
-  Fixture f;
+  SubmitFixture f;
   f.escrow.deposit("studio", Amount(1000));
   const JobRecord j = submit_job(f.plan("1-24"), f.config, f.store, f.backend, f.escrow);
   // Pretend two chunks (8 of 24 frames) rendered, with evidence but no usage known, before the cancel.
@@ -135,7 +135,7 @@ TEST(SubmitJob, CancelNeverChargesRenderedFramesFromTheQuote) {
 }
 
 TEST(SubmitJob, CancelWithNothingRenderedVoidsTheWholeHold) {
-  Fixture f;
+  SubmitFixture f;
   f.escrow.deposit("studio", Amount(1000));
   const JobRecord j = submit_job(f.plan(), f.config, f.store, f.backend, f.escrow);
   cancel_job(f.store, f.backend, &f.escrow, f.config, j.id);
@@ -145,7 +145,7 @@ TEST(SubmitJob, CancelWithNothingRenderedVoidsTheWholeHold) {
 }
 
 TEST(SubmitJob, VerifiedJobsPayTheVerificationShareToTheVerifier) {
-  Fixture f;
+  SubmitFixture f;
   f.escrow.deposit("studio", Amount(1000));
   const JobRecord j = submit_job(f.plan(), f.config, f.store, f.backend, f.escrow);
   f.backend.run(f.store, j.id);
