@@ -15,9 +15,9 @@ namespace {
 
 using S = IngestOutcome::Status;
 
-SigningKey node_key(std::uint8_t b) { return testing::test_key(static_cast<std::uint8_t>(120 + b)); }
+SigningKey job_node_key(std::uint8_t b) { return testing::test_key(static_cast<std::uint8_t>(120 + b)); }
 
-UsageRecord record(std::uint32_t slurm_job, std::uint32_t step, const std::string& node, const std::string& job,
+UsageRecord usage_record(std::uint32_t slurm_job, std::uint32_t step, const std::string& node, const std::string& job,
                    std::uint32_t cpus, std::int64_t ms) {
   UsageRecord r;
   r.cluster = "test";
@@ -38,12 +38,12 @@ UsageRecord record(std::uint32_t slurm_job, std::uint32_t step, const std::strin
 class JobUsage : public ::testing::Test {
  protected:
   void SetUp() override {
-    ring_.nodes[node_key(1).public_key()] = "n1";
-    ring_.nodes[node_key(2).public_key()] = "n2";
+    ring_.nodes[job_node_key(1).public_key()] = "n1";
+    ring_.nodes[job_node_key(2).public_key()] = "n2";
     prices_.cpu_core_hour = Amount(3'600'000);
   }
   void ingest(Ledger& l, const UsageRecord& r, std::uint8_t key) {
-    const IngestOutcome o = ingest_usage_line(l, encode_usage_line(r, node_key(key)), "spool:1", ring_, prices_, testing::id(2));
+    const IngestOutcome o = ingest_usage_line(l, encode_usage_line(r, job_node_key(key)), "spool:1", ring_, prices_, testing::id(2));
     ASSERT_TRUE(o.status == S::job_usage || o.status == S::evidence_only) << to_string(o.status) << " " << o.reason;
   }
   testing::ManualClock clock_;
@@ -53,10 +53,10 @@ class JobUsage : public ::testing::Test {
 
 TEST_F(JobUsage, ReturnsTheJobsRecordsBySlurmJobWithDeviceMsAndSigner) {
   Ledger l = testing::make_ledger(clock_);
-  ingest(l, record(501, kBatchStepId, "n1", "abc", 2, 4'000), 1);  // element 1: allocation 2 CPUs x 4 s
-  ingest(l, record(501, 0, "n1", "abc", 2, 3'500), 1);             // its srun step (evidence)
-  ingest(l, record(502, kBatchStepId, "n2", "abc", 2, 1'000), 2);  // element 2
-  ingest(l, record(503, kBatchStepId, "n1", "other", 2, 9'000), 1);  // another rfarm job
+  ingest(l, usage_record(501, kBatchStepId, "n1", "abc", 2, 4'000), 1);  // element 1: allocation 2 CPUs x 4 s
+  ingest(l, usage_record(501, 0, "n1", "abc", 2, 3'500), 1);             // its srun step (evidence)
+  ingest(l, usage_record(502, kBatchStepId, "n2", "abc", 2, 1'000), 2);  // element 2
+  ingest(l, usage_record(503, kBatchStepId, "n1", "other", 2, 9'000), 1);  // another rfarm job
   const auto all = job_usage(l, {"abc", std::nullopt, nullptr});
   ASSERT_EQ(all.size(), 3u);
   EXPECT_EQ(all[0].record, "test/501/" + std::to_string(kBatchStepId) + "/n1");
@@ -64,10 +64,10 @@ TEST_F(JobUsage, ReturnsTheJobsRecordsBySlurmJobWithDeviceMsAndSigner) {
   EXPECT_EQ(all[0].cluster, "test");
   EXPECT_TRUE(all[0].allocation());
   EXPECT_EQ(all[0].cpu_ms, 8'000u);
-  EXPECT_EQ(all[0].signer, node_key(1).public_key());
+  EXPECT_EQ(all[0].signer, job_node_key(1).public_key());
   EXPECT_EQ(all[0].account, "studio-a");
   EXPECT_FALSE(all[1].allocation());
-  EXPECT_EQ(all[2].signer, node_key(2).public_key());
+  EXPECT_EQ(all[2].signer, job_node_key(2).public_key());
   EXPECT_LT(all[0].event, all[1].event);
 
   const auto one = job_usage(l, {"abc", 501u, nullptr});
@@ -83,19 +83,19 @@ TEST_F(JobUsage, ReturnsTheJobsRecordsBySlurmJobWithDeviceMsAndSigner) {
 
 TEST_F(JobUsage, ANodeWithoutTheBatchStepCountsItsStepsAndExternNeverCounts) {
   Ledger l = testing::make_ledger(clock_);
-  ingest(l, record(501, kBatchStepId, "n1", "abc", 4, 10'000), 1);
-  ingest(l, record(501, 0, "n2", "abc", 4, 6'000), 2);  // second node of a 2-node allocation
-  ingest(l, record(501, 1, "n2", "abc", 4, 2'000), 2);
-  ingest(l, record(501, kExternStepId, "n2", "abc", 4, 10'000), 2);
+  ingest(l, usage_record(501, kBatchStepId, "n1", "abc", 4, 10'000), 1);
+  ingest(l, usage_record(501, 0, "n2", "abc", 4, 6'000), 2);  // second node of a 2-node allocation
+  ingest(l, usage_record(501, 1, "n2", "abc", 4, 2'000), 2);
+  ingest(l, usage_record(501, kExternStepId, "n2", "abc", 4, 10'000), 2);
   EXPECT_EQ(allocation_device_ms(job_usage(l, {"abc", 501u, nullptr}), false), 40'000u + 24'000u + 8'000u);
 }
 
 TEST_F(JobUsage, ASignerNoLongerRegisteredIsFlaggedAndNotCounted) {
   Ledger l = testing::make_ledger(clock_);
-  ingest(l, record(501, kBatchStepId, "n1", "abc", 1, 5'000), 1);
-  ingest(l, record(502, kBatchStepId, "n2", "abc", 1, 7'000), 2);
+  ingest(l, usage_record(501, kBatchStepId, "n1", "abc", 1, 5'000), 1);
+  ingest(l, usage_record(502, kBatchStepId, "n2", "abc", 1, 7'000), 2);
   NodeKeyring now;  // n2's key was revoked after ingest
-  now.nodes[node_key(1).public_key()] = "n1";
+  now.nodes[job_node_key(1).public_key()] = "n1";
   const auto rs = job_usage(l, {"abc", std::nullopt, &now});
   ASSERT_EQ(rs.size(), 2u);
   EXPECT_TRUE(rs[0].signer_registered);
@@ -108,7 +108,7 @@ TEST_F(JobUsage, ARowEditedAfterIngestIsAnIntegrityErrorNamingIt) {
   const auto path = dir / "ledger.db";
   {
     Ledger l = testing::make_ledger(clock_, open_sqlite_storage(path, {.durable = false, .create = true}));
-    ingest(l, record(501, kBatchStepId, "n1", "abc", 2, 4'000), 1);
+    ingest(l, usage_record(501, kBatchStepId, "n1", "abc", 2, 4'000), 1);
   }
   {
     detail::Database db(path, false);
