@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <regex>
 
+#include "cli/demo_scene.h"
 #include "support/process.h"
 
 namespace rfarm {
@@ -16,13 +17,12 @@ using testing::run;
 using testing::RunResult;
 using testing::TempDir;
 
-const std::string kScene = (testing::source_dir() / "examples/scenes/animated_demo.gltf").string();
 
 RunResult render(const std::vector<std::string>& extra) {
   // Defaults for a quick render; a flag given in `extra` replaces its default.
   const std::vector<std::pair<std::string, std::string>> defaults = {
       {"--resolution", "40x24"}, {"--spp", "2"}, {"--threads", "2"}, {"--progress", "lines"}};
-  std::vector<std::string> argv = {testing::rfarm_binary(), "render", kScene};
+  std::vector<std::string> argv = {testing::rfarm_binary(), "render", testing::demo_scene()};
   for (const auto& [flag, value] : defaults)
     if (std::find(extra.begin(), extra.end(), flag) == extra.end()) argv.insert(argv.end(), {flag, value});
   argv.insert(argv.end(), extra.begin(), extra.end());
@@ -46,7 +46,7 @@ int count(const std::string& haystack, const std::string& needle) {
 
 TEST(RenderCli, AutoDeviceFallsBackToCpuAndSaysSo) {
   TempDir dir;
-  std::vector<std::string> argv = {testing::rfarm_binary(), "render", kScene, "--resolution", "40x24", "--spp", "2",
+  std::vector<std::string> argv = {testing::rfarm_binary(), "render", testing::demo_scene(), "--resolution", "40x24", "--spp", "2",
                                    "--device", "auto", "--progress", "lines", "--output", (dir / "f_####.exr").string()};
   RunResult r = run(argv, {{"RFARM_JOB_ID", "4242"}, {"SLURM_JOB_ID", ""}});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -91,7 +91,7 @@ TEST(RenderCli, ExistingValidFramesAreSkippedUnlessOverwrite) {
 TEST(RenderCli, ResumeAfterAKilledRun) {
   TempDir dir;
   auto out = (dir / "k_####.exr").string();
-  std::vector<std::string> argv = {"timeout", "-s", "KILL", "1.5", testing::rfarm_binary(), "render", kScene,
+  std::vector<std::string> argv = {"timeout", "-s", "KILL", "1.5", testing::rfarm_binary(), "render", testing::demo_scene(),
                                    "--resolution", "96x54", "--spp", "6", "--threads", "1", "--frames", "1-60",
                                    "--output", out, "--progress", "lines"};
   RunResult killed = run(argv);
@@ -123,7 +123,7 @@ TEST(RenderCli, TileSubsetKeepsTileHashesAndMarksTheSubset) {
 
 TEST(RenderCli, YamlRenderFile) {
   TempDir dir;
-  auto yaml = testing::write_file(dir / "shot.yaml", "scene: " + kScene + "\nframes: 2-3\nresolution: 24x16\nspp: 1\n"
+  auto yaml = testing::write_file(dir / "shot.yaml", "scene: " + testing::demo_scene() + "\nframes: 2-3\nresolution: 24x16\nspp: 1\n"
                                                      "output: " + (dir / "y_####.exr").string() + "\nprogress: lines\n");
   RunResult r = run({testing::rfarm_binary(), "render", yaml.string(), "--threads", "2"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -197,7 +197,7 @@ TEST(RenderCli, TwoMpiRanksGiveTheSameFramesAsOne) {
   TempDir dir;
   ASSERT_EQ(render({"--frames", "1-4", "--output", (dir / "one_####.exr").string(), "--threads", "1"}).exit_code, 0);
   std::vector<std::string> argv = {"mpirun", "-n", "2", "--oversubscribe", "--allow-run-as-root",
-                                   testing::rfarm_binary(), "render", kScene, "--resolution", "40x24", "--spp", "2",
+                                   testing::rfarm_binary(), "render", testing::demo_scene(), "--resolution", "40x24", "--spp", "2",
                                    "--threads", "1", "--frames", "1-4", "--progress", "lines",
                                    "--output", (dir / "two_####.exr").string(), "--report", (dir / "mpi.h5").string()};
   RunResult r = run(argv, {{"OMPI_ALLOW_RUN_AS_ROOT", "1"}, {"OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1"}});

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/demo_scene.h"
 #include "support/process.h"
 
 namespace rfarm {
@@ -15,7 +16,6 @@ using testing::RunResult;
 using testing::TempDir;
 using testing::write_file;
 
-const std::string kScene = (testing::source_dir() / "examples/scenes/animated_demo.gltf").string();
 
 // A configuration with one user account for $USER and simple prices (1 RFT per core-hour).
 std::string write_config(const TempDir& dir) {
@@ -39,7 +39,7 @@ RunResult submit(const TempDir& dir, std::vector<std::string> args) {
 TEST(SubmitCli, TestOnlyPrintsThePlanAndQuoteAndChangesNothing) {
   TempDir dir;
   RunResult r = submit(dir, {"--test-only", "--frames", "1-24", "--chunk", "4", "--resolution", "32x18", "--spp", "1",
-                             "--max-depth", "8", "-o", (dir / "out/f_####.exr").string(), kScene});
+                             "--max-depth", "8", "-o", (dir / "out/f_####.exr").string(), testing::demo_scene()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("24 frames, 6 chunks of up to 4"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("account studio"), std::string::npos) << r.out;
@@ -52,7 +52,7 @@ TEST(SubmitCli, TestOnlyPrintsThePlanAndQuoteAndChangesNothing) {
 TEST(SubmitCli, TestOnlyJsonHasChunksAndAnExactQuote) {
   TempDir dir;
   RunResult r = submit(dir, {"--test-only", "--json", "--frames", "1-24", "--chunk", "4", "--resolution", "32x18",
-                             "--spp", "1", "--max-depth", "8", "-n", "2", "-p", "", kScene});
+                             "--spp", "1", "--max-depth", "8", "-n", "2", "-p", "", testing::demo_scene()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["chunk_count"], 6);
@@ -68,7 +68,7 @@ TEST(SubmitCli, TestOnlyJsonHasChunksAndAnExactQuote) {
 
 TEST(SubmitCli, MaxCostRefusesBeforeAnythingIsQueued) {
   TempDir dir;
-  RunResult r = submit(dir, {"--max-cost", "0.0001", "--frames", "1-24", "--resolution", "32x18", "--spp", "1", kScene});
+  RunResult r = submit(dir, {"--max-cost", "0.0001", "--frames", "1-24", "--resolution", "32x18", "--spp", "1", testing::demo_scene()});
   EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
   EXPECT_NE(r.err.find("--max-cost"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir / "state"));
@@ -77,11 +77,11 @@ TEST(SubmitCli, MaxCostRefusesBeforeAnythingIsQueued) {
 TEST(SubmitCli, BadFlagsAreOneLineErrorsWithExitTwo) {
   TempDir dir;
   for (const auto& args : std::vector<std::vector<std::string>>{
-           {"--frames", "5-1", kScene},
-           {"--chunk", "0", kScene},
-           {"--resolution", "32by18", kScene},
-           {"--verify-rate", "150%", kScene},
-           {"--frames", "1-3", "-o", "single.exr", kScene},
+           {"--frames", "5-1", testing::demo_scene()},
+           {"--chunk", "0", testing::demo_scene()},
+           {"--resolution", "32by18", testing::demo_scene()},
+           {"--verify-rate", "150%", testing::demo_scene()},
+           {"--frames", "1-3", "-o", "single.exr", testing::demo_scene()},
            {"/nonexistent.gltf"}}) {
     std::vector<std::string> a = {"--test-only"};
     a.insert(a.end(), args.begin(), args.end());
@@ -95,7 +95,7 @@ TEST(SubmitCli, RfarmLinesInAJobFileAreReadAndTheCommandLineWins) {
   TempDir dir;
   const auto job = write_file(dir / "job.yaml",
                               "#!/usr/bin/env rfarm\n#RFARM --frames 1-10 --chunk 5\n#RFARM --resolution 32x18 --spp 1 "
-                              "-J 'my shot'\n\nscene: " + kScene + "\n#RFARM --frames 1-99\n");
+                              "-J 'my shot'\n\nscene: " + testing::demo_scene() + "\n#RFARM --frames 1-99\n");
   RunResult r = submit(dir, {"--test-only", "--json", job.string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);
@@ -115,7 +115,7 @@ TEST(SubmitCli, RfarmLinesInAJobFileAreReadAndTheCommandLineWins) {
 
 TEST(SubmitCli, RealSubmissionIsRefusedWithoutALedger) {
   TempDir dir;
-  RunResult r = submit(dir, {"--frames", "1-4", "--resolution", "32x18", "--spp", "1", kScene});
+  RunResult r = submit(dir, {"--frames", "1-4", "--resolution", "32x18", "--spp", "1", testing::demo_scene()});
   EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
   EXPECT_NE(r.err.find("no ledger at"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("rfarm ledger init"), std::string::npos) << r.err;
@@ -124,10 +124,10 @@ TEST(SubmitCli, RealSubmissionIsRefusedWithoutALedger) {
 
 TEST(SubmitCli, AnAccountTheUserMayNotUseIsRefused) {
   TempDir dir;
-  RunResult r = submit(dir, {"--test-only", "-A", "nodes", kScene});
+  RunResult r = submit(dir, {"--test-only", "-A", "nodes", testing::demo_scene()});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("provider"), std::string::npos) << r.err;
-  r = submit(dir, {"--test-only", "-A", "ghost", kScene});
+  r = submit(dir, {"--test-only", "-A", "ghost", testing::demo_scene()});
   EXPECT_EQ(r.exit_code, 2) << r.err;
 }
 

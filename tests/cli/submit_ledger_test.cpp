@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/demo_scene.h"
 #include "core/money.h"
 #include "support/process.h"
 
@@ -18,7 +19,6 @@ using testing::RunResult;
 using testing::TempDir;
 using testing::write_file;
 
-const std::string kScene = (testing::source_dir() / "examples/scenes/animated_demo.gltf").string();
 
 class SubmitWithLedger : public ::testing::Test {
  protected:
@@ -61,7 +61,7 @@ class SubmitWithLedger : public ::testing::Test {
 
 TEST_F(SubmitWithLedger, SubmitHoldsRendersAndSettlesExactly) {
   RunResult r = rfarm({"submit", "--frames", "1-4", "--chunk", "2", "--resolution", "32x18", "--spp", "1",
-                       "-o", (dir_ / "out/f_####.exr").string(), kScene});
+                       "-o", (dir_ / "out/f_####.exr").string(), testing::demo_scene()});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   for (int f = 1; f <= 4; ++f) EXPECT_TRUE(std::filesystem::exists(dir_ / ("out/f_000" + std::to_string(f) + ".exr")));
 
@@ -90,7 +90,7 @@ TEST_F(SubmitWithLedger, LocalSubmitCommitsVerifiesAndChargesPassedFramesFromMet
   write_file(dir_ / "rfarm.yaml", rfarm_yaml() + "  - {name: verifiers, kind: verifier}\n");
   ASSERT_EQ(rfarm({"ledger", "account", "create", "verifiers", "--kind", "verifier"}).exit_code, 0);
   RunResult r = rfarm({"submit", "--frames", "1-4", "--chunk", "2", "--resolution", "32x18", "--spp", "1",
-                       "--tile-size", "16", "-o", (dir_ / "out/f_####.exr").string(), kScene});
+                       "--tile-size", "16", "-o", (dir_ / "out/f_####.exr").string(), testing::demo_scene()});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("job 1: verified, verification verified"), std::string::npos) << r.out;
   RunResult show = rfarm({"show", "1", "--json"});
@@ -118,7 +118,7 @@ TEST_F(SubmitWithLedger, LocalSubmitCommitsVerifiesAndChargesPassedFramesFromMet
 
 TEST_F(SubmitWithLedger, AQuoteAboveTheAvailableBalanceIsRefusedBeforeAnythingIsQueued) {
   RunResult r = rfarm({"submit", "--frames", "1-4", "--resolution", "3840x2160", "--spp", "4096",
-                       "-o", (dir_ / "out/f_####.exr").string(), kScene});
+                       "-o", (dir_ / "out/f_####.exr").string(), testing::demo_scene()});
   EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir_ / "out"));
   EXPECT_EQ(units(account("studio"), "debits_pending"), 0u);

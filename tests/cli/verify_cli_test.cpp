@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/demo_scene.h"
 #include "support/process.h"
 
 namespace rfarm {
@@ -18,11 +19,10 @@ using testing::RunResult;
 using testing::TempDir;
 namespace fs = std::filesystem;
 
-const std::string kScene = (testing::source_dir() / "examples/scenes/animated_demo.gltf").string();
 const std::vector<std::string> kSettings = {"--resolution", "40x24", "--spp", "2", "--max-depth", "3", "--tile-size", "8"};
 
 void render_frames(const fs::path& dir) {
-  std::vector<std::string> argv = {testing::rfarm_binary(), "render", kScene, "--frames", "1-3", "--threads", "1",
+  std::vector<std::string> argv = {testing::rfarm_binary(), "render", testing::demo_scene(), "--frames", "1-3", "--threads", "1",
                                    "--device", "cpu", "--progress", "quiet", "--output", (dir / "frame_####.exr").string()};
   argv.insert(argv.end(), kSettings.begin(), kSettings.end());
   const RunResult r = run(argv);
@@ -30,7 +30,7 @@ void render_frames(const fs::path& dir) {
 }
 
 RunResult verify(const fs::path& dir, const std::vector<std::string>& extra) {
-  std::vector<std::string> argv = {testing::rfarm_binary(), "verify", "--scene", kScene, "--frames", "1-3",
+  std::vector<std::string> argv = {testing::rfarm_binary(), "verify", "--scene", testing::demo_scene(), "--frames", "1-3",
                                    "--renders", dir.string(), "--threads", "2", "--cell-size", "4"};
   // The job's settings; a setting given in `extra` replaces the default (flags may appear once).
   for (std::size_t i = 0; i + 1 < kSettings.size(); i += 2)
