@@ -66,7 +66,7 @@ nlohmann::ordered_json measure(std::size_t accounts, std::size_t iterations) {
     const auto t0 = std::chrono::steady_clock::now();
     // Exactly what slurm_spank_init_post_opt does on the submit host.
     const config::Config cfg = config::load_config(dir / "rfarm.yaml");
-    spank::LedgerBalanceReader reader(cfg.ledger.path);
+    spank::LedgerBalanceReader reader(cfg.ledger);
     const spank::AdmissionDecision d = spank::decide_admission(
         cfg, {"acct-" + std::to_string(i), "user" + std::to_string(i % 50)}, &reader, spank::LedgerFailurePolicy::Closed);
     const auto t1 = std::chrono::steady_clock::now();
