@@ -1,11 +1,17 @@
 #include "scheduler/local/local_backend.h"
 
+#include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <thread>
+#include <vector>
 
 #include "core/error.h"
 #include "scheduler/detail/process.h"
@@ -27,11 +33,23 @@ LocalBackend::LocalBackend(LocalOptions options) : options_(std::move(options)) 
 }
 
 LocalBackend::~LocalBackend() {
-  for (const auto& [pid, child] : children_) {
+  for (auto& [pid, child] : children_) {
     kill(-pid, SIGTERM);
     int status = 0;
     waitpid(pid, &status, 0);
+    forget(child);
   }
+}
+
+namespace {
+// glibc 2.36's <sys/pidfd.h> declares pidfd_open without C linkage (a known header bug), so C++
+// cannot link against it: call the system call (Linux 5.3+) directly. -1 where the kernel has none.
+int open_pidfd(pid_t pid) { return static_cast<int>(syscall(SYS_pidfd_open, pid, 0u)); }
+}  // namespace
+
+void LocalBackend::forget(Child& child) {
+  if (child.pidfd >= 0) close(child.pidfd);
+  child.pidfd = -1;
 }
 
 void LocalBackend::submit(JobStore& store, const JobRecord& job) {
@@ -46,7 +64,8 @@ void LocalBackend::submit(JobStore& store, const JobRecord& job) {
 void LocalBackend::start(JobStore& store, const JobRecord& job, ChunkRecord chunk) {
   const auto log = options_.log_dir / ("job-" + std::to_string(job.id) + "-chunk-" + std::to_string(chunk.index) + ".log");
   const pid_t pid = detail::spawn(render_argv(options_.program, job.request, chunk.frame_spec), options_.env, log);
-  children_[pid] = Child{job.id, chunk.index, std::chrono::steady_clock::now()};
+  // A pidfd becomes readable when the process exits: run() sleeps on it instead of polling.
+  children_[pid] = Child{job.id, chunk.index, std::chrono::steady_clock::now(), open_pidfd(pid)};
   chunk.state = State::Running;
   chunk.attempts += 1;
   chunk.backend_id = std::to_string(pid);
@@ -68,7 +87,8 @@ void LocalBackend::refresh(JobStore& store, std::int64_t job_id) {
       ++it;
       continue;
     }
-    const Child child = it->second;
+    Child child = it->second;
+    forget(child);
     it = children_.erase(it);
     const JobRecord job = store.get(job_id);
     auto chunks = store.chunks(job_id);
@@ -126,18 +146,37 @@ void LocalBackend::cancel(JobStore& store, std::int64_t job_id) {
     kill(-it->first, SIGTERM);
     int status = 0;
     waitpid(it->first, &status, 0);
+    forget(it->second);
     it = children_.erase(it);
   }
 }
 
-JobRecord LocalBackend::run(JobStore& store, std::int64_t job_id, std::chrono::milliseconds poll) {
+void LocalBackend::wait_for_exit(std::int64_t job, std::chrono::milliseconds idle) const {
+  std::vector<pollfd> fds;
+  bool without_pidfd = false;
+  for (const auto& [pid, child] : children_) {
+    if (child.job != job) continue;
+    if (child.pidfd < 0) without_pidfd = true;
+    else fds.push_back(pollfd{child.pidfd, POLLIN, 0});
+  }
+  // A chunk we cannot watch (no pidfd) is reaped by polling, as before.
+  const auto limit = without_pidfd || fds.empty() ? std::min(idle, std::chrono::milliseconds(50)) : idle;
+  if (fds.empty()) {
+    std::this_thread::sleep_for(limit);
+    return;
+  }
+  // EINTR or an error: return, and the caller refreshes and comes back.
+  (void)poll(fds.data(), fds.size(), static_cast<int>(limit.count()));
+}
+
+JobRecord LocalBackend::run(JobStore& store, std::int64_t job_id, std::chrono::milliseconds idle) {
   for (;;) {
     refresh(store, job_id);
     bool active = false;
     for (const auto& c : store.chunks(job_id))
       if (c.state == State::Queued || c.state == State::Running) active = true;
     if (!active) return store.get(job_id);
-    std::this_thread::sleep_for(poll);
+    wait_for_exit(job_id, idle);
   }
 }
 
