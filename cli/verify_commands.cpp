@@ -98,6 +98,7 @@ void add_verify_commands(CLI::App& app, Context& ctx) {
       req.policy.cheat_fraction_ppm = v.cheat_fraction_ppm;
       req.policy.detection_ppm = v.detection_ppm;
       req.policy.cross_device_tolerance_ppm = v.cross_device_tolerance_ppm;
+      req.policy.cross_device_outlier_pixels = v.cross_device_outlier_pixels;
       req.policy.cell_size = static_cast<int>(v.cell_size);
       req.policy.min_cells_per_frame = v.min_cells_per_frame;
       req.policy.min_scale_permille = v.reputation_min_permille;

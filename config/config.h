@@ -66,7 +66,11 @@ struct FeesConfig {
 struct VerificationConfig {
   std::uint32_t cheat_fraction_ppm = 50'000;   // f: fraction of tiles a cheater fakes, 0 < f <= 1
   std::uint32_t detection_ppm = 999'000;       // P: wanted chance to catch them, 0 < P < 1
-  std::uint32_t cross_device_tolerance_ppm = 1'000;  // relative pixel difference allowed CPU vs GPU
+  // 0 (default): frames compare bit for bit whatever device rendered them (rfarm's CPU and CUDA
+  // paths give the same bits). Else the relative difference allowed between devices, and the
+  // pixels per cell allowed beyond it (0..4096).
+  std::uint32_t cross_device_tolerance_ppm = 0;
+  std::uint32_t cross_device_outlier_pixels = 2;
   // The verifier's sampling unit and coverage (verifier/policy.h): cells of C x C pixels (C is the
   // largest divisor of the tile size <= cell_size), at least min_cells_per_frame in every frame.
   std::uint32_t cell_size = 8;                 // 1..kMaxTileSize

@@ -61,6 +61,7 @@ nlohmann::ordered_json tree(const Config& c) {
        {{"cheat_fraction", format_ppm_percent(c.verification.cheat_fraction_ppm)},
         {"detection_probability", format_ppm_percent(c.verification.detection_ppm)},
         {"cross_device_tolerance", format_ppm_percent(c.verification.cross_device_tolerance_ppm)},
+        {"cross_device_outlier_pixels", c.verification.cross_device_outlier_pixels},
         {"cell_size", c.verification.cell_size},
         {"min_cells_per_frame", c.verification.min_cells_per_frame},
         {"reputation_min_factor", detail::format_decimal(c.verification.reputation_min_permille, 3)},

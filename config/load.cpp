@@ -133,6 +133,8 @@ void read_verification(const Reader& r, const Entry* e, VerificationConfig& v) {
   }
   const std::int64_t max_tiles = kMaxTilesPerFrame;
   if (const Entry* x = m.get("cross_device_tolerance")) v.cross_device_tolerance_ppm = read_ppm(r, x->value, x->path);
+  if (const Entry* x = m.get("cross_device_outlier_pixels"))
+    v.cross_device_outlier_pixels = static_cast<std::uint32_t>(read_int(r, x->value, x->path, 0, kMaxTileSize));
   if (const Entry* x = m.get("cell_size"))
     v.cell_size = static_cast<std::uint32_t>(read_int(r, x->value, x->path, 1, kMaxTileSize));
   if (const Entry* x = m.get("min_cells_per_frame"))

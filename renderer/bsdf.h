@@ -91,7 +91,9 @@ struct Bsdf {
     Vec3f t2 = cross(vh, t1);
     float r = sqrtf(u0);
     float phi = 2 * kPi * u1;
-    float p1 = r * cosf(phi), p2 = r * sinf(phi);
+    float sin_phi, cos_phi;
+    det_sincos(phi, sin_phi, cos_phi);  // not sinf/cosf: the same bits on every device (det_trig.h)
+    float p1 = r * cos_phi, p2 = r * sin_phi;
     float s = 0.5f * (1 + vh.z);
     p2 = (1 - s) * sqrtf(fmaxf(0.0f, 1 - p1 * p1)) + s * p2;
     Vec3f nh = t1 * p1 + t2 * p2 + vh * sqrtf(fmaxf(0.0f, 1 - p1 * p1 - p2 * p2));

@@ -15,6 +15,7 @@ namespace rfarm::render {
 struct TileStats {
   std::uint64_t rays = 0;
   std::uint64_t samples = 0;
+  double kernel_seconds = 0;  // CUDA backend: the kernel alone (device events); 0 on the CPU
 };
 
 // `samples_done`, when given, is advanced after each tile (for progress display only).

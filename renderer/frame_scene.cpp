@@ -145,8 +145,10 @@ FrameScene build_frame(const Scene& scene, const FrameRequest& req) {
     l.position = column(w, 3);
     l.direction = normalize(column(w, 2) * -1.0f);  // lights shine down their node's -Z
     l.intensity = pl.color * pl.intensity;
-    l.cos_inner = std::cos(pl.inner_cone);
-    l.cos_outer = std::cos(pl.outer_cone);
+    // In double, then rounded: glibc's cosf differs across CPUs in the last bit (math/det_trig.h);
+    // a double result that rounds to another float is rarer by a factor of ~2^29.
+    l.cos_inner = static_cast<float>(std::cos(static_cast<double>(pl.inner_cone)));
+    l.cos_outer = static_cast<float>(std::cos(static_cast<double>(pl.outer_cone)));
     float lum = luminance(l.intensity);
     float p = pl.type == LightType::Directional ? kPi * f.scene_radius * f.scene_radius * lum
               : pl.type == LightType::Spot       ? 2 * kPi * (1 - 0.5f * (l.cos_inner + l.cos_outer)) * lum

@@ -157,7 +157,8 @@ std::vector<std::uint32_t> read_indices(Ctx& c, int index, const Field& field) {
 
 // ---- textures ------------------------------------------------------------------------------------
 float srgb_to_linear(float c) {
-  return c <= 0.04045f ? c / 12.92f : std::pow((c + 0.055f) / 1.055f, 2.4f);
+  // powf in double and rounded: glibc's powf is chosen per CPU (see renderer/math/det_trig.h).
+  return c <= 0.04045f ? c / 12.92f : static_cast<float>(std::pow(static_cast<double>((c + 0.055f) / 1.055f), 2.4));
 }
 
 int wrap_mode(int gl) { return gl == TINYGLTF_TEXTURE_WRAP_CLAMP_TO_EDGE ? 1 : (gl == TINYGLTF_TEXTURE_WRAP_MIRRORED_REPEAT ? 2 : 0); }

@@ -1,5 +1,6 @@
 #pragma once
 // Warps from uniform [0,1)^2 to the distributions the path tracer samples, each with its pdf.
+#include "renderer/math/det_trig.h"
 #include "renderer/math/vecmath.h"
 
 namespace rfarm::render {
@@ -19,7 +20,9 @@ RFARM_CPU_GPU inline Vec3f sample_cosine_hemisphere(float u0, float u1) {
       phi = (kPi / 2) - (kPi / 4) * (a / b);
     }
   }
-  float x = r * cosf(phi), y = r * sinf(phi);
+  float sin_phi, cos_phi;
+  det_sincos(phi, sin_phi, cos_phi);  // not sinf/cosf: the same bits on every device (det_trig.h)
+  float x = r * cos_phi, y = r * sin_phi;
   float z = sqrtf(fmaxf(0.0f, 1 - x * x - y * y));
   return {x, y, z};
 }

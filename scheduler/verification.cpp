@@ -29,8 +29,9 @@ std::vector<std::string> verify_argv(const VerifierSetup& s, const JobRecord& jo
   // The render's device choice (backend.cpp render_argv), so the re-render takes the same code
   // path: a CPU job is re-rendered on the CPU with its thread count; a GPU job's frames were
   // rendered with --device auto (CUDA), and `rfarm verify --device auto` re-renders them with CUDA
-  // when the verification node has a usable GPU (bit for bit), else on the CPU within
-  // verification.cross_device_tolerance. No --camera: a job has none, so both use the scene's
+  // when the verification node has a usable GPU, else on the CPU: both bit for bit, since rfarm's
+  // CPU and CUDA paths give the same bits (a non-zero verification.cross_device_tolerance relaxes
+  // that across devices). No --camera: a job has none, so both use the scene's
   // first camera.
   if (r.gpus_per_task == 0) argv.insert(argv.end(), {"--device", "cpu", "--threads", std::to_string(r.cpus_per_task)});
   else argv.insert(argv.end(), {"--device", "auto"});

@@ -15,7 +15,7 @@ std::string evidence_json(const JobRequest& req, const JobResult& res) {
     for (const auto& c : f.cells)
       cells.push_back({{"cell", c.cell}, {"tile", c.tile}, {"x", c.rect.x0}, {"y", c.rect.y0}, {"w", c.rect.w},
                        {"h", c.rect.h}, {"expected", c.expected}, {"found", c.found},
-                       {"max_error_ppm", c.max_error_ppm}, {"match", c.match}});
+                       {"max_error_ppm", c.max_error_ppm}, {"pixels_over", c.pixels_over}, {"match", c.match}});
     frames.push_back({{"frame", f.frame}, {"path", f.path.string()}, {"verdict", f.pass ? "pass" : "fail"},
                       {"check", f.failed_check}, {"reason", f.reason}, {"exr_sha256", f.exr_sha256},
                       {"tile_root", f.tile_root}, {"provider_device", f.provider_device},

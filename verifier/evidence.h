@@ -13,7 +13,7 @@
 //     "frames": [{"frame", "path", "verdict": "pass"|"fail", "check", "reason", "exr_sha256",
 //                 "tile_root", "provider_device", "verifier_device", "bit_exact",
 //                 "cells": [{"cell", "tile", "x", "y", "w", "h", "expected", "found",
-//                            "max_error_ppm", "match"}]}] }
+//                            "max_error_ppm", "pixels_over", "match"}]}] }
 #include <filesystem>
 #include <string>
 

@@ -96,8 +96,20 @@ std::uint64_t cell_max_error_ppm(const render::Film& a, const render::Film& b, c
   return worst;
 }
 
+CellDrift cell_drift(const render::Film& a, const render::Film& b, const render::TileRect& r, std::uint32_t ppm) {
+  CellDrift d;
+  for (int y = r.y0; y < r.y0 + r.h; ++y)
+    for (int x = r.x0; x < r.x0 + r.w; ++x) {
+      std::uint64_t worst = 0;
+      for (int c = 0; c < render::kChannelCount; ++c) worst = std::max(worst, relative_ppm(a.at(c, x, y), b.at(c, x, y)));
+      if (worst == std::numeric_limits<std::uint64_t>::max()) d.nonfinite_mismatch = true;
+      if (worst > ppm) ++d.pixels_over;
+    }
+  return d;
+}
+
 FrameReport check_frame(const render::RegionRenderer& renderer, const render::RenderSettings& job, const CellGrid& grid,
-                        const FrameCheckInput& in, std::uint32_t tolerance_ppm) {
+                        const FrameCheckInput& in, const CrossDeviceTolerance& tolerance) {
   FrameReport rep;
   rep.frame = in.frame;
   rep.path = in.path;
@@ -168,7 +180,7 @@ FrameReport check_frame(const render::RegionRenderer& renderer, const render::Re
       return fail("commit", "rfarm.tileRoot is " + rep.tile_root + " but the ledger commit says " + in.commit->tile_root);
   }
   // cells
-  rep.bit_exact = rep.provider_device == renderer.device();
+  rep.bit_exact = rep.provider_device == renderer.device() || tolerance.ppm == 0;
   const render::RegionResult rr = renderer.render(in.frame, grid.cells, in.cells);
   rep.samples = rr.stats.samples;
   std::string first_bad;
@@ -180,13 +192,22 @@ FrameReport check_frame(const render::RegionRenderer& renderer, const render::Re
     c.expected = cell_hash(rr.film, grid, cell).hex();
     c.found = cell_hash(film, grid, cell).hex();
     c.max_error_ppm = c.expected == c.found ? 0 : cell_max_error_ppm(rr.film, film, c.rect);
-    c.match = rep.bit_exact ? c.expected == c.found : c.max_error_ppm <= tolerance_ppm;
+    if (rep.bit_exact) {
+      c.match = c.expected == c.found;
+    } else {
+      const CellDrift drift = c.expected == c.found ? CellDrift{} : cell_drift(rr.film, film, c.rect, tolerance.ppm);
+      c.pixels_over = drift.pixels_over;
+      c.match = within_cross_device(drift, tolerance);
+    }
     if (!c.match && first_bad.empty())
       first_bad = "cell " + std::to_string(cell) + " (tile " + std::to_string(c.tile) + ", pixels " + std::to_string(c.rect.x0) +
                   "," + std::to_string(c.rect.y0) + " " + std::to_string(c.rect.w) + "x" + std::to_string(c.rect.h) +
                   ") differs from its re-render" +
                   (rep.bit_exact ? std::string(" (bit-exact comparison)")
-                                 : " by " + std::to_string(c.max_error_ppm) + " ppm > tolerance " + std::to_string(tolerance_ppm) + " ppm");
+                                 : " in " + std::to_string(c.pixels_over) + " pixels by up to " + std::to_string(c.max_error_ppm) +
+                                       " ppm (tolerance " + std::to_string(tolerance.ppm) + " ppm, at most " +
+                                       std::to_string(tolerance.outlier_pixels) + " pixels beyond it" +
+                                       (c.max_error_ppm == std::numeric_limits<std::uint64_t>::max() ? ", and a NaN/Inf differs" : "") + ")");
     rep.cells.push_back(std::move(c));
   }
   if (!first_bad.empty()) return fail("cells", first_bad);

@@ -33,7 +33,8 @@ struct Policy {
   std::uint32_t min_scale_permille = 500;      // reputation bounds: x0.5 ..
   std::uint32_t max_scale_permille = 4000;     // .. x4
   std::uint32_t passes_for_min_scale = 100;    // passes after which min_scale is reached
-  std::uint32_t cross_device_tolerance_ppm = 1'000;
+  std::uint32_t cross_device_tolerance_ppm = 0;     // 0: bit for bit across devices (frame_check.h)
+  std::uint32_t cross_device_outlier_pixels = 2;  // per cell, when the tolerance is not 0
 };
 
 struct Reputation {

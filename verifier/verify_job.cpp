@@ -28,8 +28,8 @@ JobResult verify_job(const JobRequest& req, std::ostream& log) {
   const auto sample = sample_cells(res.seed, res.plan, frames, cells_per_frame);
 
   render::RenderSettings rs = req.settings;
-  // auto, as for `rfarm render`: CUDA when this node can use it (a GPU job's frames then compare
-  // bit for bit), else the CPU (compared within the cross-device tolerance).
+  // auto, as for `rfarm render`: CUDA when this node can use it, else the CPU. Either device gives
+  // the same bits (renderer/math/det_trig.h), so the choice is only about speed.
   if (rs.device == render::Device::Auto) rs.device = render::cuda_status().usable ? render::Device::Cuda : render::Device::Cpu;
   const render::RegionRenderer renderer(rs);
   res.scene_hash = renderer.scene().hash_hex;
@@ -40,7 +40,8 @@ JobResult verify_job(const JobRequest& req, std::ostream& log) {
     in.path = paths.at(f);
     in.cells = sample.at(f);
     if (auto it = req.commits.find(f); it != req.commits.end()) in.commit = it->second;
-    FrameReport rep = check_frame(renderer, req.settings, res.grid, in, req.policy.cross_device_tolerance_ppm);
+    FrameReport rep = check_frame(renderer, req.settings, res.grid, in,
+                                  CrossDeviceTolerance{req.policy.cross_device_tolerance_ppm, req.policy.cross_device_outlier_pixels});
     res.cells_checked += rep.cells.size();
     res.samples += rep.samples;
     res.pass = res.pass && rep.pass;

@@ -16,8 +16,8 @@ inline constexpr std::array<std::string_view, 8> kClusterKeys = {
 inline constexpr std::array<std::string_view, 2> kTokenKeys = {"symbol", "decimals"};
 inline constexpr std::array<std::string_view, 2> kPricesKeys = {"gpu_hour", "cpu_core_hour"};
 inline constexpr std::array<std::string_view, 3> kFeesKeys = {"treasury_bps", "burn_bps", "verifier_reward"};
-inline constexpr std::array<std::string_view, 8> kVerificationKeys = {
-    "cheat_fraction", "detection_probability", "cross_device_tolerance", "cell_size", "min_cells_per_frame", "reputation_min_factor",
+inline constexpr std::array<std::string_view, 9> kVerificationKeys = {
+    "cheat_fraction", "detection_probability", "cross_device_tolerance", "cross_device_outlier_pixels", "cell_size", "min_cells_per_frame", "reputation_min_factor",
     "reputation_max_factor", "reputation_passes_for_min"};
 inline constexpr std::array<std::string_view, 4> kAccountKeys = {"name", "kind", "unix_users", "min_balance"};
 inline constexpr std::array<std::string_view, 4> kLedgerKeys = {"backend", "path", "url", "password_file"};
