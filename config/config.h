@@ -102,6 +102,11 @@ struct LedgerConfig {
   // file (mode 0600) holding the role's password; empty: PGPASSWORD / PGPASSFILE / ~/.pgpass.
   std::string url;
   std::filesystem::path password_file;
+  // postgres, optional: the read-only role (rfarm_reader) on the same server and database, and its
+  // password file. When set, `rfarm submit` reads the account's balance for its funds check through
+  // it (a READ ONLY session) and only the hold goes through url's writer (docs/LEDGER.md "Roles").
+  std::string reader_url;
+  std::filesystem::path reader_password_file;
   bool operator==(const LedgerConfig&) const = default;
 };
 

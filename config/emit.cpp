@@ -41,6 +41,8 @@ nlohmann::ordered_json tree(const Config& c) {
   json ledger = {{"backend", std::string(to_string(c.ledger.backend))}, {"path", c.ledger.path.string()}};
   if (!c.ledger.url.empty()) ledger["url"] = c.ledger.url;
   if (!c.ledger.password_file.empty()) ledger["password_file"] = c.ledger.password_file.string();
+  if (!c.ledger.reader_url.empty()) ledger["reader_url"] = c.ledger.reader_url;
+  if (!c.ledger.reader_password_file.empty()) ledger["reader_password_file"] = c.ledger.reader_password_file.string();
   json cluster = {{"name", c.cluster.name}, {"backend", std::string(to_string(c.cluster.backend))}};
   // Optional names are left out when empty: the loader rejects an empty value.
   if (!c.cluster.slurm_conf.empty()) cluster["slurm_conf"] = c.cluster.slurm_conf.string();

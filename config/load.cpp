@@ -187,9 +187,11 @@ void read_storage(const Reader& r, const MapView& top, Config& c) {
     if (const Entry* x = m.get("backend"))
       c.ledger.backend = static_cast<LedgerBackend>(read_choice(r, x->value, x->path, kLedgerBackends));
     if (const Entry* x = m.get("path")) c.ledger.path = read_path(r, x->value, x->path);
-    if (const Entry* x = m.get("url")) {
-      c.ledger.url = read_string(r, x->value, x->path);
-      const std::string& u = c.ledger.url;  // "" (as emitted for sqlite) means unset
+    // A PostgreSQL URL without a password; returns what follows USER@ (host, port, database and
+    // options), which the reader's URL must share with the writer's.
+    auto read_url = [&](const Entry* x, std::string& out, const char* password_key) -> std::string {
+      out = read_string(r, x->value, x->path);
+      const std::string& u = out;  // "" (as emitted for sqlite) means unset
       if (!u.empty() && u.rfind("postgresql://", 0) != 0 && u.rfind("postgres://", 0) != 0) {
         r.fail(x->value, x->path, "is not a PostgreSQL URL", "write postgresql://USER@HOST:PORT/DATABASE");
       }
@@ -199,13 +201,24 @@ void read_storage(const Reader& r, const MapView& top, Config& c) {
       if ((at != std::string_view::npos && authority.substr(0, at).find(':') != std::string_view::npos) ||
           u.find("password=") != std::string::npos) {
         r.fail(x->value, x->path, "holds a password (never put one in the config)",
-               "remove it; put it in ledger.password_file (mode 0600) or PGPASSWORD / PGPASSFILE");
+               std::string("remove it; put it in ledger.") + password_key + " (mode 0600) or PGPASSWORD / PGPASSFILE");
       }
-    }
+      return std::string(at == std::string_view::npos ? rest : rest.substr(at + 1));
+    };
+    std::string writer_server;
+    if (const Entry* x = m.get("url")) writer_server = read_url(x, c.ledger.url, "password_file");
     if (const Entry* x = m.get("password_file")) c.ledger.password_file = read_path(r, x->value, x->path);
     if (c.ledger.backend == LedgerBackend::Postgres && c.ledger.url.empty()) {
       r.fail(e->value, e->path, "backend postgres needs a url", "add ledger.url: postgresql://USER@HOST:PORT/DATABASE");
     }
+    if (const Entry* x = m.get("reader_url")) {
+      const std::string reader_server = read_url(x, c.ledger.reader_url, "reader_password_file");
+      // Like url, ignored with backend sqlite; with postgres it must name the writer's database.
+      if (!c.ledger.reader_url.empty() && !c.ledger.url.empty() && reader_server != writer_server)
+        r.fail(x->value, x->path, "names another server or database than ledger.url (" + writer_server + ")",
+               "give the reader role on the same HOST:PORT/DATABASE, e.g. postgresql://rfarm_reader@" + writer_server);
+    }
+    if (const Entry* x = m.get("reader_password_file")) c.ledger.reader_password_file = read_path(r, x->value, x->path);
   }
   if (const Entry* e = top.get("keys")) {
     const MapView m = read_map(r, e->value, e->path, kKeysKeys);

@@ -23,6 +23,12 @@ TileStats render_tiles_cpu(const SceneView& view, const KernelParams& params, co
                            const std::vector<int>& tiles, int threads, Film& film,
                            std::atomic<std::uint64_t>* samples_done = nullptr);
 
+// The same pixels, each region in a film of its own: films[i] becomes the size of
+// grid.rect(regions[i]) with its pixel (0, 0) at the rect's corner. For a verifier re-rendering a
+// few cells of a frame, which then needs no frame-sized buffer.
+TileStats render_regions_cpu(const SceneView& view, const KernelParams& params, const TileGrid& grid,
+                             const std::vector<int>& regions, int threads, std::vector<Film>& films);
+
 // Writes one pixel's channels into the film (shared by the CPU and CUDA backends).
 inline void store_pixel(Film& film, int x, int y, const PixelValue& p) {
   const float v[kChannelCount] = {p.r, p.g, p.b, p.a, p.z, p.albedo_r, p.albedo_g, p.albedo_b, p.nx, p.ny, p.nz};

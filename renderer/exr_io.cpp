@@ -11,13 +11,17 @@
 #include <ImfTiledInputFile.h>
 #include <ImfTiledOutputFile.h>
 
+#include <algorithm>
+
 #include "core/atomic_file.h"
 #include "core/error.h"
 
 namespace rfarm::render {
 namespace {
 
-// A frame buffer over the whole film, shifted so that file pixel (min_x, min_y) lands at (0, 0).
+// A frame buffer over `film`, shifted so that file pixel (min_x, min_y) lands at (0, 0). OpenEXR
+// writes each decoded pixel (x, y) at base + x * xStride + y * yStride, so only the pixels of the
+// blocks read must lie inside the film.
 Imf::FrameBuffer frame_buffer(Film& film, int min_x, int min_y) {
   Imf::FrameBuffer fb;
   for (int c = 0; c < kChannelCount; ++c) {
@@ -101,10 +105,15 @@ ExrReader::ExrReader(const std::filesystem::path& path) : path_(path), files_(st
 
 ExrReader::~ExrReader() = default;
 
+void ExrReader::check_inside(const TileRect& r) const {
+  if (r.w <= 0 || r.h <= 0 || r.x0 < 0 || r.y0 < 0 || r.x0 + r.w > width_ || r.y0 + r.h > height_)
+    throw Error(Error::Kind::Internal, path_.string() + ": ExrReader read of a rectangle outside the image");
+}
+
 void ExrReader::read(const TileRect& r, Film& film) {
-  if (film.width != width_ || film.height != height_ || r.w <= 0 || r.h <= 0 || r.x0 < 0 || r.y0 < 0 || r.x0 + r.w > width_ ||
-      r.y0 + r.h > height_)
-    throw Error(Error::Kind::Internal, path_.string() + ": ExrReader::read outside the image or into a film of another size");
+  check_inside(r);
+  if (film.width != width_ || film.height != height_)
+    throw Error(Error::Kind::Internal, path_.string() + ": ExrReader::read into a film of another size");
   try {
     if (tiled_) {
       Imf::TiledInputFile& in = *files_->tiled;
@@ -119,6 +128,56 @@ void ExrReader::read(const TileRect& r, Film& film) {
   } catch (const std::exception& e) {
     throw Error(Error::Kind::Integrity, path_.string() + ": cannot read EXR pixels: " + e.what() + " (re-render the frame)");
   }
+}
+
+namespace {
+// Makes `film` w x h without giving back storage (a vector's capacity survives a smaller size).
+// Values are left unspecified: every caller overwrites every pixel.
+void reshape(Film& film, int w, int h) {
+  film.width = w;
+  film.height = h;
+  for (auto& c : film.channels) c.resize(static_cast<std::size_t>(w) * static_cast<std::size_t>(h));
+}
+}  // namespace
+
+void ExrReader::read_rect(const TileRect& r, Film& out) {
+  check_inside(r);
+  // The blocks OpenEXR decodes for r, clipped to the image: whole tiles, or whole rows.
+  TileRect cover{0, r.y0, width_, r.h};
+  if (tiled_) {
+    const int tw = static_cast<int>(files_->tiled->tileXSize()), th = static_cast<int>(files_->tiled->tileYSize());
+    cover.x0 = r.x0 / tw * tw;
+    cover.y0 = r.y0 / th * th;
+    cover.w = std::min(width_, (r.x0 + r.w + tw - 1) / tw * tw) - cover.x0;
+    cover.h = std::min(height_, (r.y0 + r.h + th - 1) / th * th) - cover.y0;
+  }
+  const bool exact = cover.x0 == r.x0 && cover.y0 == r.y0 && cover.w == r.w && cover.h == r.h;
+  Film& target = exact ? out : scratch_;
+  reshape(target, cover.w, cover.h);
+  try {
+    // Shifting the buffer's origin by the cover's corner puts file pixel (cover.x0, cover.y0) at
+    // target (0, 0); every decoded pixel then lies inside target.
+    Imf::FrameBuffer fb = frame_buffer(target, min_x_ + cover.x0, min_y_ + cover.y0);
+    if (tiled_) {
+      Imf::TiledInputFile& in = *files_->tiled;
+      in.setFrameBuffer(fb);
+      const int tw = static_cast<int>(in.tileXSize()), th = static_cast<int>(in.tileYSize());
+      in.readTiles(r.x0 / tw, (r.x0 + r.w - 1) / tw, r.y0 / th, (r.y0 + r.h - 1) / th);
+    } else {
+      Imf::InputFile& in = *files_->scanline;
+      in.setFrameBuffer(fb);
+      in.readPixels(min_y_ + r.y0, min_y_ + r.y0 + r.h - 1);  // writes these rows only
+    }
+  } catch (const std::exception& e) {
+    throw Error(Error::Kind::Integrity, path_.string() + ": cannot read EXR pixels: " + e.what() + " (re-render the frame)");
+  }
+  if (exact) return;
+  reshape(out, r.w, r.h);
+  for (int c = 0; c < kChannelCount; ++c)
+    for (int y = 0; y < r.h; ++y) {
+      const float* src = &scratch_.at(c, r.x0 - cover.x0, r.y0 - cover.y0 + y);
+      std::copy(src, src + r.w, &out.at(c, 0, y));
+    }
 }
 
 ExrImage read_exr(const std::filesystem::path& path) {

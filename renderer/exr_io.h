@@ -49,8 +49,17 @@ class ExrReader {
   // must be width() x height(); pixels outside the decoded blocks are left as they are.
   void read(const TileRect& r, Film& film);
 
+  // Decodes the pixels of `r` alone into `out`, which becomes r.w x r.h with out's (0, 0) at frame
+  // pixel (r.x0, r.y0): a tile-sized buffer instead of a frame-sized one. out's storage is reused
+  // when it is large enough, so reading tile after tile allocates once. A rectangle of whole file
+  // tiles (an rfarm tile of a tiled frame) is decoded straight into `out`; any other is decoded
+  // through a scratch buffer of the blocks covering it (kept for the next call).
+  void read_rect(const TileRect& r, Film& out);
+
  private:
   struct Files;
+  void check_inside(const TileRect& r) const;
+  Film scratch_;
   std::filesystem::path path_;
   std::unique_ptr<Files> files_;
   int width_ = 0, height_ = 0, min_x_ = 0, min_y_ = 0;

@@ -21,6 +21,14 @@ struct RegionResult {
   std::string device;   // "cpu" or "cuda"
 };
 
+// render_each's result: films[k] holds region indices[k] alone (its pixel (0, 0) at the region's
+// corner), so a few cells of a frame cost a few cell-sized buffers, not a frame-sized one.
+struct RegionFilms {
+  std::vector<Film> films;
+  TileStats stats;
+  std::string device;
+};
+
 class RegionRenderer {
  public:
   // Loads settings.scene (throws BadInput like `rfarm render` on a bad scene or camera).
@@ -34,8 +42,15 @@ class RegionRenderer {
   // Renders the regions `indices` of `grid` (same width/height as the settings) of `frame`.
   // Throws BadInput on an index outside the grid.
   RegionResult render(std::int64_t frame, const TileGrid& grid, const std::vector<int>& indices) const;
+  // The same pixels, bit for bit, one film per region (RegionFilms). Same errors as render().
+  RegionFilms render_each(std::int64_t frame, const TileGrid& grid, const std::vector<int>& indices) const;
 
  private:
+  // Validates the grid and indices; the frame's scene and kernel parameters.
+  struct Prepared;
+  Prepared prepare(std::int64_t frame, const TileGrid& grid, const std::vector<int>& indices) const;
+  int threads() const;
+
   RenderSettings settings_;
   Scene scene_;
   std::string device_;

@@ -1,7 +1,9 @@
 #include "renderer/tile_hash.h"
 
 #include <cstring>
+#include <string>
 
+#include "core/error.h"
 #include "core/merkle.h"
 
 namespace rfarm::render {
@@ -16,7 +18,13 @@ constexpr std::size_t kMagicSize = sizeof(kMagic) - 1;  // 13, no terminator
 }  // namespace
 
 std::vector<std::uint8_t> canonical_tile_bytes(const Film& film, const TileGrid& grid, int tile) {
+  return canonical_tile_bytes(film, 0, 0, grid, tile);
+}
+
+std::vector<std::uint8_t> canonical_tile_bytes(const Film& film, int part_x0, int part_y0, const TileGrid& grid, int tile) {
   const TileRect r = grid.rect(tile);
+  if (r.x0 < part_x0 || r.y0 < part_y0 || r.x0 + r.w > part_x0 + film.width || r.y0 + r.h > part_y0 + film.height)
+    throw Error(Error::Kind::Internal, "canonical_tile_bytes: tile " + std::to_string(tile) + " is not inside the film given");
   const std::size_t pixels = static_cast<std::size_t>(r.w) * static_cast<std::size_t>(r.h);
   std::vector<std::uint8_t> out(kMagicSize + 6 * 4 + pixels * kChannelCount * 4);
   std::uint8_t* p = out.data();
@@ -26,7 +34,7 @@ std::vector<std::uint8_t> canonical_tile_bytes(const Film& film, const TileGrid&
     for (int y = r.y0; y < r.y0 + r.h; ++y)
       for (int x = r.x0; x < r.x0 + r.w; ++x) {
         std::uint32_t bits;
-        float v = film.at(c, x, y);
+        float v = film.at(c, x - part_x0, y - part_y0);
         std::memcpy(&bits, &v, 4);
         p = put_u32(p, bits);
       }

@@ -25,6 +25,11 @@
 namespace rfarm::render {
 
 std::vector<std::uint8_t> canonical_tile_bytes(const Film& film, const TileGrid& grid, int tile);
+// The same bytes from a film holding only part of the frame: `part`'s pixel (0, 0) is frame pixel
+// (part_x0, part_y0), and the tile must lie inside it (a tile- or cell-sized buffer, a band of
+// rows). The header still carries the tile's frame coordinates, so the hash is the same.
+// Throws Error(Internal) when the tile is not inside `part`.
+std::vector<std::uint8_t> canonical_tile_bytes(const Film& part, int part_x0, int part_y0, const TileGrid& grid, int tile);
 std::vector<Hash256> tile_hashes(const Film& film, const TileGrid& grid);
 Hash256 tile_root(const std::vector<Hash256>& leaf_hashes);
 

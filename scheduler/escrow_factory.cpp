@@ -1,6 +1,7 @@
 // The one place the scheduler's Escrow is bound to real money: the ledger named by rfarm.yaml
 // (ledger.backend: sqlite with ledger.path, or postgres with ledger.url and ledger.password_file),
-// opened with the cluster's signing key. Everything else in scheduler/ sees only the Escrow interface.
+// opened with the cluster's signing key, and the funds check through ledger.reader_url's read-only
+// role when set. Everything else in scheduler/ sees only the Escrow interface.
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -45,7 +46,13 @@ std::unique_ptr<Escrow> make_escrow(const config::Config& config, const std::fil
                                            " but the ledger " + ledger::describe(where) + " uses " +
                                            std::to_string(l.decimals()) + " (fix token.decimals)");
   }
-  return std::make_unique<LedgerEscrow>(std::move(l), config);
+  auto escrow = std::make_unique<LedgerEscrow>(std::move(l), config);
+  // The funds check through the reader role when rfarm.yaml names one for this very ledger (not
+  // when $RFARM_LEDGER points the writer elsewhere: the reader would then read another database).
+  if (where.backend == ledger::StorageBackend::postgres && !config.ledger.reader_url.empty() &&
+      where.postgres_url == config.ledger.url)
+    escrow->read_funds_through({ledger::StorageBackend::postgres, {}, config.ledger.reader_url, config.ledger.reader_password_file});
+  return escrow;
 }
 
 }  // namespace rfarm::scheduler

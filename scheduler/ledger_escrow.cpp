@@ -52,24 +52,44 @@ L::Account LedgerEscrow::account(std::string_view name, std::string_view role) {
 }
 
 Amount LedgerEscrow::available(std::string_view name) {
-  const L::Account a = account(name, "the");
+  if (!funds_reader_) return spendable(account(name, "the"), name);
+  std::optional<L::Account> found;
+  try {
+    std::unique_ptr<L::Storage> reader = L::open_storage(*funds_reader_, L::Access::read);
+    L::ReadSnapshot snapshot(*reader);
+    found = reader->find_account_by_name(name);
+  } catch (const Error& e) {
+    throw Error(e.kind(), std::string("funds check through ledger.reader_url: ") + e.what());
+  }
+  if (!found) {
+    throw Error(Error::Kind::Refused, "the account '" + std::string(name) +
+                                          "' is not in the ledger (run: rfarm ledger account create " + std::string(name) + ")");
+  }
+  return spendable(*found, name);
+}
+
+// What the account can still hold: credits - (posted + pending debits), less its rfarm.yaml
+// min_balance; never negative.
+Amount LedgerEscrow::spendable(const L::Account& a, std::string_view name) const {
   const auto committed = a.debits_posted.checked_add(a.debits_pending);
   if (!committed || *committed >= a.credits_posted) return Amount(0);
-  Amount spendable(a.credits_posted.units - committed->units);
+  Amount out(a.credits_posted.units - committed->units);
   if (const config::AccountConfig* c = config::find_account(config_, name)) {
-    spendable = spendable > c->min_balance ? Amount(spendable.units - c->min_balance.units) : Amount(0);
+    out = out > c->min_balance ? Amount(out.units - c->min_balance.units) : Amount(0);
   }
-  return spendable;
+  return out;
 }
 
 HoldId LedgerEscrow::hold(std::string_view name, Amount amount, const Id128& job, std::chrono::seconds timeout) {
   if (amount.units == 0) throw Error(Error::Kind::BadInput, "a hold of zero tokens: the quote is empty");
-  if (available(name) < amount) {
+  // On the writer's own connection (not the funds reader): the hold's clear refusal; the ledger
+  // itself refuses an overdraft atomically either way.
+  const L::Account payer = account(name, "the paying");
+  if (const Amount free = spendable(payer, name); free < amount) {
     throw Error(Error::Kind::Refused, "account '" + std::string(name) + "' cannot cover a hold of " +
                                           format_amount(amount, config_.token.decimals) + " " + config_.token.symbol +
-                                          " (available " + format_amount(available(name), config_.token.decimals) + ")");
+                                          " (available " + format_amount(free, config_.token.decimals) + ")");
   }
-  const L::Account payer = account(name, "the paying");
   const L::Account escrow = account(kEscrowAccount, "the escrow");
   const Id128 id = derived_transfer_id(job, "hold");
   const L::TransferResult r = ledger_.submit_one(L::hold(id, payer.id, escrow.id, amount,

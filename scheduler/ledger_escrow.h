@@ -7,10 +7,12 @@
 // Every transfer id is derived from the job's hold id and its role, so a retried settlement or a
 // re-run after a crash returns `exists` and never pays twice.
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "config/config.h"
 #include "ledger/ledger.h"
+#include "ledger/open_storage.h"
 #include "scheduler/escrow.h"
 
 namespace rfarm::scheduler {
@@ -24,7 +26,13 @@ class LedgerEscrow final : public Escrow {
   // if they are missing (idempotent: fixed ids).
   LedgerEscrow(ledger::Ledger ledger, const config::Config& config);
 
+  // The funds check (submit_job): through the reader when read_funds_through() named one, else on
+  // this escrow's own (writer's) connection.
   Amount available(std::string_view account) override;
+  // Least privilege (docs/LEDGER.md "Roles"): read balances for the funds check through `reader`
+  // (the rfarm_reader role, opened READ ONLY per check, as the SPANK admission check does); holds,
+  // posts and everything else stay on the writer's connection.
+  void read_funds_through(ledger::StorageLocation reader) { funds_reader_ = std::move(reader); }
   HoldId hold(std::string_view account, Amount amount, const Id128& job, std::chrono::seconds timeout) override;
   void post(HoldId hold, const Settlement& settlement) override;
   void void_hold(HoldId hold) override;
@@ -39,8 +47,10 @@ class LedgerEscrow final : public Escrow {
 
  private:
   ledger::Account account(std::string_view name, std::string_view role);
+  Amount spendable(const ledger::Account& a, std::string_view name) const;
   ledger::Ledger ledger_;
   config::Config config_;
+  std::optional<ledger::StorageLocation> funds_reader_;
 };
 
 // Transfer ids for a job's money: SHA-256("rfarm-escrow-v1:" + role + ":" + hold id) truncated.

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <filesystem>
 
+#include "core/cell_size.h"
 #include "core/error.h"
 #include "core/sample_size.h"
 
@@ -62,13 +63,8 @@ VerificationSample verification_sample(const config::VerificationConfig& policy,
                                        std::uint32_t width, std::uint32_t height, std::uint32_t tile_size) {
   VerificationSample v;
   if (frames == 0 || width == 0 || height == 0 || tile_size == 0) return v;
-  // verifier/cells.h effective_cell_size: the largest divisor of the tile size <= the request.
-  v.cell_size = 1;
-  for (std::uint32_t c = std::min(std::max<std::uint32_t>(policy.cell_size, 1), tile_size); c >= 1; --c)
-    if (tile_size % c == 0) {
-      v.cell_size = c;
-      break;
-    }
+  // The verifier's own cell (core/cell_size.h): the largest divisor of the tile size <= the request.
+  v.cell_size = effective_cell_size(tile_size, std::max<std::uint32_t>(policy.cell_size, 1));
   v.cells_per_frame = static_cast<std::uint64_t>((width + v.cell_size - 1) / v.cell_size) * ((height + v.cell_size - 1) / v.cell_size);
   if (v.cells_per_frame > kMaxSamplePopulation / frames)
     bad("--frames", std::to_string(frames) + " verified frames of " + std::to_string(v.cells_per_frame) +

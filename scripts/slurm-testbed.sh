@@ -10,7 +10,9 @@
 # Everything lives under DIR: a private munged (its own socket), slurm.conf, gres.conf, the
 # plugstack file, state, spool, pid and log files. Ports are chosen free at start and recorded in
 # DIR/testbed.env. Several testbeds (distinct DIR and --cluster) run side by side on one host.
-# `stop` ends exactly the daemons this DIR started, by the pids it recorded, never by name.
+# `stop` ends exactly the daemons this DIR started, by the pids it recorded, never by name, then
+# the step daemons (slurmstepd) its slurmd left behind and their job processes, found by this
+# DIR's slurm.conf in their environment (or a file under DIR they hold open), never by name alone.
 set -euo pipefail
 
 die() { echo "slurm-testbed: $*" >&2; exit 1; }
@@ -71,6 +73,67 @@ do_stop() {
     fi
   done
   rm -f "$dir/run/slurmd.pid" "$dir/run/slurmctld.pid" "$dir/run/munged.pid"
+  stop_stepds
+}
+
+# True when pid $1 is a slurmstepd of THIS testbed: slurmd execs its step daemons with its own
+# environment (SLURM_CONF=DIR/etc/slurm.conf, set by do_start) and they keep DIR/log/slurmd.log
+# open. Never by name alone: another testbed's step daemons run beside ours.
+own_stepd() {
+  local p=$1 f comm=""
+  { read -r comm <"/proc/$p/comm"; } 2>/dev/null || return 1  # a builtin: this runs for every pid
+  [ "$comm" = slurmstepd ] || return 1
+  tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qxF "SLURM_CONF=$dir/etc/slurm.conf" && return 0
+  for f in /proc/"$p"/fd/*; do
+    case "$(readlink "$f" 2>/dev/null)" in "$dir"/*) return 0 ;; esac
+  done
+  return 1
+}
+
+# Alive and not a zombie (pid 1 here need not reap the orphans it inherits).
+running() {
+  local st
+  st=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null) || return 1
+  [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
+# The step daemons slurmd leaves behind when it stops (they are re-parented to pid 1 and outlive
+# it, waiting for the job's tasks), and those tasks: each stepd of this testbed with all its
+# descendants is stopped (SIGSTOP, so nothing forks past the scan; rescanned until no new pid
+# appears), then killed, and waited for (5 s at most). Runs after slurmd is gone, so no new
+# stepd can start meanwhile.
+stop_stepds() {
+  local -A victim=() ppid_of=()
+  local p pp changed pid
+  for p in /proc/[0-9]*; do
+    p=${p#/proc/}
+    own_stepd "$p" && victim[$p]=1
+  done
+  [ ${#victim[@]} -gt 0 ] || return 0
+  for _ in $(seq 1 20); do
+    for pid in "${!victim[@]}"; do kill -STOP "$pid" 2>/dev/null || true; done
+    changed=0
+    ppid_of=()
+    while read -r p pp; do ppid_of[$p]=$pp; done < <(ps -e -o pid=,ppid=)
+    for p in "${!ppid_of[@]}"; do
+      # Walk up from p: a descendant of a victim is a victim.
+      pp=${ppid_of[$p]}
+      while [ -n "$pp" ] && [ "$pp" -gt 1 ] && [ -z "${victim[$p]:-}" ]; do
+        if [ -n "${victim[$pp]:-}" ]; then victim[$p]=1; changed=1; break; fi
+        pp=${ppid_of[$pp]:-}
+      done
+    done
+    [ $changed = 0 ] && break
+  done
+  echo "slurm-testbed: killing ${#victim[@]} leftover step daemon(s) and job process(es) of $dir" >&2
+  for pid in "${!victim[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  for _ in $(seq 1 50); do
+    local alive=0
+    for pid in "${!victim[@]}"; do running "$pid" && alive=1; done
+    [ $alive = 0 ] && return 0
+    sleep 0.1
+  done
+  echo "slurm-testbed: some step processes of $dir are still running after SIGKILL" >&2
 }
 
 do_env() {

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "core/cell_size.h"
 #include "core/error.h"
 
 namespace rfarm::verifier {
@@ -15,9 +16,8 @@ int effective_cell_size(int tile_size, int requested) {
   if (tile_size < 1) throw_input_error({}, "--tile-size", std::to_string(tile_size) + " is not positive", "e.g. 32");
   if (requested < 1)
     throw_input_error({}, "--cell-size", std::to_string(requested) + " is not positive", "e.g. 8 (pixels)");
-  for (int c = std::min(tile_size, requested); c > 1; --c)
-    if (tile_size % c == 0) return c;
-  return 1;
+  return static_cast<int>(
+      rfarm::effective_cell_size(static_cast<std::uint32_t>(tile_size), static_cast<std::uint32_t>(requested)));
 }
 
 CellGrid make_cell_grid(int width, int height, int tile_size, int requested_cell_size) {

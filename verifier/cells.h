@@ -24,7 +24,8 @@ struct CellGrid {
   int tile_of(int cell) const;
 };
 
-// The largest divisor of tile_size that is <= requested (>= 1). BadInput on non-positive sizes.
+// The largest divisor of tile_size that is <= requested (>= 1): core/cell_size.h, shared with the
+// scheduler's quote. BadInput naming --tile-size / --cell-size on non-positive sizes.
 int effective_cell_size(int tile_size, int requested);
 
 CellGrid make_cell_grid(int width, int height, int tile_size, int requested_cell_size);

@@ -1,5 +1,6 @@
 #include "verifier/frame_check.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -84,8 +85,8 @@ std::uint64_t relative_ppm(float a, float b) {
 
 }  // namespace
 
-Hash256 cell_hash(const render::Film& film, const CellGrid& grid, int cell) {
-  return merkle::leaf_hash(render::canonical_tile_bytes(film, grid.cells, cell));
+Hash256 cell_hash(const render::Film& film, const CellGrid& grid, int cell, int film_x0, int film_y0) {
+  return merkle::leaf_hash(render::canonical_tile_bytes(film, film_x0, film_y0, grid.cells, cell));
 }
 
 std::uint64_t cell_max_error_ppm(const render::Film& a, const render::Film& b, const render::TileRect& r) {
@@ -139,7 +140,21 @@ FrameReport check_frame(const render::RegionRenderer& renderer, const render::Re
   // rfarm.tileRoot (every leaf, cheap) and each tile holding a sampled cell is decoded alone and
   // must hash to its listed leaf: a Merkle inclusion proof of that tile against the root. Without
   // the list (frames from before it) every tile is decoded and hashed, as before.
-  render::Film film(img->width(), img->height());
+  // Memory: one tile at a time (a band of tile rows for frames without the list) is decoded into
+  // `part`, reused, and the sampled cells' pixels are copied out of it; no frame-sized buffer.
+  render::Film part;
+  std::vector<render::Film> file_cells(in.cells.size());  // by position in in.cells
+  // Copies each sampled cell lying inside `part` (frame pixel (x0, y0) at its (0, 0)).
+  auto keep_cells = [&](int x0, int y0) {
+    for (std::size_t k = 0; k < in.cells.size(); ++k) {
+      const render::TileRect r = grid.rect(in.cells[k]);
+      if (r.x0 < x0 || r.y0 < y0 || r.x0 + r.w > x0 + part.width || r.y0 + r.h > y0 + part.height) continue;
+      render::Film& f = file_cells[k] = render::Film(r.w, r.h);
+      for (int c = 0; c < render::kChannelCount; ++c)
+        for (int y = 0; y < r.h; ++y)
+          for (int x = 0; x < r.w; ++x) f.at(c, x, y) = part.at(c, r.x0 - x0 + x, r.y0 - y0 + y);
+    }
+  };
   try {
     if (auto list = strings.find("rfarm.tileHashes"); list != strings.end()) {
       const auto leaves = render::parse_tile_hash_list(list->second, grid.tiles.count());
@@ -152,18 +167,28 @@ FrameReport check_frame(const render::RegionRenderer& renderer, const render::Re
                                      " (attributes edited after rendering)");
       rep.tile_check = "sampled";
       for (int tile : sampled_tiles(grid, in.cells)) {
-        img->read(grid.tiles.rect(tile), film);
+        const render::TileRect tr = grid.tiles.rect(tile);
+        img->read_rect(tr, part);
         ++rep.tiles_hashed;
-        const Hash256 leaf = merkle::leaf_hash(render::canonical_tile_bytes(film, grid.tiles, tile));
+        const Hash256 leaf = merkle::leaf_hash(render::canonical_tile_bytes(part, tr.x0, tr.y0, grid.tiles, tile));
         if (leaf != (*leaves)[static_cast<std::size_t>(tile)])
           return fail("tile_root", "tile " + std::to_string(tile) + "'s pixels hash to " + leaf.hex() + " but rfarm.tileHashes lists " +
                                        (*leaves)[static_cast<std::size_t>(tile)].hex() + " (pixels edited after rendering)");
+        keep_cells(tr.x0, tr.y0);
       }
     } else {
-      img->read({0, 0, img->width(), img->height()}, film);
       rep.tile_check = "all";
       rep.tiles_hashed = static_cast<std::uint64_t>(grid.tiles.count());
-      const Hash256 root = render::tile_root(render::tile_hashes(film, grid.tiles));
+      std::vector<Hash256> leaves;
+      leaves.reserve(static_cast<std::size_t>(grid.tiles.count()));
+      for (int ty = 0; ty < grid.tiles.tiles_y(); ++ty) {
+        const int y0 = ty * grid.tiles.tile_size;
+        img->read_rect({0, y0, img->width(), std::min(grid.tiles.tile_size, img->height() - y0)}, part);
+        for (int tx = 0; tx < grid.tiles.tiles_x(); ++tx)
+          leaves.push_back(merkle::leaf_hash(render::canonical_tile_bytes(part, 0, y0, grid.tiles, ty * grid.tiles.tiles_x() + tx)));
+        keep_cells(0, y0);
+      }
+      const Hash256 root = render::tile_root(leaves);
       if (root.hex() != rep.tile_root)
         return fail("tile_root", "the tile hashes of its pixels give root " + root.hex() + " but rfarm.tileRoot is " + rep.tile_root +
                                      " (pixels edited after rendering)");
@@ -181,21 +206,24 @@ FrameReport check_frame(const render::RegionRenderer& renderer, const render::Re
   }
   // cells
   rep.bit_exact = rep.provider_device == renderer.device() || tolerance.ppm == 0;
-  const render::RegionResult rr = renderer.render(in.frame, grid.cells, in.cells);
+  const render::RegionFilms rr = renderer.render_each(in.frame, grid.cells, in.cells);
   rep.samples = rr.stats.samples;
   std::string first_bad;
-  for (int cell : in.cells) {
+  for (std::size_t k = 0; k < in.cells.size(); ++k) {
+    const int cell = in.cells[k];
     CellResult c;
     c.cell = cell;
     c.tile = grid.tile_of(cell);
     c.rect = grid.rect(cell);
-    c.expected = cell_hash(rr.film, grid, cell).hex();
-    c.found = cell_hash(film, grid, cell).hex();
-    c.max_error_ppm = c.expected == c.found ? 0 : cell_max_error_ppm(rr.film, film, c.rect);
+    // Both films hold this cell alone: its pixel (0, 0) is the cell's corner.
+    c.expected = cell_hash(rr.films[k], grid, cell, c.rect.x0, c.rect.y0).hex();
+    c.found = cell_hash(file_cells[k], grid, cell, c.rect.x0, c.rect.y0).hex();
+    const render::TileRect local{0, 0, c.rect.w, c.rect.h};
+    c.max_error_ppm = c.expected == c.found ? 0 : cell_max_error_ppm(rr.films[k], file_cells[k], local);
     if (rep.bit_exact) {
       c.match = c.expected == c.found;
     } else {
-      const CellDrift drift = c.expected == c.found ? CellDrift{} : cell_drift(rr.film, film, c.rect, tolerance.ppm);
+      const CellDrift drift = c.expected == c.found ? CellDrift{} : cell_drift(rr.films[k], file_cells[k], local, tolerance.ppm);
       c.pixels_over = drift.pixels_over;
       c.match = within_cross_device(drift, tolerance);
     }

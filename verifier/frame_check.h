@@ -81,8 +81,9 @@ struct FrameCheckInput {
 FrameReport check_frame(const render::RegionRenderer& renderer, const render::RenderSettings& job,
                         const CellGrid& grid, const FrameCheckInput& input, const CrossDeviceTolerance& cross_device);
 
-// The cell's pixels as a leaf hash (tile_hash.h's canonical bytes over the cell grid).
-Hash256 cell_hash(const render::Film& film, const CellGrid& grid, int cell);
+// The cell's pixels as a leaf hash (tile_hash.h's canonical bytes over the cell grid). `film` is
+// the frame, or any part of it holding the cell whose pixel (0, 0) is frame pixel (film_x0, film_y0).
+Hash256 cell_hash(const render::Film& film, const CellGrid& grid, int cell, int film_x0 = 0, int film_y0 = 0);
 
 // Max relative difference |a - b| / max(|a|, |b|) over the cell's pixels and channels, in ppm
 // rounded up; 0 when bit-identical; UINT64_MAX when one value is NaN/Inf and the bits differ.

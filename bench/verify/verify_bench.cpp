@@ -20,6 +20,7 @@
 #include <functional>
 #include <thread>
 
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -95,9 +96,67 @@ void fill_rect(render::Film& f, const render::TileRect& r, const std::function<f
       for (int x = r.x0; x < r.x0 + r.w; ++x) f.at(c, x, y) = v(c, x, y);
 }
 
+// `frame-cost`: the verifier's per-frame cost and peak memory, apart from the render, so that two
+// builds can be compared side by side on the same frames (docs/PERFORMANCE.md, Verification):
+//   rfarm_bench_verify frame-cost render DIR W H FRAMES SPP       renders the job's frames into DIR
+//   rfarm_bench_verify frame-cost verify DIR W H FRAMES SPP RUNS  verify_job RUNS times (nonces 0..)
+// verify prints one JSON line: CPU and wall per frame (medians over the runs), the process's peak
+// RSS (getrusage ru_maxrss: scene, BVH and the verifier's buffers; nothing else runs in it) and
+// minor page faults per frame. Tiles of 32, cells of 8, default policy, CPU, 1 thread.
+int frame_cost(int argc, char** argv) {
+  if (argc < 8 || (std::string(argv[2]) == "verify" && argc < 9)) {
+    std::fprintf(stderr, "usage: %s frame-cost render|verify DIR W H FRAMES SPP [RUNS]\n", argv[0]);
+    return 2;
+  }
+  const std::string step = argv[2];
+  const fs::path dir = argv[3];
+  render::RenderSettings cs;
+  cs.scene = fs::path(RFARM_SOURCE_DIR) / "examples/scenes/animated_demo.gltf";
+  cs.width = std::atoi(argv[4]);
+  cs.height = std::atoi(argv[5]);
+  cs.frames = argv[6];
+  cs.spp = std::atoi(argv[7]);
+  cs.max_depth = 4;
+  cs.tile_size = 32;
+  cs.threads = 1;  // one thread: CPU time per frame without a pool's spin-up noise
+  cs.device = render::Device::Cpu;
+  if (step == "render") {
+    (void)verifier::job_frames::render_frames(cs, dir);
+    return 0;
+  }
+  const int runs = std::max(1, std::atoi(argv[8]));
+  const double frames = static_cast<double>(parse_frame_spec(cs.frames).frames.size());
+  std::ostringstream quiet;
+  std::vector<double> cpus, walls;
+  rusage before{};
+  getrusage(RUSAGE_SELF, &before);
+  std::uint64_t cells = 0;
+  for (int k = 0; k < runs; ++k) {
+    const double t0 = now(), c0 = cpu_now();
+    const verifier::JobResult res = verifier::verify_job(request(cs, dir, verifier::kDefaultCellSize, 3'000'000 + static_cast<std::uint64_t>(k)), quiet);
+    cpus.push_back((cpu_now() - c0) / frames);
+    walls.push_back((now() - t0) / frames);
+    cells += res.cells_checked;
+    if (!res.pass) {
+      std::fprintf(stderr, "frame-cost: an honest job FAILED verification\n");
+      return 1;
+    }
+  }
+  rusage after{};
+  getrusage(RUSAGE_SELF, &after);
+  const json line = {{"resolution", std::to_string(cs.width) + "x" + std::to_string(cs.height)}, {"frames", cs.frames},
+                     {"spp", cs.spp}, {"runs", runs}, {"cells_checked_per_run", cells / static_cast<std::uint64_t>(runs)},
+                     {"verify_cpu_ms_per_frame_median", 1e3 * median(cpus)}, {"verify_wall_ms_per_frame_median", 1e3 * median(walls)},
+                     {"peak_rss_mib", static_cast<double>(after.ru_maxrss) / 1024.0},
+                     {"minor_faults_per_frame", static_cast<double>(after.ru_minflt - before.ru_minflt) / (frames * runs)}};
+  std::printf("%s\n", line.dump().c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "frame-cost") return frame_cost(argc, argv);
   const fs::path source = fs::path(RFARM_SOURCE_DIR);
   const fs::path out_path = argc > 1 ? fs::path(argv[1]) : source / "bench/results/verify.json";
   const int trials = argc > 2 ? std::atoi(argv[2]) : 20000;

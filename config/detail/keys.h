@@ -20,7 +20,8 @@ inline constexpr std::array<std::string_view, 9> kVerificationKeys = {
     "cheat_fraction", "detection_probability", "cross_device_tolerance", "cross_device_outlier_pixels", "cell_size", "min_cells_per_frame", "reputation_min_factor",
     "reputation_max_factor", "reputation_passes_for_min"};
 inline constexpr std::array<std::string_view, 4> kAccountKeys = {"name", "kind", "unix_users", "min_balance"};
-inline constexpr std::array<std::string_view, 4> kLedgerKeys = {"backend", "path", "url", "password_file"};
+inline constexpr std::array<std::string_view, 6> kLedgerKeys = {"backend",    "path",       "url", "password_file",
+                                                                 "reader_url", "reader_password_file"};
 inline constexpr std::array<std::string_view, 2> kKeysKeys = {"cluster_signing_key", "node_key"};
 inline constexpr std::array<std::string_view, 4> kRenderKeys = {"spp", "tile_size", "max_depth", "resolution"};
 inline constexpr std::array<std::string_view, 3> kStakeKeys = {"unbonding_delay", "slash_bps", "slash_burn_bps"};

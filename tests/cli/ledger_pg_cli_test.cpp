@@ -11,6 +11,9 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
+#include "cli/demo_scene.h"
 #include "cli_runner.h"
 #include "support/pg_testbed.h"
 #include "support/process.h"
@@ -288,6 +291,71 @@ TEST_F(LedgerPgCli, EveryCommandOnPostgresAsOnSqlite) {
     SCOPED_TRACE("bad input: one line, non-zero, nothing written");
     BadInputIsOneLineNonZeroAndWritesNothing();
   }
+}
+
+// Least privilege (#9, docs/LEDGER.md "Roles"): with ledger.reader_url set, `rfarm submit` reads the
+// balance for its funds check through the reader role (a READ ONLY session) and places the hold
+// through the writer. The reader's statements in this test's database are logged (log_statement for
+// rfarm_reader IN DATABASE only), so the log shows the reader looking the account up; a reader
+// that cannot log in stops the submission before anything is held.
+TEST_F(LedgerPgCli, SubmitChecksFundsThroughTheReaderRoleAndHoldsThroughTheWriter) {
+  const std::string db = testing::unique_database_name();
+  pg().create_database(db);
+  init_pg(db);
+  const std::string account = "funds" + std::to_string(::getpid());  // unique in the shared server's log
+  const CliRunner writer = as(PgRole::writer, db);
+  for (auto [name, kind] : {std::pair{account.c_str(), "user"}, {"nodes", "provider"}, {"treasury", "treasury"}})
+    ASSERT_EQ(writer({"ledger", "account", "create", name, "--kind", kind}).exit_code, 0) << name;
+  ASSERT_EQ(writer({"ledger", "deposit", account, "100"}).exit_code, 0);
+  ASSERT_EQ(pg().super_sql(db, "ALTER ROLE rfarm_reader IN DATABASE " + db + " SET log_statement = 'all'").exit_code, 0);
+
+  auto site = [&](const fs::path& reader_password) {
+    const fs::path config = testing::write_file(
+        dir / ("submit-" + reader_password.filename().string() + ".yaml"),
+        "token: {symbol: RFT, decimals: 6}\nprices: {cpu_core_hour: \"36\"}\n"
+        "fees: {treasury_bps: 100, burn_bps: 50, verifier_reward: \"0\"}\n"
+        "state_dir: " + (dir / ("state-" + reader_password.filename().string())).string() + "\n"
+        "ledger:\n  backend: postgres\n  url: " + pg().url(PgRole::writer, db) + "\n  password_file: " +
+        pg().password_file(PgRole::writer).string() + "\n  reader_url: " + pg().url(PgRole::reader, db) +
+        "\n  reader_password_file: " + reader_password.string() + "\n"
+        "keys: {cluster_signing_key: " + key + "}\nusers: {root: " + account + "}\naccounts:\n  - {name: " + account +
+        ", kind: user, unix_users: [root]}\n  - {name: nodes, kind: provider}\n  - {name: treasury, kind: treasury}\n");
+    auto env = base_env();
+    env["USER"] = "root";
+    return CliRunner{{"--config", config.string()}, env};
+  };
+  auto pending = [&] {
+    RunResult r = writer({"ledger", "--json", "account", "show", account});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.exit_code == 0 ? json::parse(r.out)["debits_pending"].get<std::string>() : std::string("?");
+  };
+  const std::vector<std::string> job = {"submit", "--frames", "1-2", "--chunk", "2", "--resolution", "16x8", "--spp", "1"};
+
+  // A reader that cannot log in: refused, naming the reader; nothing held, nothing rendered.
+  const fs::path wrong = testing::write_file(dir / "reader-wrong.password", "not-the-password\n");
+  fs::permissions(wrong, fs::perms::owner_read | fs::perms::owner_write);
+  auto argv = job;
+  argv.insert(argv.end(), {"-o", (dir / "refused/f_####.exr").string(), testing::demo_scene()});
+  RunResult refused = site(wrong)(argv);
+  EXPECT_NE(refused.exit_code, 0) << refused.out;
+  EXPECT_NE(refused.err.find("ledger.reader_url"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("rfarm_reader"), std::string::npos) << refused.err;
+  EXPECT_FALSE(fs::exists(dir / "refused"));
+  EXPECT_EQ(pending(), "0");
+
+  // The reader configured: the job runs and settles; the reader looked the account up.
+  argv = job;
+  argv.insert(argv.end(), {"-o", (dir / "out/f_####.exr").string(), testing::demo_scene()});
+  RunResult ok = site(pg().password_file(PgRole::reader))(argv);
+  ASSERT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  EXPECT_TRUE(fs::exists(dir / "out/f_0002.exr"));
+  RunResult shown = writer({"ledger", "--json", "account", "show", account});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_NE(json::parse(shown.out)["debits_posted"].get<std::string>(), "0") << "the hold was posted";
+  const std::string log = testing::read_file(pg().dir() / "log" / "postgres.log");
+  EXPECT_NE(log.find("'" + account + "'"), std::string::npos)
+      << "no statement of rfarm_reader naming the account in the server log";
+  pg().super_sql(db, "ALTER ROLE rfarm_reader IN DATABASE " + db + " RESET log_statement");
 }
 
 }  // namespace

@@ -30,5 +30,23 @@ TEST(LedgerBackend, RefusesPasswordsAndNonPostgresUrls) {
   EXPECT_CONFIG_ERROR("ledger:\n  backend: postgres\n", "2:3", "ledger", "needs a url");
 }
 
+// ledger.reader_url / reader_password_file: the read-only role for submit's funds check. It must
+// name the writer's server and database (only the user may differ), and never hold a password.
+TEST(LedgerBackend, ReaderUrlNamesTheWritersDatabaseWithoutAPassword) {
+  const std::string base = "ledger:\n  backend: postgres\n  url: postgresql://rfarm_writer@db:5432/rfarm\n";
+  const Config c = load_text(base + "  reader_url: postgresql://rfarm_reader@db:5432/rfarm\n"
+                                    "  reader_password_file: /etc/rfarm/reader.password\n");
+  EXPECT_EQ(c.ledger.reader_url, "postgresql://rfarm_reader@db:5432/rfarm");
+  EXPECT_EQ(c.ledger.reader_password_file, "/etc/rfarm/reader.password");
+  EXPECT_TRUE(load_text(base).ledger.reader_url.empty());
+  EXPECT_CONFIG_ERROR(base + "  reader_url: postgresql://rfarm_reader@db:5432/other\n", "4:15", "ledger.reader_url",
+                      "another server or database than ledger.url (db:5432/rfarm)");
+  EXPECT_CONFIG_ERROR(base + "  reader_url: postgresql://rfarm_reader@db2:5432/rfarm\n", "4:15", "ledger.reader_url",
+                      "postgresql://rfarm_reader@db:5432/rfarm");
+  EXPECT_CONFIG_ERROR(base + "  reader_url: postgresql://r:secret@db:5432/rfarm\n", "4:15", "ledger.reader_url",
+                      "ledger.reader_password_file");
+  EXPECT_CONFIG_ERROR(base + "  reader_url: http://db/rfarm\n", "4:15", "ledger.reader_url", "is not a PostgreSQL URL");
+}
+
 }  // namespace
 }  // namespace rfarm::config

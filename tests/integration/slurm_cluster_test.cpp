@@ -3,7 +3,12 @@
 // options in srun/sbatch, and two clusters side by side.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <filesystem>
+#include <optional>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "support/process.h"
 #include "support/slurm_testbed.h"
@@ -108,17 +113,55 @@ TEST_F(SlurmCluster, SpankRefusesAMalformedAccountBeforeTheJobRuns) {
   EXPECT_FALSE(std::filesystem::exists(marker)) << "the job ran despite the refusal";
 }
 
+// Starts `sleep 300` as a batch job and returns the sleeping process's pid (the script execs it),
+// or 0 when it did not start within 20 s.
+int start_sleeper(const SlurmTestbed& tb) {
+  const auto marker = tb.work_dir() / "sleeper.pid";
+  RunResult r = tb.slurm({"sbatch", "-D", tb.work_dir().string(), "-o", "/dev/null", "--wrap",
+                          "echo $$ > " + marker.string() + ".tmp && mv " + marker.string() + ".tmp " + marker.string() +
+                              " && exec sleep 300"});
+  if (r.exit_code != 0) return 0;
+  for (int i = 0; i < 200 && !std::filesystem::exists(marker); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  return std::filesystem::exists(marker) ? std::stoi(read_file(marker)) : 0;
+}
+
+bool none_running(const std::vector<int>& pids) {
+  for (int pid : pids)
+    if (SlurmTestbed::process_running(pid)) return false;
+  return true;
+}
+
+// Two clusters side by side, and tearing one down ends its own step daemons and job processes
+// (slurmstepd outlives slurmd otherwise) while the other cluster's keep running.
 TEST_F(SlurmCluster, TwoClustersRunSideBySide) {
-  SlurmTestbed a({.cluster = "alpha"});
-  ASSERT_STARTED(a);
-  SlurmTestbed b({.cluster = "beta"});
-  ASSERT_STARTED(b);
-  RunResult ra = a.slurm({"srun", "-D", a.work_dir().string(), "printenv", "SLURM_CLUSTER_NAME"});
-  RunResult rb = b.slurm({"srun", "-D", b.work_dir().string(), "printenv", "SLURM_CLUSTER_NAME"});
+  std::optional<SlurmTestbed> a(std::in_place, TestbedOptions{.cluster = "alpha"});
+  ASSERT_STARTED(*a);
+  std::optional<SlurmTestbed> b(std::in_place, TestbedOptions{.cluster = "beta"});
+  ASSERT_STARTED(*b);
+  RunResult ra = a->slurm({"srun", "-D", a->work_dir().string(), "printenv", "SLURM_CLUSTER_NAME"});
+  RunResult rb = b->slurm({"srun", "-D", b->work_dir().string(), "printenv", "SLURM_CLUSTER_NAME"});
   ASSERT_EQ(ra.exit_code, 0) << ra.err;
   ASSERT_EQ(rb.exit_code, 0) << rb.err;
   EXPECT_EQ(ra.out, "alpha\n");
   EXPECT_EQ(rb.out, "beta\n");
+
+  const int sleep_a = start_sleeper(*a), sleep_b = start_sleeper(*b);
+  ASSERT_GT(sleep_a, 0) << a->logs_tail();
+  ASSERT_GT(sleep_b, 0) << b->logs_tail();
+  const std::vector<int> steps_a = a->step_daemons(), steps_b = b->step_daemons();
+  ASSERT_FALSE(steps_a.empty()) << "no slurmstepd found for alpha's running job";
+  ASSERT_FALSE(steps_b.empty()) << "no slurmstepd found for beta's running job";
+  const std::filesystem::path dir_a = a->dir(), dir_b = b->dir();
+  a.reset();  // stop alpha
+  EXPECT_TRUE(none_running(steps_a)) << "alpha's slurmstepd survived its teardown";
+  EXPECT_FALSE(SlurmTestbed::process_running(sleep_a)) << "alpha's job process survived its teardown";
+  EXPECT_TRUE(SlurmTestbed::step_daemons_of(dir_a).empty());
+  EXPECT_EQ(b->step_daemons(), steps_b) << "stopping alpha touched beta's step daemons";
+  EXPECT_TRUE(SlurmTestbed::process_running(sleep_b)) << "stopping alpha killed beta's job";
+  b.reset();
+  EXPECT_TRUE(none_running(steps_b));
+  EXPECT_FALSE(SlurmTestbed::process_running(sleep_b));
+  EXPECT_TRUE(SlurmTestbed::step_daemons_of(dir_b).empty());
 }
 
 }  // namespace

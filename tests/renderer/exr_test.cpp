@@ -1,6 +1,8 @@
 // EXR output: pixels and rfarm.* attributes round-trip; tileRoot recomputes; signatures verify.
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include "core/error.h"
 #include "core/signing.h"
 #include "renderer/math/vecmath.h"
@@ -48,6 +50,52 @@ TEST(Exr, CorruptFileIsAnIntegrityError) {
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), Error::Kind::Integrity);
+  }
+}
+
+// read_rect gives exactly the rectangle's pixels in a buffer of its own size, for tiled and
+// scanline files, whole tiles (decoded in place) and rectangles that cut across tiles or rows
+// (through the scratch buffer), with the buffer reused from one call to the next.
+TEST(Exr, ReadRectGivesTheRectangleAlone) {
+  rfarm::testing::TempDir dir;
+  const Film film = test_film();  // 37 x 21
+  ExrAttributes tiled_attrs;
+  tiled_attrs.ints["rfarm.tileSize"] = 8;
+  write_exr(dir / "tiled.exr", film, tiled_attrs);
+  write_exr(dir / "scan.exr", film, {});
+  for (const char* name : {"tiled.exr", "scan.exr"}) {
+    ExrReader reader(dir / name);
+    EXPECT_EQ(reader.tiled(), std::string(name) == "tiled.exr");
+    Film part;
+    for (TileRect r : {TileRect{8, 8, 8, 8}, TileRect{32, 16, 5, 5}, TileRect{0, 0, 37, 21}, TileRect{3, 5, 11, 9},
+                       TileRect{36, 20, 1, 1}, TileRect{0, 16, 37, 5}, TileRect{9, 0, 4, 21}}) {
+      reader.read_rect(r, part);
+      ASSERT_EQ(part.width, r.w) << name;
+      ASSERT_EQ(part.height, r.h) << name;
+      for (int c = 0; c < kChannelCount; ++c)
+        for (int y = 0; y < r.h; ++y)
+          for (int x = 0; x < r.w; ++x)
+            ASSERT_EQ(part.at(c, x, y), film.at(c, r.x0 + x, r.y0 + y))
+                << name << " rect " << r.x0 << "," << r.y0 << " " << r.w << "x" << r.h << " pixel " << x << "," << y;
+    }
+    EXPECT_THROW(reader.read_rect({30, 0, 8, 8}, part), Error);  // past the right edge
+    EXPECT_THROW(reader.read_rect({0, 0, 0, 4}, part), Error);
+  }
+}
+
+// A tile hashed from a buffer holding only that tile (or a band around it) hashes as from the frame.
+TEST(TileHash, PartOfTheFrameHashesLikeTheFrame) {
+  const Film film = test_film();
+  const TileGrid grid{37, 21, 16};
+  for (int tile = 0; tile < grid.count(); ++tile) {
+    const TileRect r = grid.rect(tile);
+    Film part(r.w + 2, r.h + 1);  // the tile at (1, 1) inside a slightly larger part
+    for (int c = 0; c < kChannelCount; ++c)
+      for (int y = 0; y < r.h; ++y)
+        for (int x = 0; x < r.w; ++x) part.at(c, x + 1, y + 1) = film.at(c, r.x0 + x, r.y0 + y);
+    EXPECT_EQ(canonical_tile_bytes(part, r.x0 - 1, r.y0 - 1, grid, tile), canonical_tile_bytes(film, grid, tile)) << tile;
+    EXPECT_THROW(canonical_tile_bytes(part, r.x0 + 1, r.y0, grid, tile), Error) << tile;  // the tile starts left of it
+    EXPECT_THROW(canonical_tile_bytes(part, r.x0 - 1, r.y0 + 1, grid, tile), Error) << tile;  // ... above it
   }
 }
 

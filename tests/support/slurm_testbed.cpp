@@ -69,6 +69,33 @@ RunResult SlurmTestbed::slurm(std::vector<std::string> argv,
   return run(argv, e);
 }
 
+bool SlurmTestbed::process_running(int pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("State:", 0) == 0) return line.find('Z') == std::string::npos && line.find('X') == std::string::npos;
+  return false;
+}
+
+std::vector<int> SlurmTestbed::step_daemons_of(const fs::path& testbed_dir) {
+  const std::string want = "SLURM_CONF=" + (testbed_dir / "etc" / "slurm.conf").string();
+  std::vector<int> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/proc", ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string comm;
+    std::getline(std::ifstream(e.path() / "comm"), comm);
+    if (comm != "slurmstepd") continue;
+    std::ifstream env(e.path() / "environ", std::ios::binary);
+    for (std::string var; std::getline(env, var, '\0');)
+      if (var == want) {
+        if (process_running(std::stoi(name))) out.push_back(std::stoi(name));
+        break;
+      }
+  }
+  return out;
+}
+
 std::string SlurmTestbed::logs_tail() const {
   return "--- slurmctld.log ---\n" + tail_of(dir_.path() / "log" / "slurmctld.log", 20) +
          "--- slurmd.log ---\n" + tail_of(dir_.path() / "log" / "slurmd.log", 20);

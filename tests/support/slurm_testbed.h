@@ -39,6 +39,13 @@ class SlurmTestbed {
   RunResult slurm(std::vector<std::string> argv, const std::map<std::string, std::string>& extra_env = {}) const;
   // The tail of the daemons' logs, for failure messages.
   std::string logs_tail() const;
+  // The running slurmstepd processes of this cluster (found, as the script's stop finds them, by
+  // this testbed's slurm.conf in their environment). Usable after the object is gone via the
+  // static form with the same dir.
+  std::vector<int> step_daemons() const { return step_daemons_of(dir()); }
+  static std::vector<int> step_daemons_of(const std::filesystem::path& testbed_dir);
+  // True while `pid` exists and is not a zombie.
+  static bool process_running(int pid);
 
  private:
   TestbedOptions options_;

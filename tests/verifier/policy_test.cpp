@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <string>
+#include <tuple>
 
 #include "core/error.h"
 #include "verifier/cells.h"
@@ -11,13 +13,21 @@
 namespace rfarm::verifier {
 namespace {
 
-TEST(Cells, EffectiveSizeDividesTheTile) {
-  EXPECT_EQ(effective_cell_size(32, 8), 8);
+// The rule itself is tested in tests/core/cell_size_test.cpp; here, that the verifier's int API
+// gives the same cell and names its own flags for non-positive sizes (negative ones included).
+TEST(Cells, EffectiveSizeIsTheCoreRuleWithTheVerifiersFlags) {
   EXPECT_EQ(effective_cell_size(30, 8), 6);
-  EXPECT_EQ(effective_cell_size(7, 8), 7);
-  EXPECT_EQ(effective_cell_size(13, 4), 1);
-  EXPECT_EQ(effective_cell_size(16, 4), 4);
-  EXPECT_THROW(effective_cell_size(16, 0), Error);
+  EXPECT_EQ(make_cell_grid(96, 96, 48, 7).cell_size(), 6);
+  for (auto [tile, req, flag] : {std::tuple{16, 0, "--cell-size"}, {16, -3, "--cell-size"}, {0, 8, "--tile-size"},
+                                 {-32, 8, "--tile-size"}}) {
+    try {
+      effective_cell_size(tile, req);
+      FAIL() << "no error for " << tile << " " << req;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), Error::Kind::BadInput);
+      EXPECT_NE(std::string(e.what()).find(flag), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(Cells, EveryCellLiesInsideItsTile) {

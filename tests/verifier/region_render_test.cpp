@@ -44,6 +44,32 @@ TEST(RegionRender, CellsReproduceTheTiledRenderBitForBit) {
     }
 }
 
+// render_each: the same pixels bit for bit, each region in a film of its own size.
+TEST(RegionRender, EachRegionInItsOwnFilmMatchesTheFrame) {
+  const render::ExrImage img = render::read_exr(frame_path(rfarm_render_dir(), 3));
+  render::RenderSettings s = job_settings();
+  s.threads = 2;
+  const render::RegionRenderer rr(s);
+  for (int region : {4, 7, 16}) {  // cells inside tiles, a grid cutting across tiles (clipped edges)
+    const render::TileGrid grid{s.width, s.height, region};
+    const std::vector<int> some = {grid.count() - 1, 0, grid.count() / 2};
+    const render::RegionFilms out = rr.render_each(3, grid, some);
+    ASSERT_EQ(out.films.size(), some.size());
+    EXPECT_EQ(out.stats.samples, rr.render(3, grid, some).stats.samples);
+    for (std::size_t k = 0; k < some.size(); ++k) {
+      const render::TileRect r = grid.rect(some[k]);
+      ASSERT_EQ(out.films[k].width, r.w);
+      ASSERT_EQ(out.films[k].height, r.h);
+      for (int c = 0; c < render::kChannelCount; ++c)
+        for (int y = 0; y < r.h; ++y)
+          for (int x = 0; x < r.w; ++x)
+            ASSERT_TRUE(same_bits(out.films[k].at(c, x, y), img.film.at(c, r.x0 + x, r.y0 + y)))
+                << "region size " << region << " region " << some[k] << " pixel " << x << "," << y;
+    }
+  }
+  EXPECT_THROW(rr.render_each(1, render::TileGrid{s.width, s.height, 16}, {1000}), Error);
+}
+
 TEST(RegionRender, OtherFramesDiffer) {
   // The re-render really depends on the frame (a copied neighbour cannot pass).
   const render::ExrImage img = render::read_exr(frame_path(rfarm_render_dir(), 2));
