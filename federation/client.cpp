@@ -27,7 +27,7 @@ std::string PeerResponse::error() const {
 }
 
 PeerClient::PeerClient(const config::Config& config, config::PeerConfig peer, SigningKey key)
-    : config_(&config), peer_(std::move(peer)), key_(std::move(key)) {
+    : config_(config), peer_(std::move(peer)), key_(std::move(key)) {
   if (!config.federation.enabled)
     throw_input_error({}, "federation", "rfarm.yaml has no federation section", "add one (docs/FEDERATION.md)");
   std::string why;
@@ -38,7 +38,7 @@ PeerClient::PeerClient(const config::Config& config, config::PeerConfig peer, Si
 }
 
 RawRequest PeerClient::signed_request(std::string method, std::string target, std::string body, std::uint64_t now_ns) const {
-  RequestFields f{config_->federation.name, peer_.name, method, target, "", now_ns ? now_ns : system_ns(), random_nonce()};
+  RequestFields f{config_.federation.name, peer_.name, method, target, "", now_ns ? now_ns : system_ns(), random_nonce()};
   const Envelope e = sign_request(key_, f, body);
   return {std::move(method),
           std::move(target),
@@ -50,7 +50,7 @@ RawRequest PeerClient::signed_request(std::string method, std::string target, st
 }
 
 PeerResponse PeerClient::send(const RawRequest& r) const {
-  const config::FederationConfig& f = config_->federation;
+  const config::FederationConfig& f = config_.federation;
   httplib::SSLClient client(host_, port_, f.tls_certificate.string(), f.tls_key.string());
   // Trust for the server: the peer's CA file plus the federation-wide one, never the system's
   // (set_ca_cert_path makes cpp-httplib load that file instead of the default locations).

@@ -50,7 +50,7 @@ class PeerClient {
   const config::PeerConfig& peer() const { return peer_; }
 
  private:
-  const config::Config* config_;
+  config::Config config_;
   config::PeerConfig peer_;
   SigningKey key_;
   std::string host_;
