@@ -112,11 +112,11 @@ std::vector<PeerConfig> read_peers_text(std::string_view text, const std::string
 }
 
 FederationConfig read_federation(const Reader& r, const Entry* entry, const Config& so_far) {
-  FederationConfig f;
-  f.name = so_far.cluster.name;
-  f.signing_key = so_far.keys.cluster_signing_key;
+  FederationConfig f;  // without the section: disabled, and equal to default_config()'s
   if (!entry) return f;
   f.enabled = true;
+  f.name = so_far.cluster.name;
+  f.signing_key = so_far.keys.cluster_signing_key;
   const MapView m = read_map(r, entry->value, entry->path, kFederationKeys);
   if (const Entry* x = m.get("name")) f.name = read_name(r, x->value, x->path, NameRule::Cluster);
   if (const Entry* x = m.get("signing_key")) f.signing_key = read_path(r, x->value, x->path);
