@@ -1,5 +1,8 @@
 #include "federation/client.h"
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <chrono>
 
 #include <httplib.h>
@@ -18,6 +21,27 @@ std::uint64_t system_ns() {
   return static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
 }
+
+// OpenSSL writes to the socket with write(2): a peer that drops the connection (a refused client
+// certificate, under TLS 1.3) raises SIGPIPE, which would kill the process. Block it on this
+// thread for the call and discard one that arrived, leaving the process's disposition alone.
+class SigpipeBlock {
+ public:
+  SigpipeBlock() {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
+  }
+  ~SigpipeBlock() {
+    const timespec zero{0, 0};
+    while (sigtimedwait(&pipe_, nullptr, &zero) > 0) {
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+
+ private:
+  sigset_t pipe_, old_;
+};
 
 }  // namespace
 
@@ -85,7 +109,11 @@ PeerResponse PeerClient::send(const RawRequest& r) const {
   };
   httplib::Response res;
   httplib::Error err = httplib::Error::Success;
-  const bool ok = client.send(req, res, err);
+  bool ok = false;
+  {
+    const SigpipeBlock no_sigpipe;
+    ok = client.send(req, res, err);
+  }
   const std::string where = "peer " + peer_.name + " (" + peer_.url + r.target + ")";
   if (too_large)
     throw Error(Error::Kind::Integrity, where + ": response larger than " + std::to_string(kMaxResponseBodyBytes) + " bytes");

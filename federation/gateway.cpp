@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <csignal>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -46,10 +47,14 @@ std::optional<std::string> header(const httplib::Request& req, const char* name)
   return req.get_header_value(name);
 }
 
-// Printable, one line, bounded: log fields come from the network.
-std::string clean(std::string_view s, std::size_t max = 200) {
+// Printable, one line, bounded: log fields come from the network. A field is one word (spaces
+// become '?'), except a quoted reason, which keeps its spaces but not its quotes.
+std::string clean(std::string_view s, std::size_t max = 200, bool quoted = false) {
   std::string out;
-  for (char c : s.substr(0, max)) out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f || c == ' ') ? '?' : c;
+  for (char c : s.substr(0, max)) {
+    const bool bad = static_cast<unsigned char>(c) < 0x20 || c == 0x7f || c == (quoted ? '"' : ' ');
+    out += bad ? '?' : c;
+  }
   return s.size() > max ? out + "..." : out;
 }
 
@@ -225,7 +230,7 @@ Gateway::Gateway(config::Config config, ledger::Ledger ledger, SigningKey key, G
     std::string line = "gateway: peer=" + t_log.peer + " method=" + clean(req.method, 16) + " path=" +
                        clean(req.target.empty() ? req.path : req.target) + " status=" + std::to_string(res.status) +
                        " in=" + std::to_string(req.body.size()) + " out=" + std::to_string(res.body.size()) + " ms=" + ms_text;
-    if (!t_log.reason.empty()) line += " reason=\"" + clean(t_log.reason, 300) + "\"";
+    if (!t_log.reason.empty()) line += " reason=\"" + clean(t_log.reason, 300, true) + "\"";
     m.log(line);
     t_log = LogState{};
   });
@@ -246,7 +251,12 @@ int Gateway::bind(const std::string& host, int port) {
   return port;
 }
 
-void Gateway::run() { impl_->server->listen_after_bind(); }
+void Gateway::run() {
+  // A peer that hangs up while we write (OpenSSL uses write(2)) must not kill the daemon: the
+  // write fails with EPIPE instead and that connection ends. A gateway process serves only this.
+  std::signal(SIGPIPE, SIG_IGN);
+  impl_->server->listen_after_bind();
+}
 
 void Gateway::stop() { impl_->server->stop(); }
 
