@@ -59,13 +59,10 @@ Reply head(const EndpointContext& c, const Query& q) {
     if (*from > h->size)
       return refuse(409, "from: size " + *from_text + " is beyond the latest head's " + std::to_string(h->size) +
                              " (a head of that size was never signed here)");
-    // A consistency proof needs a head of the old size; ledger/proof.h refuses one never signed.
-    try {
-      out["consistency"] = L::to_json(c.ledger.prove_consistency(*from, h->size));
-    } catch (const Error& e) {
-      if (e.kind() != Error::Kind::BadInput) throw;
-      return refuse(404, std::string("from: ") + e.what());
-    }
+    // A consistency proof starts from a head this cluster signed: the one the peer kept.
+    if (!c.ledger.head_at(*from))
+      return refuse(404, "from: no head of size " + *from_text + " was signed here (ask from the size of a head you kept)");
+    out["consistency"] = L::to_json(c.ledger.prove_consistency(*from, h->size));
   }
   return {200, out};
 }

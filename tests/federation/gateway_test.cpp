@@ -81,6 +81,9 @@ TEST_F(Gateway, HeadComesWithAConsistencyProofFromTheAskedSize) {
   EXPECT_EQ(beyond.status, 409);
   EXPECT_NE(beyond.error().find("beyond the latest head"), std::string::npos);
   EXPECT_EQ(uni().call("GET", "/v1/head?from=abc").status, 400);
+  const PeerResponse unsigned_size = uni().call("GET", "/v1/head?from=0");
+  EXPECT_EQ(unsigned_size.status, 404);
+  EXPECT_NE(unsigned_size.error().find("no head of size 0 was signed here"), std::string::npos) << unsigned_size.error();
   EXPECT_EQ(uni().call("GET", "/v1/head?form=1").status, 400) << "a misspelt parameter is not ignored";
 }
 
