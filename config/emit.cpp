@@ -20,10 +20,6 @@ std::string format_duration(std::int64_t seconds) {
   return std::to_string(seconds) + "s";
 }
 
-namespace {
-
-}  // namespace
-
 nlohmann::ordered_json peer_to_json(const PeerConfig& p, int decimals) {
   return {{"name", p.name},
           {"url", p.url},

@@ -177,6 +177,12 @@ Gateway::Gateway(config::Config config, ledger::Ledger ledger, SigningKey key, G
   m.server = std::make_unique<httplib::SSLServer>([&](SSL_CTX& ctx) {
     try {
       detail::setup_server_context(ctx, f.tls_certificate, f.tls_key, std::move(*handshake_store));
+      // The same certificate identifies us when we call a peer, which checks its CN against our name.
+      const std::string cn = detail::common_name(SSL_CTX_get0_certificate(&ctx));
+      if (cn != f.name)
+        throw_input_error({f.tls_certificate.string(), 0, 0}, "federation.tls_certificate",
+                          "its CN is '" + cn + "', not this cluster's federation name '" + f.name + "'",
+                          "issue the certificate with CN=" + f.name + " (or set federation.name to its CN)");
       return true;
     } catch (...) {
       setup_error = std::current_exception();

@@ -82,9 +82,11 @@ Reply statement(const EndpointContext& c, const Query& q) {
   const auto account = c.ledger.storage().find_account_by_name(c.peer.account);
   if (!account)
     return refuse(404, "no ledger account '" + c.peer.account + "' for peer " + c.peer.name + " here yet");
+  // The statement first, then the head: another process may append meanwhile, and every line must
+  // be inside the head its proof is against.
+  const L::Statement st = L::make_statement(c.ledger.storage(), *account, from, to);
   const auto h = c.ledger.head();
   if (!h) return refuse(503, "this cluster's ledger has no signed head yet");
-  const L::Statement st = L::make_statement(c.ledger.storage(), *account, from, to);
   if (st.lines.size() > kMaxStatementLines)
     return refuse(413, "the statement has " + std::to_string(st.lines.size()) + " lines, more than " +
                            std::to_string(kMaxStatementLines) + ": ask for a shorter period");
@@ -92,8 +94,8 @@ Reply statement(const EndpointContext& c, const Query& q) {
   json lines = json::array();
   for (const L::StatementLine& line : st.lines) {
     const L::Transfer& t = line.transfer;
-    // Every line is provable against the one head returned with it (events after it are not lines).
-    json proof = t.event < h->size ? L::to_json(c.ledger.prove_inclusion(t.event, h->size)) : json(nullptr);
+    // Every line is provable against the one head returned with it.
+    const json proof = L::to_json(c.ledger.prove_inclusion(t.event, h->size));
     lines.push_back({{"transfer_id", t.id.hex()},
                      {"time", L::format_utc_time(t.timestamp)},
                      {"code", std::string(L::to_string(t.code))},

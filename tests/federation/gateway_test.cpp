@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "federation/gateway_fixture.h"
 #include "federation/limits.h"
+#include "ledger/ledger.h"
 #include "ledger/proof.h"
 #include "ledger/tree_head.h"
 
@@ -212,6 +213,22 @@ TEST_F(Gateway, UnknownEndpointGetsJson404) {
   const PeerResponse r = c.call("GET", "/v1/submit");
   EXPECT_EQ(r.status, 404);
   EXPECT_EQ(r.error(), "no such endpoint: GET /v1/submit");
+}
+
+TEST_F(Gateway, RefusesToStartWithACertificateForAnotherName) {
+  config::Config c = testing::caller_config("studio", fx->pki.lab, fx->pki, 1);
+  c.federation.peers = {testing::peer("uni", "https://127.0.0.1:1", testing::uni_key().public_key(), fx->pki.uni_ca.cert, true)};
+  ledger::InitOptions o;
+  o.cluster = "studio";
+  auto l = ledger::Ledger::init(ledger::open_sqlite_storage(":memory:", {.durable = false, .create = true}), o,
+                                testing::studio_key());
+  try {
+    federation::Gateway g(c, std::move(l), testing::studio_key());
+    FAIL() << "started with lab's certificate as studio";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), Error::Kind::BadInput);
+    EXPECT_NE(std::string(e.what()).find("federation.tls_certificate: its CN is 'lab'"), std::string::npos) << e.what();
+  }
 }
 
 // Raw bytes over TCP, and over TLS with uni's certificate: what a broken or hostile peer sends.
