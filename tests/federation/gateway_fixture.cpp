@@ -4,7 +4,7 @@
 
 #include "ledger/ledger.h"
 
-namespace rfarm::federation::testing {
+namespace rfarm::federation::gateway_testing {
 
 Pki::Pki(const std::filesystem::path& d) {
   using rfarm::testing::issue_test_cert;
@@ -95,4 +95,4 @@ std::vector<std::string> GatewayFixture::log_lines() const {
   return log_;
 }
 
-}  // namespace rfarm::federation::testing
+}  // namespace rfarm::federation::gateway_testing

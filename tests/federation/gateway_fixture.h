@@ -14,7 +14,7 @@
 #include "support/process.h"
 #include "support/test_pki.h"
 
-namespace rfarm::federation::testing {
+namespace rfarm::federation::gateway_testing {
 
 using rfarm::testing::CertFiles;
 
@@ -62,4 +62,4 @@ class GatewayFixture {
   std::vector<std::string> log_;
 };
 
-}  // namespace rfarm::federation::testing
+}  // namespace rfarm::federation::gateway_testing

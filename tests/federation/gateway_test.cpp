@@ -21,20 +21,20 @@
 namespace rfarm::federation {
 namespace {
 
-using testing::GatewayFixture;
+using gateway_testing::GatewayFixture;
 
-class Gateway : public ::testing::Test {
+class GatewayTls : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { fx = new GatewayFixture(); }
   static void TearDownTestSuite() {
     delete fx;
     fx = nullptr;
   }
-  static PeerClient uni() { return fx->client("uni", fx->pki.uni, testing::uni_key()); }
-  static PeerClient lab() { return fx->client("lab", fx->pki.lab, testing::lab_key()); }
+  static PeerClient uni() { return fx->client("uni", fx->pki.uni, gateway_testing::uni_key()); }
+  static PeerClient lab() { return fx->client("lab", fx->pki.lab, gateway_testing::lab_key()); }
   static GatewayFixture* fx;
 };
-GatewayFixture* Gateway::fx = nullptr;
+GatewayFixture* GatewayTls::fx = nullptr;
 
 bool has_line(const std::vector<std::string>& lines, const std::string& part) {
   for (const auto& l : lines)
@@ -42,7 +42,7 @@ bool has_line(const std::vector<std::string>& lines, const std::string& part) {
   return false;
 }
 
-TEST_F(Gateway, SignedPingWorksAndTheResponseIsSigned) {
+TEST_F(GatewayTls, SignedPingWorksAndTheResponseIsSigned) {
   const PeerResponse r = uni().call("GET", "/v1/ping");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_TRUE(r.signature_valid);
@@ -53,12 +53,12 @@ TEST_F(Gateway, SignedPingWorksAndTheResponseIsSigned) {
   EXPECT_TRUE(has_line(fx->log_lines(), "gateway: peer=uni method=GET path=/v1/ping status=200 in=0 out="));
 }
 
-TEST_F(Gateway, ResponseSignatureIsCheckedAgainstThePeersKey) {
+TEST_F(GatewayTls, ResponseSignatureIsCheckedAgainstThePeersKey) {
   // The same exchange checked with the wrong key for studio: the response does not verify, and
   // call() refuses a 2xx answer it cannot attribute.
-  config::Config c = testing::caller_config("uni", fx->pki.uni, fx->pki, fx->port);
-  c.federation.peers.front().public_key = testing::lab_key().public_key();
-  const PeerClient wrong(c, c.federation.peers.front(), testing::uni_key());
+  config::Config c = gateway_testing::caller_config("uni", fx->pki.uni, fx->pki, fx->port);
+  c.federation.peers.front().public_key = gateway_testing::lab_key().public_key();
+  const PeerClient wrong(c, c.federation.peers.front(), gateway_testing::uni_key());
   EXPECT_FALSE(wrong.send(wrong.signed_request("GET", "/v1/ping", "")).signature_valid);
   try {
     wrong.call("GET", "/v1/ping");
@@ -68,10 +68,10 @@ TEST_F(Gateway, ResponseSignatureIsCheckedAgainstThePeersKey) {
   }
 }
 
-TEST_F(Gateway, HeadComesWithAConsistencyProofFromTheAskedSize) {
+TEST_F(GatewayTls, HeadComesWithAConsistencyProofFromTheAskedSize) {
   const PeerResponse r = uni().call("GET", "/v1/head?from=" + std::to_string(fx->first_head_size));
   ASSERT_EQ(r.status, 200) << r.body;
-  const PublicKey studio = testing::studio_key().public_key();
+  const PublicKey studio = gateway_testing::studio_key().public_key();
   const auto head = ledger::head_from_json(r.json["head"], "head");
   EXPECT_TRUE(ledger::verify_head(studio, head));
   EXPECT_GT(head.size, fx->first_head_size);
@@ -88,7 +88,7 @@ TEST_F(Gateway, HeadComesWithAConsistencyProofFromTheAskedSize) {
   EXPECT_EQ(uni().call("GET", "/v1/head?form=1").status, 400) << "a misspelt parameter is not ignored";
 }
 
-TEST_F(Gateway, StatementLinesCarryInclusionProofs) {
+TEST_F(GatewayTls, StatementLinesCarryInclusionProofs) {
   const PeerResponse r = uni().call("GET", "/v1/statement?from=2000-01-01&to=2100-01-01");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.json["account"], "peer-uni");
@@ -98,18 +98,18 @@ TEST_F(Gateway, StatementLinesCarryInclusionProofs) {
   EXPECT_EQ(line["code"], "deposit");
   EXPECT_EQ(line["amount_units"], 3'000'000);
   EXPECT_EQ(line["event"], fx->deposit_event);
-  EXPECT_FALSE(ledger::verify_proof_document(line["proof"], testing::studio_key().public_key(), "proof").empty());
+  EXPECT_FALSE(ledger::verify_proof_document(line["proof"], gateway_testing::studio_key().public_key(), "proof").empty());
   // A tampered proof does not verify.
   auto bad = line["proof"];
   bad["event"] = std::string(bad["event"]) + " ";
-  EXPECT_THROW(ledger::verify_proof_document(bad, testing::studio_key().public_key(), "proof"), Error);
+  EXPECT_THROW(ledger::verify_proof_document(bad, gateway_testing::studio_key().public_key(), "proof"), Error);
   // lab has no account here; bad dates are refused.
   EXPECT_EQ(lab().call("GET", "/v1/statement?from=2000-01-01&to=2100-01-01").status, 404);
   EXPECT_EQ(uni().call("GET", "/v1/statement?from=yesterday&to=2100-01-01").status, 400);
   EXPECT_EQ(uni().call("GET", "/v1/statement?from=2000-01-01").status, 400);
 }
 
-TEST_F(Gateway, QuoteHasPricesAnIdAndAnExpiry) {
+TEST_F(GatewayTls, QuoteHasPricesAnIdAndAnExpiry) {
   const PeerResponse r = uni().call("POST", "/v1/quote", "{}");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.json["gpu_hour"]["h100"], "2.5");
@@ -127,7 +127,7 @@ TEST_F(Gateway, QuoteHasPricesAnIdAndAnExpiry) {
   EXPECT_TRUE(refused.signature_valid) << "refusals are signed evidence too";
 }
 
-TEST_F(Gateway, UnsignedRequestIsRefused) {
+TEST_F(GatewayTls, UnsignedRequestIsRefused) {
   const PeerClient c = uni();
   const PeerResponse r = c.send({"GET", "/v1/ping", "", {}});
   EXPECT_EQ(r.status, 401);
@@ -136,7 +136,7 @@ TEST_F(Gateway, UnsignedRequestIsRefused) {
   EXPECT_TRUE(has_line(fx->log_lines(), "reason=\"unsigned request: no X-Rfarm-Signature header\""));
 }
 
-TEST_F(Gateway, MisSignedRequestsAreRefused) {
+TEST_F(GatewayTls, MisSignedRequestsAreRefused) {
   const PeerClient c = uni();
   RawRequest body = c.signed_request("POST", "/v1/quote", "{}");
   body.body = R"({"gpu_model": "h100"})";
@@ -150,11 +150,11 @@ TEST_F(Gateway, MisSignedRequestsAreRefused) {
   method.method = "POST";
   EXPECT_EQ(c.send(method).status, 401);
   // Signed with lab's key but claiming to be uni (and over uni's certificate).
-  const PeerClient forger = fx->client("uni", fx->pki.uni, testing::lab_key());
+  const PeerClient forger = fx->client("uni", fx->pki.uni, gateway_testing::lab_key());
   EXPECT_EQ(forger.call("GET", "/v1/ping").status, 401);
 }
 
-TEST_F(Gateway, ReplayedRequestIsRefused) {
+TEST_F(GatewayTls, ReplayedRequestIsRefused) {
   const PeerClient c = uni();
   const RawRequest r = c.signed_request("GET", "/v1/ping", "");
   EXPECT_EQ(c.send(r).status, 200);
@@ -163,7 +163,7 @@ TEST_F(Gateway, ReplayedRequestIsRefused) {
   EXPECT_NE(again.error().find("replayed request"), std::string::npos);
 }
 
-TEST_F(Gateway, StaleRequestIsRefused) {
+TEST_F(GatewayTls, StaleRequestIsRefused) {
   const PeerClient c = uni();
   const std::uint64_t hour_ago =
       static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -173,7 +173,7 @@ TEST_F(Gateway, StaleRequestIsRefused) {
   EXPECT_NE(r.error().find("stale request"), std::string::npos);
 }
 
-TEST_F(Gateway, OversizedRequestIsRefused) {
+TEST_F(GatewayTls, OversizedRequestIsRefused) {
   const PeerClient c = uni();
   const std::string big(kMaxRequestBodyBytes + 1, ' ');
   const PeerResponse r = c.send(c.signed_request("POST", "/v1/quote", big));
@@ -183,8 +183,8 @@ TEST_F(Gateway, OversizedRequestIsRefused) {
   EXPECT_EQ(c.call("POST", "/v1/quote", std::string(kMaxRequestBodyBytes, ' ')).status, 400);
 }
 
-TEST_F(Gateway, CertificateFromAnUnknownCaIsRefusedInTheHandshake) {
-  const PeerClient rogue = fx->client("uni", fx->pki.rogue_uni, testing::uni_key());
+TEST_F(GatewayTls, CertificateFromAnUnknownCaIsRefusedInTheHandshake) {
+  const PeerClient rogue = fx->client("uni", fx->pki.rogue_uni, gateway_testing::uni_key());
   try {
     rogue.call("GET", "/v1/ping");
     FAIL() << "a certificate from an unknown CA got an HTTP answer";
@@ -194,36 +194,36 @@ TEST_F(Gateway, CertificateFromAnUnknownCaIsRefusedInTheHandshake) {
   }
 }
 
-TEST_F(Gateway, CertificateFromAnotherPeersCaIsRefused) {
+TEST_F(GatewayTls, CertificateFromAnotherPeersCaIsRefused) {
   // lab's CA is trusted, but only for lab: it cannot vouch for "uni".
-  const PeerResponse r = fx->client("uni", fx->pki.lab_as_uni, testing::uni_key()).call("GET", "/v1/ping");
+  const PeerResponse r = fx->client("uni", fx->pki.lab_as_uni, gateway_testing::uni_key()).call("GET", "/v1/ping");
   EXPECT_EQ(r.status, 403);
   EXPECT_NE(r.error().find("does not chain to that peer's CA"), std::string::npos) << r.error();
 }
 
-TEST_F(Gateway, CertificateAndSignatureMustNameTheSamePeer) {
+TEST_F(GatewayTls, CertificateAndSignatureMustNameTheSamePeer) {
   // lab's own certificate, but the envelope signed (validly) by uni as uni.
-  const PeerResponse r = fx->client("uni", fx->pki.lab, testing::uni_key()).call("GET", "/v1/ping");
+  const PeerResponse r = fx->client("uni", fx->pki.lab, gateway_testing::uni_key()).call("GET", "/v1/ping");
   EXPECT_EQ(r.status, 403);
   EXPECT_EQ(r.error(), "the certificate names lab but the signature names uni");
 }
 
-TEST_F(Gateway, UnknownEndpointGetsJson404) {
+TEST_F(GatewayTls, UnknownEndpointGetsJson404) {
   const PeerClient c = uni();
   const PeerResponse r = c.call("GET", "/v1/submit");
   EXPECT_EQ(r.status, 404);
   EXPECT_EQ(r.error(), "no such endpoint: GET /v1/submit");
 }
 
-TEST_F(Gateway, RefusesToStartWithACertificateForAnotherName) {
-  config::Config c = testing::caller_config("studio", fx->pki.lab, fx->pki, 1);
-  c.federation.peers = {testing::peer("uni", "https://127.0.0.1:1", testing::uni_key().public_key(), fx->pki.uni_ca.cert, true)};
+TEST_F(GatewayTls, RefusesToStartWithACertificateForAnotherName) {
+  config::Config c = gateway_testing::caller_config("studio", fx->pki.lab, fx->pki, 1);
+  c.federation.peers = {gateway_testing::peer("uni", "https://127.0.0.1:1", gateway_testing::uni_key().public_key(), fx->pki.uni_ca.cert, true)};
   ledger::InitOptions o;
   o.cluster = "studio";
   auto l = ledger::Ledger::init(ledger::open_sqlite_storage(":memory:", {.durable = false, .create = true}), o,
-                                testing::studio_key());
+                                gateway_testing::studio_key());
   try {
-    federation::Gateway g(c, std::move(l), testing::studio_key());
+    federation::Gateway g(c, std::move(l), gateway_testing::studio_key());
     FAIL() << "started with lab's certificate as studio";
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), Error::Kind::BadInput);
@@ -242,7 +242,7 @@ int connect_loopback(int port) {
   return fd;
 }
 
-TEST_F(Gateway, GarbageGetsA4xxAndTheGatewayCarriesOn) {
+TEST_F(GatewayTls, GarbageGetsA4xxAndTheGatewayCarriesOn) {
   // Not TLS at all.
   int fd = connect_loopback(fx->port);
   const std::string junk = "\x16\x03\x01\xff\xffGARBAGE\r\n\r\n";

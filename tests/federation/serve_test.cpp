@@ -104,20 +104,20 @@ std::string peer_yaml(const std::string& name, const std::string& url, const Pub
 TEST(Serve, DaemonAnswersPeersSurvivesGarbageAndStopsOnSigterm) {
   REQUIRE_RFARM_BINARY();
   rfarm::testing::TempDir dir("rfarm-serve");
-  const testing::Pki pki(dir.path());
+  const gateway_testing::Pki pki(dir.path());
   // The studio cluster: an SQLite ledger signed by the key its federation section names.
   const auto studio_dir = dir.path() / "studio";
   std::filesystem::create_directories(studio_dir);
-  testing::studio_key().save(studio_dir / "cluster.key", studio_dir / "cluster.key.pub");
+  gateway_testing::studio_key().save(studio_dir / "cluster.key", studio_dir / "cluster.key.pub");
   {
     ledger::InitOptions o;
     o.cluster = "studio";
     ledger::Ledger::init(ledger::open_sqlite_storage(studio_dir / "ledger.sqlite3", {.create = true}), o,
-                         testing::studio_key());
+                         gateway_testing::studio_key());
   }
   const auto studio_cfg = write_file(studio_dir / "rfarm.yaml",
       "cluster: {name: studio}\nledger: {path: ledger.sqlite3}\nkeys: {cluster_signing_key: cluster.key}\nfederation:\n" +
-      federation_yaml("studio", pki.studio, peer_yaml("uni", "https://127.0.0.1:1", testing::uni_key().public_key(), pki.uni_ca.cert)));
+      federation_yaml("studio", pki.studio, peer_yaml("uni", "https://127.0.0.1:1", gateway_testing::uni_key().public_key(), pki.uni_ca.cert)));
 
   Daemon d({rfarm::testing::rfarm_binary(), "--config", studio_cfg.string(), "serve", "--listen", "127.0.0.1:0"},
            dir.path() / "serve.err");
@@ -129,10 +129,10 @@ TEST(Serve, DaemonAnswersPeersSurvivesGarbageAndStopsOnSigterm) {
   // The uni cluster calls it with its own configuration and key.
   const auto uni_dir = dir.path() / "uni";
   std::filesystem::create_directories(uni_dir);
-  testing::uni_key().save(uni_dir / "cluster.key", uni_dir / "cluster.key.pub");
+  gateway_testing::uni_key().save(uni_dir / "cluster.key", uni_dir / "cluster.key.pub");
   const auto uni_cfg = write_file(uni_dir / "rfarm.yaml",
       "cluster: {name: uni}\nkeys: {cluster_signing_key: cluster.key}\nfederation:\n" +
-      federation_yaml("uni", pki.uni, peer_yaml("studio", "https://127.0.0.1:" + port, testing::studio_key().public_key(), pki.studio_ca.cert)));
+      federation_yaml("uni", pki.uni, peer_yaml("studio", "https://127.0.0.1:" + port, gateway_testing::studio_key().public_key(), pki.studio_ca.cert)));
   const auto ping = run({rfarm::testing::rfarm_binary(), "--config", uni_cfg.string(), "peers", "ping", "studio", "--json"});
   ASSERT_EQ(ping.exit_code, 0) << ping.err;
   EXPECT_NE(ping.out.find("\"cluster\": \"studio\""), std::string::npos) << ping.out;
@@ -152,7 +152,7 @@ TEST(Serve, DaemonAnswersPeersSurvivesGarbageAndStopsOnSigterm) {
   // A peer the studio does not know: refused, and `peers ping` says why, non-zero.
   const auto lab_cfg = write_file(uni_dir / "lab.yaml",
       "cluster: {name: lab}\nkeys: {cluster_signing_key: cluster.key}\nfederation:\n" +
-      federation_yaml("lab", pki.lab, peer_yaml("studio", "https://127.0.0.1:" + port, testing::studio_key().public_key(), pki.studio_ca.cert)));
+      federation_yaml("lab", pki.lab, peer_yaml("studio", "https://127.0.0.1:" + port, gateway_testing::studio_key().public_key(), pki.studio_ca.cert)));
   const auto refused = run({rfarm::testing::rfarm_binary(), "--config", lab_cfg.string(), "peers", "ping", "studio"});
   EXPECT_NE(refused.exit_code, 0);
   EXPECT_NE(refused.err.find("peer studio"), std::string::npos) << refused.err << refused.out;
@@ -167,11 +167,11 @@ TEST(Serve, DaemonAnswersPeersSurvivesGarbageAndStopsOnSigterm) {
 TEST(Peers, ListAddRemoveEditThePeersFile) {
   REQUIRE_RFARM_BINARY();
   rfarm::testing::TempDir dir("rfarm-peers-cli");
-  const testing::Pki pki(dir.path());
+  const gateway_testing::Pki pki(dir.path());
   const auto cfg = write_file(dir / "rfarm.yaml", "cluster: {name: studio}\nfederation:\n" +
-      federation_yaml("studio", pki.studio, peer_yaml("uni", "https://gw.uni.example.edu", testing::uni_key().public_key(), pki.uni_ca.cert)));
+      federation_yaml("studio", pki.studio, peer_yaml("uni", "https://gw.uni.example.edu", gateway_testing::uni_key().public_key(), pki.uni_ca.cert)));
   const std::string bin = rfarm::testing::rfarm_binary();
-  testing::lab_key().save(dir / "lab.key", dir / "lab.key.pub");
+  gateway_testing::lab_key().save(dir / "lab.key", dir / "lab.key.pub");
   const auto add = run({bin, "--config", cfg.string(), "peers", "add", "lab", "--url", "https://gw.lab.example.org:9443",
                         "--public-key", (dir / "lab.key.pub").string(), "--ca-file", pki.lab_ca.cert.string(),
                         "--credit-limit", "7.5", "--may-receive"});
@@ -182,7 +182,7 @@ TEST(Peers, ListAddRemoveEditThePeersFile) {
   ASSERT_EQ(peers.size(), 2u);
   EXPECT_EQ(peers[1]["name"], "lab");
   EXPECT_EQ(peers[1]["credit_limit"], "7.5");
-  EXPECT_EQ(peers[1]["public_key"], testing::lab_key().public_key().hex());
+  EXPECT_EQ(peers[1]["public_key"], gateway_testing::lab_key().public_key().hex());
   EXPECT_EQ(peers[1]["may_send"], false);
   const auto bad = run({bin, "--config", cfg.string(), "peers", "add", "farm", "--url", "https://f", "--public-key",
                         "nothex", "--ca-file", "x.pem"});
