@@ -18,6 +18,7 @@
 #include "federation/detail/tls.h"
 #include "federation/envelope.h"
 #include "federation/limits.h"
+#include "federation/peer_registry.h"
 #include "federation/request_check.h"
 
 namespace rfarm::federation {
@@ -66,7 +67,8 @@ struct Gateway::Impl {
         ledger(std::move(l)),
         key(std::move(k)),
         options(std::move(o)),
-        checker(config.federation.name, config.federation.clock_skew_seconds, now()) {}
+        checker(config.federation.name, config.federation.clock_skew_seconds, now()),
+        peers(config.federation) {}
 
   std::uint64_t now() const { return options.clock ? options.clock() : system_ns(); }
 
@@ -89,7 +91,7 @@ struct Gateway::Impl {
   SigningKey key;
   GatewayOptions options;
   RequestChecker checker;
-  std::map<std::string, detail::StorePtr, std::less<>> peer_stores;  // each peer's own trust
+  PeerRegistry peers;
   std::unique_ptr<httplib::SSLServer> server;
 };
 
@@ -100,11 +102,11 @@ Reply Gateway::Impl::authenticate_and_run(const httplib::Request& req, const End
   if (!cert) return detail::refuse(401, "no client certificate");
   std::unique_ptr<X509, decltype(&X509_free)> cert_owner(cert, X509_free);
   const std::string cn = detail::common_name(cert);
-  const config::PeerConfig* peer = config::find_peer(config.federation, cn);
+  const config::PeerConfig* peer = peers.find(cn);
   if (!peer) return detail::refuse(403, "client certificate CN '" + clean(cn, 64) + "' is not a configured peer");
   t_log.peer = peer->name;
   std::string why;
-  if (!detail::chains_to(cert, SSL_get_peer_cert_chain(ssl), peer_stores.find(cn)->second.get(), &why))
+  if (!detail::chains_to(cert, SSL_get_peer_cert_chain(ssl), peers.trust(*peer), &why))
     return detail::refuse(403, "client certificate for " + cn + " does not chain to that peer's CA (" + why + ")");
   // 4: the envelope, signed by the same peer.
   const EnvelopeHeaders h{header(req, kHeaderPeer), header(req, kHeaderTimestamp), header(req, kHeaderNonce),
@@ -159,20 +161,11 @@ Gateway::Gateway(config::Config config, ledger::Ledger ledger, SigningKey key, G
     throw_input_error({f.signing_key.string(), 0, 0}, "federation.signing_key",
                       "is not the key that signs this cluster's ledger heads (" + m.ledger.public_key().hex() + ")",
                       "use the ledger's cluster key: peers check requests and heads with the one public key they hold");
-  // Trust: each peer's CA file (plus the federation-wide one) for that peer's certificates; their
-  // union for the handshake, which only has to decide that the certificate is worth reading.
-  std::vector<detail::PemFile> all;
-  if (!f.ca_file.empty()) all.push_back({f.ca_file, "federation.ca_file"});
-  for (const config::PeerConfig& p : f.peers) {
-    std::vector<detail::PemFile> own = {{p.ca_file, "federation.peers[" + p.name + "].ca_file"}};
-    if (!f.ca_file.empty()) own.push_back({f.ca_file, "federation.ca_file"});
-    m.peer_stores.emplace(p.name, detail::make_store(own));
-    all.push_back(own.front());
-  }
   if (f.peers.empty())
     throw_input_error({}, "federation.peers", "no peers: nobody could call this gateway",
                       "add one with `rfarm peers add` or under federation.peers");
-  auto handshake_store = std::make_shared<detail::StorePtr>(detail::make_store(all));
+  // The handshake trusts every peer's CA; each request is then checked against its own peer's.
+  auto handshake_store = std::make_shared<detail::StorePtr>(m.peers.new_handshake_store());
   std::exception_ptr setup_error;
   m.server = std::make_unique<httplib::SSLServer>([&](SSL_CTX& ctx) {
     try {
