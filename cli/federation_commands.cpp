@@ -1,6 +1,7 @@
 // rfarm serve and rfarm peers list | add | remove | ping: thin wrappers over federation/ and
 // config/peers_file.h (docs/FEDERATION.md).
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
 
