@@ -20,5 +20,6 @@ void add_usage_commands(CLI::App& app, Context& ctx);  // after add_ledger_comma
 void add_stake_commands(CLI::App& app, Context& ctx);  // after add_ledger_commands: extends `rfarm ledger`
 void add_scheduler_commands(CLI::App& app, Context& ctx);
 void add_verify_commands(CLI::App& app, Context& ctx);
+void add_federation_commands(CLI::App& app, Context& ctx);  // serve, peers
 
 }  // namespace rfarm::cli

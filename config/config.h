@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/money.h"
+#include "core/signing.h"
 
 namespace rfarm::config {
 
@@ -29,6 +30,10 @@ inline constexpr std::uint32_t kMaxTileSize = 4096;
 inline constexpr std::uint32_t kMaxRayDepth = 1024;
 inline constexpr std::uint32_t kMaxResolution = 65'536;     // per axis
 inline constexpr std::int64_t kMaxUnbondingDelaySeconds = 10LL * 365 * 86'400;
+inline constexpr std::size_t kMaxPeers = 1'000;                // federation.peers plus the peers file
+inline constexpr std::int64_t kMaxClockSkewSeconds = 3'600;     // federation.clock_skew
+inline constexpr std::int64_t kMaxQuoteValiditySeconds = 7 * 86'400;
+inline constexpr std::size_t kMaxUrlLength = 2'048;
 
 enum class ClusterBackend { Local, Slurm };
 
@@ -132,6 +137,37 @@ struct StakeConfig {
   bool operator==(const StakeConfig&) const = default;
 };
 
+// One peer cluster of the federation (docs/FEDERATION.md). Its Ed25519 public key verifies both the
+// requests it signs and the heads of its ledger, so it is the peer's cluster signing key.
+struct PeerConfig {
+  std::string name;                 // the peer's federation name: its TLS certificate's CN and signer name
+  std::string url;                  // https://HOST[:PORT] of its gateway
+  PublicKey public_key;             // 64 hex characters
+  std::filesystem::path ca_file;    // PEM: the CA that issues its certificates, or its certificate itself
+  Amount credit_limit;              // base units it may owe this cluster at most
+  bool may_send = false;            // it may send work here (we render for it)
+  bool may_receive = false;         // we may send work to it
+  std::string account;              // ledger account this cluster keeps for it; default "peer-<name>"
+  TokenConfig token;                // must equal this cluster's token (checked by the loader)
+  bool from_peers_file = false;     // listed in federation.peers_file, not in rfarm.yaml (for emit)
+  bool operator==(const PeerConfig&) const = default;
+};
+
+struct FederationConfig {
+  bool enabled = false;                    // the file has a federation section
+  std::string name;                        // this cluster's federation name; default cluster.name
+  std::filesystem::path signing_key;       // Ed25519; default keys.cluster_signing_key
+  std::filesystem::path tls_certificate;   // PEM, CN = name
+  std::filesystem::path tls_key;           // PEM private key of tls_certificate
+  std::filesystem::path ca_file;           // PEM: CAs trusted for every peer (may be empty)
+  std::filesystem::path peers_file;        // peers added by `rfarm peers add`; may be absent on disk
+  std::string listen = "0.0.0.0:8443";     // HOST:PORT the gateway binds
+  std::int64_t clock_skew_seconds = 300;   // requests further from our clock are refused
+  std::int64_t quote_validity_seconds = 600;
+  std::vector<PeerConfig> peers;           // rfarm.yaml's, then the peers file's; names unique
+  bool operator==(const FederationConfig&) const = default;
+};
+
 struct Config {
   ClusterConfig cluster;
   TokenConfig token;
@@ -146,6 +182,7 @@ struct Config {
   std::filesystem::path spool_dir = "/var/spool/rfarm";
   RenderDefaults render;
   StakeConfig stake;
+  FederationConfig federation;
   bool operator==(const Config&) const = default;
 };
 
@@ -162,6 +199,9 @@ Config load_config_text(std::string_view text, const std::string& file,
 
 // The account with this name, or nullptr.
 const AccountConfig* find_account(const Config& config, std::string_view name);
+
+// The peer with this name, or nullptr.
+const PeerConfig* find_peer(const FederationConfig& federation, std::string_view name);
 
 // Names used in the file for the enums ("slurm", "provider", ...).
 std::string_view to_string(ClusterBackend backend);

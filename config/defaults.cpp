@@ -24,6 +24,12 @@ const AccountConfig* find_account(const Config& config, std::string_view name) {
   return it == config.accounts.end() ? nullptr : &*it;
 }
 
+const PeerConfig* find_peer(const FederationConfig& federation, std::string_view name) {
+  const auto it = std::find_if(federation.peers.begin(), federation.peers.end(),
+                               [&](const PeerConfig& p) { return p.name == name; });
+  return it == federation.peers.end() ? nullptr : &*it;
+}
+
 std::string_view to_string(ClusterBackend backend) {
   return detail::kClusterBackends[static_cast<std::size_t>(backend)];
 }

@@ -20,7 +20,37 @@ std::string format_duration(std::int64_t seconds) {
   return std::to_string(seconds) + "s";
 }
 
+nlohmann::ordered_json peer_to_json(const PeerConfig& p, int decimals) {
+  return {{"name", p.name},
+          {"url", p.url},
+          {"public_key", p.public_key.hex()},
+          {"ca_file", p.ca_file.string()},
+          {"credit_limit", format_amount(p.credit_limit, decimals)},
+          {"may_send", p.may_send},
+          {"may_receive", p.may_receive},
+          {"account", p.account},
+          {"token", {{"symbol", p.token.symbol}, {"decimals", p.token.decimals}}}};
+}
+
 namespace {
+
+// Present only when the file has the section (an absent one means: no federation).
+void add_federation(nlohmann::ordered_json& doc, const FederationConfig& f, int decimals) {
+  if (!f.enabled) return;
+  nlohmann::ordered_json j = {{"name", f.name}, {"signing_key", f.signing_key.string()},
+                              {"tls_certificate", f.tls_certificate.string()}, {"tls_key", f.tls_key.string()}};
+  if (!f.ca_file.empty()) j["ca_file"] = f.ca_file.string();
+  if (!f.peers_file.empty()) j["peers_file"] = f.peers_file.string();
+  j["listen"] = f.listen;
+  j["clock_skew"] = format_duration(f.clock_skew_seconds);
+  j["quote_validity"] = format_duration(f.quote_validity_seconds);
+  // Peers from the peers file stay there: loading the output reads that file again.
+  nlohmann::ordered_json peers = nlohmann::ordered_json::array();
+  for (const PeerConfig& p : f.peers)
+    if (!p.from_peers_file) peers.push_back(peer_to_json(p, decimals));
+  j["peers"] = peers;
+  doc["federation"] = j;
+}
 
 // The document as JSON first; YAML is emitted from the same tree so both always agree.
 nlohmann::ordered_json tree(const Config& c) {
@@ -130,12 +160,23 @@ void emit(YAML::Emitter& out, const nlohmann::ordered_json& j) {
 
 }  // namespace
 
-nlohmann::ordered_json to_json(const Config& config) { return tree(config); }
+nlohmann::ordered_json to_json(const Config& config) {
+  nlohmann::ordered_json doc = tree(config);
+  add_federation(doc, config.federation, config.token.decimals);
+  return doc;
+}
 
 std::string to_yaml(const Config& config) {
   YAML::Emitter out;
-  emit(out, tree(config));
+  emit(out, to_json(config));
   return std::string(out.c_str()) + "\n";
+}
+
+std::string peers_file_yaml(const nlohmann::ordered_json& list) {
+  YAML::Emitter out;
+  emit(out, nlohmann::ordered_json{{"peers", list}});
+  return "# Written by `rfarm peers add|remove`; same keys as rfarm.yaml's federation.peers.\n" +
+         std::string(out.c_str()) + "\n";
 }
 
 }  // namespace rfarm::config

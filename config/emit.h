@@ -14,6 +14,10 @@ std::string to_yaml(const Config& config);
 // Keys in the order of the example file (ordered_json), amounts as strings.
 nlohmann::ordered_json to_json(const Config& config);
 
+// One peer as it is written under federation.peers; a peers file holding the list `peers` of them.
+nlohmann::ordered_json peer_to_json(const PeerConfig& peer, int decimals);
+std::string peers_file_yaml(const nlohmann::ordered_json& peers);
+
 // Seconds in the largest unit that divides them exactly: 604800 -> "7d", 90 -> "90s".
 std::string format_duration(std::int64_t seconds);
 

@@ -8,6 +8,7 @@
 #include "config/config.h"
 #include "config/detail/accounts.h"
 #include "config/detail/decimal.h"
+#include "config/detail/federation.h"
 #include "config/detail/keys.h"
 #include "config/detail/names.h"
 #include "config/detail/yaml_reader.h"
@@ -245,6 +246,7 @@ Config read_root(const Reader& r, const YAML::Node& root) {
   read_storage(r, top, c);
   read_render(r, top.get("render"), c.render);
   read_stake(r, top.get("stake"), c.stake);
+  c.federation = read_federation(r, top.get("federation"), c);  // after cluster, token and keys
   return c;
 }
 

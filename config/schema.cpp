@@ -30,6 +30,12 @@ std::vector<std::string> config_key_paths() {
   out.push_back("spool_dir");
   add_all(out, "render", kRenderKeys);
   add_all(out, "stake", kStakeKeys);
+  for (std::string_view k : kFederationKeys)
+    if (k != "peers") out.push_back("federation." + std::string(k));
+  for (std::string_view k : kPeerKeys)
+    if (k != "token") out.push_back("federation.peers[]." + std::string(k));
+  out.push_back("federation.peers[].token.symbol");
+  out.push_back("federation.peers[].token.decimals");
   return out;
 }
 

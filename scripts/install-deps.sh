@@ -21,6 +21,8 @@ PACKAGES=(
   slurm-wlm slurm-client slurmd slurmctld libslurm-dev slurm-wlm-plugins-dev munge libmunge-dev
   # federation (later issues): PostgreSQL and TLS peer gateways
   postgresql libpq-dev libpqxx-dev libcpp-httplib-dev libssl-dev
+  # the federation tests make throwaway TLS certificates with the openssl command line
+  openssl
 )
 
 SUDO=""

@@ -7,9 +7,9 @@
 
 namespace rfarm::config::detail {
 
-inline constexpr std::array<std::string_view, 13> kTopKeys = {
+inline constexpr std::array<std::string_view, 14> kTopKeys = {
     "cluster", "token", "prices", "fees", "verification", "accounts", "users",
-    "ledger", "keys", "state_dir", "spool_dir", "render", "stake"};
+    "ledger", "keys", "state_dir", "spool_dir", "render", "stake", "federation"};
 inline constexpr std::array<std::string_view, 8> kClusterKeys = {
     "name", "backend", "slurm_conf", "partitions", "default_partition", "verification_partition",
     "verification_qos", "gpu_models"};
@@ -25,6 +25,12 @@ inline constexpr std::array<std::string_view, 6> kLedgerKeys = {"backend",    "p
 inline constexpr std::array<std::string_view, 2> kKeysKeys = {"cluster_signing_key", "node_key"};
 inline constexpr std::array<std::string_view, 4> kRenderKeys = {"spp", "tile_size", "max_depth", "resolution"};
 inline constexpr std::array<std::string_view, 3> kStakeKeys = {"unbonding_delay", "slash_bps", "slash_burn_bps"};
+inline constexpr std::array<std::string_view, 10> kFederationKeys = {
+    "name", "signing_key", "tls_certificate", "tls_key", "ca_file", "peers_file", "listen", "clock_skew",
+    "quote_validity", "peers"};
+inline constexpr std::array<std::string_view, 9> kPeerKeys = {
+    "name", "url", "public_key", "ca_file", "credit_limit", "may_send", "may_receive", "account", "token"};
+inline constexpr std::array<std::string_view, 1> kPeersFileKeys = {"peers"};
 
 // Choices for enum-valued keys, in enum order.
 inline constexpr std::array<std::string_view, 2> kClusterBackends = {"local", "slurm"};

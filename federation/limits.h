@@ -1,0 +1,35 @@
+#pragma once
+// The gateway's explicit limits. A request or response beyond them is refused, never truncated.
+#include <cstddef>
+#include <cstdint>
+
+namespace rfarm::federation {
+
+// Request bodies: this slice's endpoints take small JSON documents. (Scene bundles for submit, a
+// later slice, will get their own, larger limit on their own endpoint.)
+inline constexpr std::size_t kMaxRequestBodyBytes = 1 << 20;  // 1 MiB
+// Responses a client accepts: a statement with an inclusion proof per line is the largest.
+inline constexpr std::size_t kMaxResponseBodyBytes = 64 << 20;  // 64 MiB
+// Lines one statement response may carry (each with its proof); narrow from/to beyond it.
+inline constexpr std::size_t kMaxStatementLines = 10'000;
+
+// Socket timeouts, both sides: a peer that stops sending or reading is cut off.
+inline constexpr int kReadTimeoutSeconds = 10;
+inline constexpr int kWriteTimeoutSeconds = 10;
+inline constexpr int kConnectTimeoutSeconds = 5;
+inline constexpr int kKeepAliveSeconds = 5;
+inline constexpr std::size_t kKeepAliveMaxRequests = 100;
+// Worker threads of the gateway (cpp-httplib's thread pool).
+inline constexpr std::size_t kGatewayThreads = 8;
+
+// Nonces remembered per peer. A request whose nonce cannot be remembered is refused (503), never
+// accepted unremembered: that would open a replay. 100k is ~330 requests/s sustained at the
+// default 5-minute skew window; a peer above it is throttled, the other peers are not (one cache
+// per peer).
+inline constexpr std::size_t kMaxNoncesPerPeer = 100'000;
+// A nonce is 16 random bytes, sent as 32 hex characters (128 bits: never repeated by chance).
+inline constexpr std::size_t kNonceBytes = 16;
+// Header values the envelope reads are short; longer ones are refused before any parsing.
+inline constexpr std::size_t kMaxEnvelopeHeaderBytes = 256;
+
+}  // namespace rfarm::federation
