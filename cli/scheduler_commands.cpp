@@ -158,13 +158,16 @@ int watch_job(S::JobStore& store, const config::Config& cfg, const std::filesyst
     const S::JobRecord j = store.get(id);
     const std::string line = "job " + std::to_string(j.id) + ": " + std::string(S::to_string(j.state)) + ", " +
                              std::to_string(j.frames_done) + "/" + std::to_string(j.frame_count) +
-                             " frames, verification " + std::string(S::to_string(j.verify_state)) + "\n";
+                             " frames, verification " + std::string(S::to_string(j.verify_state)) +
+                             (S::awaiting_usage(j) ? ", awaiting usage records" : "") + "\n";
     if (line != last && !quiet) {
       print(line);
       std::fflush(stdout);
     }
     last = line;
-    if (S::is_finished(j)) return j.state == S::State::Rendered || j.state == S::State::Verified ? 0 : 1;
+    // A job awaiting its usage records is followed until it settles (each poll ingests the spool).
+    if (S::is_finished(j) && !S::awaiting_usage(j))
+      return j.state == S::State::Rendered || j.state == S::State::Verified ? 0 : 1;
     std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<long>(interval_seconds * 1000)));
   }
 }
@@ -303,6 +306,33 @@ void add_scheduler_commands(CLI::App& app, Context& ctx) {
     const auto dir = S::resolve_state_dir(wf->state_dir, cfg.state_dir);
     S::JobStore store(dir);
     ctx.exit_code = watch_job(store, cfg, dir, store.get(wf->job).id, wf->interval, false, rfarm_program(ctx));
+  });
+
+  auto sef = std::make_shared<JobFlags>();
+  CLI::App* settle = app.add_subcommand(
+      "settle", "Finish and settle jobs whose render and verification are done (ingests the usage spool while "
+                "a job awaits its usage records); for cron, or instead of polling rfarm queue");
+  settle->add_option("JOB", sef->job, "only this rfarm job (default: every job with an open hold)");
+  settle->add_option("-A,--account", sef->account, "only this account's jobs");
+  settle->add_option("--state-dir", sef->state_dir, "job store directory (default: $RFARM_STATE_DIR, then state_dir)");
+  settle->callback([sef, &ctx] {
+    const config::Config cfg = load_config(ctx);
+    const auto dir = S::resolve_state_dir(sef->state_dir, cfg.state_dir);
+    S::JobStore store(dir);
+    std::vector<S::JobRecord> jobs;
+    if (sef->job != 0) jobs.push_back(store.get(sef->job));
+    else
+      for (const auto& j : store.list(sef->account))
+        if (j.hold) jobs.push_back(j);
+    refresh(store, cfg, dir, jobs, rfarm_program(ctx));
+    for (const auto& listed : jobs) {
+      const S::JobRecord j = store.get(listed.id);
+      const std::string what = !j.hold ? "settled, cost " + S::format_tokens(j.cost, cfg)
+                               : S::awaiting_usage(j) ? std::string("awaiting_usage")
+                                                      : "open (" + std::string(S::to_string(j.state)) + ")";
+      print("job " + std::to_string(j.id) + ": " + what + (j.message.empty() ? "" : ": " + j.message) + "\n");
+    }
+    ctx.exit_code = 0;
   });
 
   auto mf = std::make_shared<JobFlags>();

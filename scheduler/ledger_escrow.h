@@ -34,6 +34,11 @@ class LedgerEscrow final : public Escrow {
   Amount slash(const SlashOrder& order) override;
   // ledger/job_usage.h over the usage events of (job, Slurm job).
   MeteredJobUsage job_usage(const std::string& job, std::uint32_t slurm_job_id, bool gpu) override;
+  // One ledger query (Storage::usage_of_job, indexed) for all of the job's Slurm jobs.
+  std::map<std::uint32_t, MeteredJobUsage> usage_by_slurm_job(const std::string& job, bool gpu) override;
+  // ledger/usage_ingest.h over rfarm.yaml's spool_dir with <state_dir>/node-keys, prices from
+  // rfarm.yaml and the first provider account: what `rfarm ledger ingest` does with its defaults.
+  UsageIngestResult ingest_usage() override;
 
   ledger::Ledger& ledger() { return ledger_; }
 
