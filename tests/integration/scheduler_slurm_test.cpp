@@ -111,6 +111,14 @@ std::string live_elements(const SlurmTestbed& tb, const std::string& array) {
   return live;
 }
 
+// A render program that sleeps `seconds` before running rfarm (so a cancel lands mid-job).
+std::string slow_rfarm(const SlurmTestbed& tb, int seconds) {
+  const auto slow = write_file(tb.work_dir() / "slow.sh",
+                               "#!/bin/bash\nsleep " + std::to_string(seconds) + "\nexec " + rfarm_binary() + " \"$@\"\n");
+  std::filesystem::permissions(slow, std::filesystem::perms::owner_all);
+  return slow.string();
+}
+
 int count_exrs(const std::filesystem::path& dir) {
   int n = 0;
   if (std::filesystem::exists(dir))
@@ -157,6 +165,23 @@ struct LedgerSite {
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
     return r;
   }
+  // Backend options whose program runs with this site's rfarm.yaml and whose verification job
+  // commits and verifies against its ledger.
+  S::SlurmOptions verifying_options(const SlurmTestbed& tb, const std::string& program) const {
+    const std::string state = (tb.dir() / "state").string();
+    S::SlurmOptions o = options(tb, {program, "--config", config_path.string()});
+    o.verifier = S::VerifierSetup{{rfarm_binary(), "--config", config_path.string()}, ledger.string(), "verifiers", {}};
+    o.commit_command = {rfarm_binary(), "--config", config_path.string(), "commit", "--state-dir", state};
+    return o;
+  }
+  // The ledger audits clean and the escrow account holds nothing, pending or posted.
+  void expect_clean_and_escrow_empty() const {
+    rf({"ledger", "audit"});
+    const auto e = nlohmann::json::parse(rf({"ledger", "balance", "escrow", "--json"}).out);
+    EXPECT_EQ(e["balance"], "0") << e.dump();
+    EXPECT_EQ(e["pending_credits"], "0") << e.dump();
+    EXPECT_EQ(e["pending_debits"], "0") << e.dump();
+  }
   std::string balance(const std::string& account) const {
     const auto j = nlohmann::json::parse(rf({"ledger", "balance", account, "--json"}).out);
     return j.dump();
@@ -179,10 +204,7 @@ TEST_F(SchedulerSlurm, TwentyFourFramesAreOneArrayAndVerificationWaitsAtLowerPri
   const LedgerSite site(tb);
   const auto out = tb.work_dir() / "out";
   const std::string state = (tb.dir() / "state").string();
-  auto o = options(tb, {rfarm_binary(), "--config", site.config_path.string()});
-  o.verifier = S::VerifierSetup{{rfarm_binary(), "--config", site.config_path.string()}, site.ledger.string(), "verifiers", {}};
-  o.commit_command = {rfarm_binary(), "--config", site.config_path.string(), "commit", "--state-dir", state};
-  S::SlurmBackend backend(o);
+  S::SlurmBackend backend(site.verifying_options(tb, rfarm_binary()));
   S::JobStore store(tb.dir() / "state");
   auto escrow = S::make_escrow(site.config, tb.dir() / "state");
   const config::Config& cfg = site.config;
@@ -225,11 +247,7 @@ TEST_F(SchedulerSlurm, TwentyFourFramesAreOneArrayAndVerificationWaitsAtLowerPri
   EXPECT_FALSE(settled.hold);
   EXPECT_EQ(settled.cost, add(frames_sum, settled.quote.verification_cost));  // charges sum = posted
   // The ledger: audit clean, escrow empty, the user paid exactly the cost.
-  site.rf({"ledger", "audit"});
-  const auto escrow_balance = nlohmann::json::parse(site.rf({"ledger", "balance", "escrow", "--json"}).out);
-  EXPECT_EQ(escrow_balance["balance"], "0") << escrow_balance.dump();
-  EXPECT_EQ(escrow_balance["pending_credits"], "0") << escrow_balance.dump();
-  EXPECT_EQ(escrow_balance["pending_debits"], "0") << escrow_balance.dump();
+  site.expect_clean_and_escrow_empty();
   const auto studio = nlohmann::json::parse(site.rf({"ledger", "balance", "studio", "--json"}).out);
   EXPECT_NE(studio.dump().find(format_amount(sub(Amount(100'000'000), settled.cost), 6)), std::string::npos) << studio.dump();
 
@@ -280,9 +298,7 @@ TEST_F(SchedulerSlurm, CancelMidJobScancelsAndNeverChargesUnmeteredChunks) {
   SlurmTestbed tb({.cluster = "cancel"});
   ASSERT_STARTED(tb);
   // Each chunk takes a few seconds so the cancel lands mid-job.
-  const auto slow = write_file(tb.work_dir() / "slow.sh", "#!/bin/bash\nsleep 3\nexec " + rfarm_binary() + " \"$@\"\n");
-  std::filesystem::permissions(slow, std::filesystem::perms::owner_all);
-  S::SlurmBackend backend(options(tb, {slow.string()}));
+  S::SlurmBackend backend(options(tb, {slow_rfarm(tb, 3)}));
   S::JobStore store(tb.dir() / "state");
   S::MemoryEscrow escrow;
   escrow.deposit("studio", Amount(10'000));
@@ -318,9 +334,7 @@ TEST_F(SchedulerSlurm, CancelMidJobScancelsAndNeverChargesUnmeteredChunks) {
 TEST_F(SchedulerSlurm, RfarmCancelScancelsAJobWithoutAHold) {
   SlurmTestbed tb({.cluster = "clicancel"});
   ASSERT_STARTED(tb);
-  const auto slow = write_file(tb.work_dir() / "slow.sh", "#!/bin/bash\nsleep 30\nexec " + rfarm_binary() + " \"$@\"\n");
-  std::filesystem::permissions(slow, std::filesystem::perms::owner_all);
-  S::SlurmBackend backend(options(tb, {slow.string()}));
+  S::SlurmBackend backend(options(tb, {slow_rfarm(tb, 30)}));
   S::JobStore store(tb.dir() / "state");
   const S::JobRecord job = store.create(plan(tb, "1-8", 4), "slurm");
   backend.submit(store, job);  // queued without a hold: the CLI needs no escrow to cancel it
@@ -404,10 +418,7 @@ TEST_F(SchedulerSlurm, MeteredChunksAndACheatedChunkReRenderedInANewRound) {
                                       "  args+=(\"$a\"); prev=$a\ndone\nexec " + rfarm_binary() + " \"${args[@]}\"\n");
   fs::permissions(wrapper, fs::perms::owner_all);
 
-  auto o = options(tb, {wrapper.string(), "--config", site.config_path.string()});
-  o.verifier = S::VerifierSetup{{rfarm_binary(), "--config", site.config_path.string()}, site.ledger.string(), "verifiers", {}};
-  o.commit_command = {rfarm_binary(), "--config", site.config_path.string(), "commit", "--state-dir", state};
-  S::SlurmBackend backend(o);
+  S::SlurmBackend backend(site.verifying_options(tb, wrapper.string()));
   S::JobStore store(tb.dir() / "state");
   auto escrow = S::make_escrow(site.config, tb.dir() / "state");
   const config::Config& cfg = site.config;
@@ -460,10 +471,7 @@ TEST_F(SchedulerSlurm, MeteredChunksAndACheatedChunkReRenderedInANewRound) {
   EXPECT_GT(frames_sum.units, 0u);
   EXPECT_EQ(frames_sum.units, std::min(add(chunk1, chunk2).units, settled.quote.render_cost.units));
   EXPECT_EQ(settled.cost, add(frames_sum, settled.quote.verification_cost));
-  site.rf({"ledger", "audit"});
-  const auto escrow_balance = nlohmann::json::parse(site.rf({"ledger", "balance", "escrow", "--json"}).out);
-  EXPECT_EQ(escrow_balance["pending_credits"], "0") << escrow_balance.dump();
-  EXPECT_EQ(escrow_balance["balance"], "0") << escrow_balance.dump();
+  site.expect_clean_and_escrow_empty();
   RunResult shown = run({rfarm_binary(), "--config", site.config_path.string(), "show", std::to_string(job.id), "--state-dir", state}, site.env);
   ASSERT_EQ(shown.exit_code, 0) << shown.err;
   EXPECT_NE(shown.out.find("charged from metered"), std::string::npos) << shown.out;
@@ -549,10 +557,7 @@ TEST_F(SchedulerSlurm, SettlementWaitsForTheUsageSpoolAndSettlesMeteredOnceItArr
   EXPECT_GT(frames_sum.units, 0u);
   EXPECT_EQ(j.cost, frames_sum);  // no verification job, so no verification share
   EXPECT_EQ(j.message.find("not charged"), std::string::npos) << j.message;
-  site.rf({"ledger", "audit"});
-  const auto escrow_balance = nlohmann::json::parse(site.rf({"ledger", "balance", "escrow", "--json"}).out);
-  EXPECT_EQ(escrow_balance["pending_credits"], "0") << escrow_balance.dump();
-  EXPECT_EQ(escrow_balance["balance"], "0") << escrow_balance.dump();
+  site.expect_clean_and_escrow_empty();
   const auto q = nlohmann::json::parse(site.rf({"queue", "--json", "--state-dir", state}).out);
   EXPECT_EQ(q[0]["settlement"], "settled");
 }
