@@ -175,7 +175,11 @@ std::map<std::uint32_t, MeteredJobUsage> LedgerEscrow::usage_by_slurm_job(const 
 }
 
 UsageIngestResult LedgerEscrow::ingest_usage() {
-  UsageIngestResult out;
+  const auto now = std::chrono::steady_clock::now();
+  if (last_ingest_ && now - *last_ingest_ < min_ingest_interval_) return last_ingest_result_;
+  last_ingest_ = now;
+  UsageIngestResult& out = last_ingest_result_;
+  out = {};
   try {
     std::string provider;
     for (const auto& a : config_.accounts)

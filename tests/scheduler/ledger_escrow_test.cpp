@@ -118,6 +118,8 @@ TEST(LedgerEscrowUsage, IngestsTheConfiguredSpoolAndGroupsTheJobsUsageBySlurmJob
   l.create_accounts(accounts);
   LedgerEscrow escrow(std::move(l), cfg);
   EXPECT_TRUE(escrow.usage_by_slurm_job("abc", false).empty());
+  // One pass per interval (5 s by default): an empty spool now, so the records below wait for it.
+  EXPECT_EQ(escrow.ingest_usage().lines, 0u);
 
   const auto record = [](std::uint32_t slurm_job, std::uint32_t step, const std::string& job, std::int64_t ms) {
     UsageRecord r;
@@ -138,6 +140,8 @@ TEST(LedgerEscrowUsage, IngestsTheConfiguredSpoolAndGroupsTheJobsUsageBySlurmJob
                                  encode_usage_line(record(501, 0, "abc", 3'000), node) + "\n" +
                                  encode_usage_line(record(502, kBatchStepId, "abc", 1'000), node) + "\n" +
                                  encode_usage_line(record(503, kBatchStepId, "xyz", 9'000), node) + "\n");
+  EXPECT_EQ(escrow.ingest_usage().lines, 0u) << "read again within the interval";
+  escrow.set_min_ingest_interval(std::chrono::milliseconds(0));
   const UsageIngestResult in = escrow.ingest_usage();
   EXPECT_EQ(in.problem, "");
   EXPECT_EQ(in.lines, 4u);
