@@ -369,7 +369,11 @@ void add_scheduler_commands(CLI::App& app, Context& ctx) {
     S::cancel_job(store, *backend, escrow.get(), cfg, j.id);
     const S::JobRecord after = store.get(j.id);
     print("job " + std::to_string(after.id) + ": cancelled (" + std::to_string(after.frames_done) + "/" +
-          std::to_string(after.frame_count) + " frames rendered, cost " + S::format_tokens(after.cost, cfg) + ")\n");
+          std::to_string(after.frame_count) + " frames rendered, cost " + S::format_tokens(after.cost, cfg) + ")" +
+          (S::awaiting_usage(after) ? "; awaiting usage records of the chunks that ran: it settles when they are in "
+                                      "(rfarm show, rfarm settle)"
+                                    : "") +
+          "\n");
     ctx.exit_code = 0;
   });
 }
