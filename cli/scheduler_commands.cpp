@@ -2,8 +2,10 @@
 // Where jobs are kept: --state-dir, else $RFARM_STATE_DIR, else state_dir from rfarm.yaml.
 // Money goes through scheduler::make_escrow; until the ledger is bound there, a real submission is
 // refused with "ledger not configured" (exit 3) and --test-only shows the plan and quote.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <cstdlib>
 #include <memory>
 #include <thread>
@@ -137,8 +139,11 @@ S::JobRequest to_request(const SubmitFlags& f, const config::Config& c) {
   return r;
 }
 
+// on_error set: a job whose refresh throws is reported to it and the others go on (rfarm settle).
+using RefreshError = std::function<void(const S::JobRecord&, const Error&)>;
 void refresh(S::JobStore& store, const config::Config& cfg, const std::filesystem::path& state_dir,
-             const std::vector<S::JobRecord>& jobs, const std::vector<std::string>& program);
+             const std::vector<S::JobRecord>& jobs, const std::vector<std::string>& program,
+             const RefreshError& on_error = {});
 
 // This binary with the same configuration: what batch scripts (re-render rounds, verification
 // jobs) and child processes run.
@@ -227,10 +232,12 @@ struct JobFlags {
 // then finishes every job that has: commit, verdicts, a re-render round for failed frames (Slurm),
 // or metering and settlement of its hold.
 void refresh(S::JobStore& store, const config::Config& cfg, const std::filesystem::path& state_dir,
-             const std::vector<S::JobRecord>& jobs, const std::vector<std::string>& program) {
+             const std::vector<S::JobRecord>& jobs, const std::vector<std::string>& program,
+             const RefreshError& on_error) {
+  // One backend and one escrow (one ledger connection, one spool pass) for all the jobs.
   std::unique_ptr<S::Backend> slurm;
   std::unique_ptr<S::Escrow> escrow;
-  for (const auto& listed : jobs) {
+  for (const auto& listed : jobs) try {
     const bool on_slurm = listed.backend == "slurm";
     if (on_slurm && !slurm) slurm = S::make_backend("slurm", cfg, state_dir, program);
     if (on_slurm && !S::is_finished(listed)) slurm->refresh(store, listed.id);
@@ -245,6 +252,9 @@ void refresh(S::JobStore& store, const config::Config& cfg, const std::filesyste
         S::finish_job(store, *local, *escrow, cfg, j.id);
       }
     }
+  } catch (const Error& e) {
+    if (!on_error) throw;
+    on_error(listed, e);
   }
 }
 
@@ -324,15 +334,22 @@ void add_scheduler_commands(CLI::App& app, Context& ctx) {
     else
       for (const auto& j : store.list(sef->account))
         if (j.hold) jobs.push_back(j);
-    refresh(store, cfg, dir, jobs, rfarm_program(ctx));
+    // One job's trouble (a refused post, an unreadable ledger row) must not keep cron's pass from
+    // settling the others: each job on its own, errors said and counted.
+    std::vector<std::int64_t> failed;
+    refresh(store, cfg, dir, jobs, rfarm_program(ctx), [&failed](const S::JobRecord& job, const Error& e) {
+      std::fprintf(stderr, "rfarm: error: job %lld: %s\n", static_cast<long long>(job.id), e.what());
+      failed.push_back(job.id);
+    });
     for (const auto& listed : jobs) {
+      if (std::find(failed.begin(), failed.end(), listed.id) != failed.end()) continue;
       const S::JobRecord j = store.get(listed.id);
       const std::string what = !j.hold ? "settled, cost " + S::format_tokens(j.cost, cfg)
                                : S::awaiting_usage(j) ? std::string("awaiting_usage")
                                                       : "open (" + std::string(S::to_string(j.state)) + ")";
       print("job " + std::to_string(j.id) + ": " + what + (j.message.empty() ? "" : ": " + j.message) + "\n");
     }
-    ctx.exit_code = 0;
+    ctx.exit_code = failed.empty() ? 0 : 1;
   });
 
   auto mf = std::make_shared<JobFlags>();
