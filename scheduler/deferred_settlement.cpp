@@ -41,9 +41,12 @@ std::string utc_time(std::int64_t unix_seconds) {
   return text;
 }
 
+// "1,3,7", or the first 20 and how many more (a 10,000-chunk job must not make a 50 KB message).
 std::string chunk_list(const std::vector<std::uint32_t>& chunks) {
+  constexpr std::size_t kShown = 20;
   std::string list;
-  for (auto i : chunks) list += (list.empty() ? "" : ",") + std::to_string(i);
+  for (std::size_t k = 0; k < chunks.size() && k < kShown; ++k) list += (list.empty() ? "" : ",") + std::to_string(chunks[k]);
+  if (chunks.size() > kShown) list += " and " + std::to_string(chunks.size() - kShown) + " more";
   return list;
 }
 
@@ -77,7 +80,10 @@ bool settle_when_metered(JobStore& store, Backend& backend, Escrow& escrow, cons
       std::string note = std::string(kAwaitingNote) + " of chunk(s) " + chunk_list(missing) + " (" +
                          std::to_string(missing.size()) + " of " + std::to_string(chunks) +
                          " chunks without usage), to settle unmetered (not charged) after " + utc_time(deadline);
-      if (!problem.empty()) note += " (" + problem + ")";
+      if (!problem.empty()) {
+        for (auto at = problem.find("; "); at != std::string::npos; at = problem.find("; ", at)) problem[at] = ',';
+        note += " (" + problem + ")";
+      }
       const JobRecord now_job = store.get(id);
       const std::string rest = without_awaiting_note(now_job.message);
       const std::string message = rest.empty() ? note : rest + "; " + note;

@@ -145,6 +145,8 @@ class MemoryEscrow final : public Escrow {
   void spool_usage(const std::string& job, std::uint32_t slurm_job_id, std::uint64_t device_ms,
                    const std::string& node = "memory");
   std::size_t ingests() const { return ingests_; }
+  // Test hook: what ingest_usage() reports as the spool's problem (empty: none).
+  void set_ingest_problem(std::string problem) { ingest_problem_ = std::move(problem); }
   const std::map<std::pair<std::string, std::int64_t>, FrameCommitRequest>& commits() const { return commits_; }
 
   Amount available(std::string_view account) override;
@@ -183,6 +185,7 @@ class MemoryEscrow final : public Escrow {
   std::map<std::pair<std::string, std::uint32_t>, std::vector<std::string>> usage_nodes_;
   std::vector<SpooledUsage> spool_;
   std::size_t ingests_ = 0;
+  std::string ingest_problem_;
 };
 
 // The escrow the CLI uses. Until ledger/ is bound here (scheduler/escrow_factory.cpp, the one file

@@ -191,6 +191,8 @@ void MemoryEscrow::spool_usage(const std::string& job, std::uint32_t slurm_job_i
 UsageIngestResult MemoryEscrow::ingest_usage() {
   ++ingests_;
   UsageIngestResult r;
+  r.problem = ingest_problem_;
+  if (!r.problem.empty()) return r;
   r.lines = spool_.size();
   for (const SpooledUsage& s : spool_) record_usage(s.job, s.slurm_job_id, s.device_ms, s.node, true);
   spool_.clear();  // the ledger's usage events are unique per record: ingesting again adds nothing

@@ -47,6 +47,12 @@ TEST(DeferredSettlement, WaitsVisiblyThenSettlesMeteredAsSoonAsEveryRecordIsIn) 
   EXPECT_FALSE(finish_job(s.f.store, *s.backend, s.escrow, s.cfg, id, kT0 + 30));
   EXPECT_EQ(s.f.store.get(id).message, j.message);
   EXPECT_EQ(s.f.store.get(id).usage_wait_since, kT0);
+  // A spool that cannot be read is said (in the one awaiting note), and the job keeps waiting.
+  s.escrow.set_ingest_problem("usage spool not ingested: /var/spool/rfarm: no such spool directory; check spool_dir");
+  EXPECT_FALSE(finish_job(s.f.store, *s.backend, s.escrow, s.cfg, id, kT0 + 40));
+  EXPECT_EQ(s.f.store.get(id).message,
+            j.message + " (usage spool not ingested: /var/spool/rfarm: no such spool directory, check spool_dir)");
+  s.escrow.set_ingest_problem("");
 
   // The node writes the record into its spool; the next look ingests it and settles at once,
   // long before the grace period ends.
