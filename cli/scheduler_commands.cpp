@@ -2,8 +2,10 @@
 // Where jobs are kept: --state-dir, else $RFARM_STATE_DIR, else state_dir from rfarm.yaml.
 // Money goes through scheduler::make_escrow; until the ledger is bound there, a real submission is
 // refused with "ledger not configured" (exit 3) and --test-only shows the plan and quote.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <cstdlib>
 #include <memory>
 #include <thread>
@@ -137,8 +139,11 @@ S::JobRequest to_request(const SubmitFlags& f, const config::Config& c) {
   return r;
 }
 
+// on_error set: a job whose refresh throws is reported to it and the others go on (rfarm settle).
+using RefreshError = std::function<void(const S::JobRecord&, const Error&)>;
 void refresh(S::JobStore& store, const config::Config& cfg, const std::filesystem::path& state_dir,
-             const std::vector<S::JobRecord>& jobs, const std::vector<std::string>& program);
+             const std::vector<S::JobRecord>& jobs, const std::vector<std::string>& program,
+             const RefreshError& on_error = {});
 
 // This binary with the same configuration: what batch scripts (re-render rounds, verification
 // jobs) and child processes run.
@@ -158,13 +163,16 @@ int watch_job(S::JobStore& store, const config::Config& cfg, const std::filesyst
     const S::JobRecord j = store.get(id);
     const std::string line = "job " + std::to_string(j.id) + ": " + std::string(S::to_string(j.state)) + ", " +
                              std::to_string(j.frames_done) + "/" + std::to_string(j.frame_count) +
-                             " frames, verification " + std::string(S::to_string(j.verify_state)) + "\n";
+                             " frames, verification " + std::string(S::to_string(j.verify_state)) +
+                             (S::awaiting_usage(j) ? ", awaiting usage records" : "") + "\n";
     if (line != last && !quiet) {
       print(line);
       std::fflush(stdout);
     }
     last = line;
-    if (S::is_finished(j)) return j.state == S::State::Rendered || j.state == S::State::Verified ? 0 : 1;
+    // A job awaiting its usage records is followed until it settles (each poll ingests the spool).
+    if (S::is_finished(j) && !S::awaiting_usage(j))
+      return j.state == S::State::Rendered || j.state == S::State::Verified ? 0 : 1;
     std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<long>(interval_seconds * 1000)));
   }
 }
@@ -224,10 +232,12 @@ struct JobFlags {
 // then finishes every job that has: commit, verdicts, a re-render round for failed frames (Slurm),
 // or metering and settlement of its hold.
 void refresh(S::JobStore& store, const config::Config& cfg, const std::filesystem::path& state_dir,
-             const std::vector<S::JobRecord>& jobs, const std::vector<std::string>& program) {
+             const std::vector<S::JobRecord>& jobs, const std::vector<std::string>& program,
+             const RefreshError& on_error) {
+  // One backend and one escrow (one ledger connection, one spool pass) for all the jobs.
   std::unique_ptr<S::Backend> slurm;
   std::unique_ptr<S::Escrow> escrow;
-  for (const auto& listed : jobs) {
+  for (const auto& listed : jobs) try {
     const bool on_slurm = listed.backend == "slurm";
     if (on_slurm && !slurm) slurm = S::make_backend("slurm", cfg, state_dir, program);
     if (on_slurm && !S::is_finished(listed)) slurm->refresh(store, listed.id);
@@ -242,6 +252,9 @@ void refresh(S::JobStore& store, const config::Config& cfg, const std::filesyste
         S::finish_job(store, *local, *escrow, cfg, j.id);
       }
     }
+  } catch (const Error& e) {
+    if (!on_error) throw;
+    on_error(listed, e);
   }
 }
 
@@ -305,6 +318,40 @@ void add_scheduler_commands(CLI::App& app, Context& ctx) {
     ctx.exit_code = watch_job(store, cfg, dir, store.get(wf->job).id, wf->interval, false, rfarm_program(ctx));
   });
 
+  auto sef = std::make_shared<JobFlags>();
+  CLI::App* settle = app.add_subcommand(
+      "settle", "Finish and settle jobs whose render and verification are done (ingests the usage spool while "
+                "a job awaits its usage records); for cron, or instead of polling rfarm queue");
+  settle->add_option("JOB", sef->job, "only this rfarm job (default: every job with an open hold)");
+  settle->add_option("-A,--account", sef->account, "only this account's jobs");
+  settle->add_option("--state-dir", sef->state_dir, "job store directory (default: $RFARM_STATE_DIR, then state_dir)");
+  settle->callback([sef, &ctx] {
+    const config::Config cfg = load_config(ctx);
+    const auto dir = S::resolve_state_dir(sef->state_dir, cfg.state_dir);
+    S::JobStore store(dir);
+    std::vector<S::JobRecord> jobs;
+    if (sef->job != 0) jobs.push_back(store.get(sef->job));
+    else
+      for (const auto& j : store.list(sef->account))
+        if (j.hold) jobs.push_back(j);
+    // One job's trouble (a refused post, an unreadable ledger row) must not keep cron's pass from
+    // settling the others: each job on its own, errors said and counted.
+    std::vector<std::int64_t> failed;
+    refresh(store, cfg, dir, jobs, rfarm_program(ctx), [&failed](const S::JobRecord& job, const Error& e) {
+      std::fprintf(stderr, "rfarm: error: job %lld: %s\n", static_cast<long long>(job.id), e.what());
+      failed.push_back(job.id);
+    });
+    for (const auto& listed : jobs) {
+      if (std::find(failed.begin(), failed.end(), listed.id) != failed.end()) continue;
+      const S::JobRecord j = store.get(listed.id);
+      const std::string what = !j.hold ? "settled, cost " + S::format_tokens(j.cost, cfg)
+                               : S::awaiting_usage(j) ? std::string("awaiting_usage")
+                                                      : "open (" + std::string(S::to_string(j.state)) + ")";
+      print("job " + std::to_string(j.id) + ": " + what + (j.message.empty() ? "" : ": " + j.message) + "\n");
+    }
+    ctx.exit_code = failed.empty() ? 0 : 1;
+  });
+
   auto mf = std::make_shared<JobFlags>();
   CLI::App* commit = app.add_subcommand("commit", "Take evidence of a job's rendered frames and commit them to the ledger (the verification job runs it)");
   commit->add_option("JOB", mf->job, "rfarm job id (see rfarm queue)")->required();
@@ -339,7 +386,11 @@ void add_scheduler_commands(CLI::App& app, Context& ctx) {
     S::cancel_job(store, *backend, escrow.get(), cfg, j.id);
     const S::JobRecord after = store.get(j.id);
     print("job " + std::to_string(after.id) + ": cancelled (" + std::to_string(after.frames_done) + "/" +
-          std::to_string(after.frame_count) + " frames rendered, cost " + S::format_tokens(after.cost, cfg) + ")\n");
+          std::to_string(after.frame_count) + " frames rendered, cost " + S::format_tokens(after.cost, cfg) + ")" +
+          (S::awaiting_usage(after) ? "; awaiting usage records of the chunks that ran: it settles when they are in "
+                                      "(rfarm show, rfarm settle)"
+                                    : "") +
+          "\n");
     ctx.exit_code = 0;
   });
 }

@@ -34,6 +34,7 @@ inline constexpr std::size_t kMaxPeers = 1'000;                // federation.pee
 inline constexpr std::int64_t kMaxClockSkewSeconds = 3'600;     // federation.clock_skew
 inline constexpr std::int64_t kMaxQuoteValiditySeconds = 7 * 86'400;
 inline constexpr std::size_t kMaxUrlLength = 2'048;
+inline constexpr std::int64_t kMaxUsageGraceSeconds = 86'400;  // 1 day (escrow holds last 7 days)
 
 enum class ClusterBackend { Local, Slurm };
 
@@ -46,6 +47,11 @@ struct ClusterConfig {
   std::string verification_partition;         // one of partitions; defaults to default_partition
   std::string verification_qos;               // Slurm QOS for verification jobs; empty: none
   std::vector<std::string> gpu_models;        // e.g. "h100"; each needs a price
+  // Slurm: how long a job whose render and verification are done waits for its chunks' usage
+  // records (SPANK spools ingested into the ledger) before the chunks still without one settle
+  // unmetered (not charged). 0: settle at once. At most kMaxUsageGraceSeconds, well inside the
+  // escrow hold's timeout, so the hold is settled before it could expire.
+  std::int64_t usage_grace_seconds = 15 * 60;
   bool operator==(const ClusterConfig&) const = default;
 };
 

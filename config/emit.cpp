@@ -81,6 +81,7 @@ nlohmann::ordered_json tree(const Config& c) {
   if (!c.cluster.verification_partition.empty()) cluster["verification_partition"] = c.cluster.verification_partition;
   if (!c.cluster.verification_qos.empty()) cluster["verification_qos"] = c.cluster.verification_qos;
   cluster["gpu_models"] = c.cluster.gpu_models;
+  cluster["usage_grace"] = format_duration(c.cluster.usage_grace_seconds);
   return json{
       {"cluster", cluster},
       {"token", {{"symbol", c.token.symbol}, {"decimals", c.token.decimals}}},

@@ -57,6 +57,7 @@ void read_cluster(const Reader& r, const Entry* e, ClusterConfig& c, std::vector
   if (const Entry* x = m.get("partitions")) c.partitions = read_unique_names(r, *x, NameRule::Slurm);
   if (const Entry* x = m.get("gpu_models")) c.gpu_models = read_unique_names(r, *x, NameRule::Lowercase, &gpu_nodes);
   if (const Entry* x = m.get("verification_qos")) c.verification_qos = read_name(r, x->value, x->path, NameRule::Slurm);
+  if (const Entry* x = m.get("usage_grace")) c.usage_grace_seconds = read_duration(r, x->value, x->path, kMaxUsageGraceSeconds);
   for (const char* key : {"default_partition", "verification_partition"}) {
     const Entry* x = m.get(key);
     if (!x) continue;

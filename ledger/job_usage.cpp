@@ -59,9 +59,10 @@ std::vector<JobUsageRecord> job_usage(Ledger& ledger, const JobUsageQuery& query
   Storage& storage = ledger.storage();
   ReadSnapshot snap(storage);
   std::vector<JobUsageRecord> out;
-  // The storage interface lists usage by event; the filter is here. One pass, O(usage events).
-  for (const StoredUsage& s : storage.list_usage()) {
-    if (s.usage.job != query.job) continue;
+  // Only the job's rows, through the storage's (job, event) index: O(the job's records), not
+  // O(every usage event in the ledger).
+  for (const StoredUsage& s : storage.usage_of_job(query.job)) {
+    if (s.usage.job != query.job) tampered(s, "the storage returned it for job " + query.job);
     JobUsageRecord r;
     split_key(s, r);
     if (query.slurm_job_id && r.slurm_job_id != *query.slurm_job_id) continue;

@@ -104,6 +104,9 @@ class Storage {
   virtual std::optional<StoredUsage> find_usage(std::string_view record) = 0;
   virtual void insert_usage(const StoredUsage& usage) = 0;
   virtual std::vector<StoredUsage> list_usage() = 0;  // by event
+  // The usage rows of one rfarm job (MeteredUsage::job, the records' --rfarm-job), by event,
+  // through the index usage_by_job(job, event): settling a job reads its own rows, not the log's.
+  virtual std::vector<StoredUsage> usage_of_job(std::string_view job) = 0;
 
   // Pending transfers (state pending) that debit `account`, oldest first.
   virtual std::vector<Transfer> pending_debits_of(const Id128& account) = 0;

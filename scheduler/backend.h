@@ -11,6 +11,13 @@
 
 namespace rfarm::scheduler {
 
+// A metering pass over a finished job's chunks (Backend::meter):
+//   waiting  only chunks whose usage is complete are recorded; the others stay without usage (the
+//            job may still be waiting for their records);
+//   final    the grace period is over: a chunk with some records is charged from them, one with
+//            none is recorded "unmetered" (not charged), for good.
+enum class MeterPass { waiting, final };
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -27,7 +34,10 @@ class Backend {
   virtual void resubmit(JobStore& /*store*/, std::int64_t /*job*/, std::uint32_t /*chunk*/) {}
   // Records each finished chunk's metered usage in the store before settlement. Default: nothing
   // (the local backend meters every attempt itself with wait4); Slurm reads the ledger's usage events.
-  virtual void meter(JobStore& /*store*/, Escrow& /*escrow*/, std::int64_t /*job*/) {}
+  virtual void meter(JobStore& /*store*/, Escrow& /*escrow*/, std::int64_t /*job*/, MeterPass /*pass*/) {}
+  // Whether chunks' usage arrives after they finish (Slurm with the SPANK plugin's metering), so
+  // settlement may wait for it (cluster.usage_grace). Default: no (the usage is already known).
+  virtual bool awaits_usage() const { return false; }
 };
 
 // `program` (the rfarm binary, or a wrapper around it) followed by `render SCENE --frames SPEC ...`

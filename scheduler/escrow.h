@@ -73,6 +73,16 @@ struct MeteredJobUsage {
   std::uint64_t device_ms = 0;         // GPU-ms for a GPU job, else CPU-core-ms
   std::vector<std::uint64_t> events;   // the usage events (for inclusion proofs)
   std::string signers;                 // the nodes whose keys signed them, e.g. "n1,n2"
+  // Whether the records are all in: the batch step's record (written when the batch script ends,
+  // after every step inside it) is among them, and how many nodes sent any record.
+  bool allocation = false;
+  std::size_t nodes = 0;
+};
+
+// What reading the SPANK plugin's spool into the ledger gave (Escrow::ingest_usage).
+struct UsageIngestResult {
+  std::size_t lines = 0;  // spool lines read (re-reading one is harmless: ingestion is idempotent)
+  std::string problem;    // why the spool could not be read; empty when it was
 };
 
 class Escrow {
@@ -99,6 +109,13 @@ class Escrow {
   // The metered usage recorded for Slurm job `slurm_job_id` of ledger job `job` (records carrying
   // --rfarm-job=job). records == 0 when none was ingested (the chunk is then not charged).
   virtual MeteredJobUsage job_usage(const std::string& job, std::uint32_t slurm_job_id, bool gpu) = 0;
+  // Every Slurm job's metered usage under ledger job `job`, keyed by Slurm job id: one query for a
+  // whole job (settlement of N chunks reads the job's records once, not N times).
+  virtual std::map<std::uint32_t, MeteredJobUsage> usage_by_slurm_job(const std::string& job, bool gpu) = 0;
+  // Ingests the usage spool this escrow knows of (rfarm.yaml spool_dir, node keys under
+  // <state_dir>/node-keys) into the ledger, as `rfarm ledger ingest` does; idempotent. Deferred
+  // settlement calls it while a job awaits its chunks' records. Default: nothing to read.
+  virtual UsageIngestResult ingest_usage() { return {}; }
 };
 
 // An in-memory escrow with the ledger's rules, for tests and dry runs: integer balances, holds
@@ -120,8 +137,16 @@ class MemoryEscrow final : public Escrow {
   void set_stake(std::string_view provider, Amount amount);
   Amount stake(std::string_view provider) const;
   void record_verdict(const std::string& job, FrameVerdict verdict);
-  // Test hook: an ingested usage record of (job, Slurm job).
-  void record_usage(const std::string& job, std::uint32_t slurm_job_id, std::uint64_t device_ms);
+  // Test hook: an ingested usage record of (job, Slurm job) from `node`; `allocation`: the batch
+  // step's record (the one that completes a Slurm job's usage).
+  void record_usage(const std::string& job, std::uint32_t slurm_job_id, std::uint64_t device_ms,
+                    const std::string& node = "memory", bool allocation = true);
+  // Test hook: a record waiting in the spool; ingest_usage() records it (once).
+  void spool_usage(const std::string& job, std::uint32_t slurm_job_id, std::uint64_t device_ms,
+                   const std::string& node = "memory");
+  std::size_t ingests() const { return ingests_; }
+  // Test hook: what ingest_usage() reports as the spool's problem (empty: none).
+  void set_ingest_problem(std::string problem) { ingest_problem_ = std::move(problem); }
   const std::map<std::pair<std::string, std::int64_t>, FrameCommitRequest>& commits() const { return commits_; }
 
   Amount available(std::string_view account) override;
@@ -132,8 +157,15 @@ class MemoryEscrow final : public Escrow {
   std::vector<FrameVerdict> verdicts(const std::string& job) override;
   Amount slash(const SlashOrder& order) override;
   MeteredJobUsage job_usage(const std::string& job, std::uint32_t slurm_job_id, bool gpu) override;
+  std::map<std::uint32_t, MeteredJobUsage> usage_by_slurm_job(const std::string& job, bool gpu) override;
+  UsageIngestResult ingest_usage() override;
 
  private:
+  struct SpooledUsage {
+    std::string job, node;
+    std::uint32_t slurm_job_id = 0;
+    std::uint64_t device_ms = 0;
+  };
   struct Hold {
     std::string account;
     Amount amount;
@@ -150,6 +182,10 @@ class MemoryEscrow final : public Escrow {
   std::map<std::string, std::vector<FrameVerdict>> verdicts_;
   std::map<Id128, Amount> slashes_;
   std::map<std::pair<std::string, std::uint32_t>, MeteredJobUsage> usage_;
+  std::map<std::pair<std::string, std::uint32_t>, std::vector<std::string>> usage_nodes_;
+  std::vector<SpooledUsage> spool_;
+  std::size_t ingests_ = 0;
+  std::string ingest_problem_;
 };
 
 // The escrow the CLI uses. Until ledger/ is bound here (scheduler/escrow_factory.cpp, the one file

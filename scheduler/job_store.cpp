@@ -82,6 +82,11 @@ CREATE TABLE IF NOT EXISTS excluded_hosts (
 UPDATE frames SET state = 'rendered' WHERE state = 'verified';
 )sql";
 
+// Version 2 -> 3: deferred settlement waits for usage records from this time on.
+constexpr const char* kMigrateToV3 = R"sql(
+ALTER TABLE jobs ADD COLUMN usage_wait_since INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 std::int64_t now_seconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -133,7 +138,8 @@ Amount amount_column(const Statement& st, int column) {
 constexpr const char* kJobColumns =
     "id, uid, request, backend, backend_id, verify_backend_id, state, verify_state, quote, hold, cost, chunk_count, "
     "frame_count, created_at, updated_at, message, "
-    "(SELECT COUNT(*) FROM frames f WHERE f.job_id = jobs.id AND f.state IN ('rendered', 'verified'))";
+    "(SELECT COUNT(*) FROM frames f WHERE f.job_id = jobs.id AND f.state IN ('rendered', 'verified')), "
+    "usage_wait_since";
 
 JobRecord job_from_row(const Statement& st) {
   JobRecord j;
@@ -164,6 +170,7 @@ JobRecord job_from_row(const Statement& st) {
   j.updated_at = st.int64(14);
   j.message = st.text(15);
   j.frames_done = static_cast<std::uint32_t>(st.int64(16));
+  j.usage_wait_since = st.int64(17);
   return j;
 }
 
@@ -202,16 +209,19 @@ JobStore::JobStore(const fs::path& state_dir) : path_(state_dir / kJobStoreFile)
   if (version.step()) {
     const auto v = version.int64(0);
     version.reset();
-    if (v == 1) {
-      db_->exec(kMigrateToV2);
-      db_->prepare("UPDATE schema_version SET version = ?").bind(1, std::int64_t{kJobStoreSchemaVersion}).run();
-    } else if (v != kJobStoreSchemaVersion)
+    if (v < 1 || v > kJobStoreSchemaVersion)
       throw Error(Error::Kind::Integrity, "job store " + path_.string() + ": schema version " + std::to_string(v) +
                                               " is not " + std::to_string(kJobStoreSchemaVersion) +
                                               " (a newer rfarm wrote it: use that version)");
+    // Each step in order, in this one transaction: a crash leaves the old version whole.
+    if (v < 2) db_->exec(kMigrateToV2);
+    if (v < 3) db_->exec(kMigrateToV3);
+    if (v != kJobStoreSchemaVersion)
+      db_->prepare("UPDATE schema_version SET version = ?").bind(1, std::int64_t{kJobStoreSchemaVersion}).run();
   } else {
     version.reset();
     db_->exec(kMigrateToV2);
+    db_->exec(kMigrateToV3);
     db_->prepare("INSERT INTO schema_version(version) VALUES (?)").bind(1, std::int64_t{kJobStoreSchemaVersion}).run();
   }
   tx.commit();
@@ -404,6 +414,15 @@ void JobStore::set_hold(std::int64_t id, std::optional<HoldId> hold) {
 void JobStore::set_cost(std::int64_t id, Amount cost) {
   db_->prepare("UPDATE jobs SET cost = ?, updated_at = ? WHERE id = ?")
       .bind(1, std::to_string(cost.units)).bind(2, now_seconds()).bind(3, id).run();
+}
+
+void JobStore::set_usage_wait(std::int64_t id, std::int64_t since) {
+  db_->prepare("UPDATE jobs SET usage_wait_since = ?, updated_at = ? WHERE id = ?")
+      .bind(1, since).bind(2, now_seconds()).bind(3, id).run();
+}
+
+void JobStore::set_message(std::int64_t id, const std::string& message) {
+  db_->prepare("UPDATE jobs SET message = ?, updated_at = ? WHERE id = ?").bind(1, message).bind(2, now_seconds()).bind(3, id).run();
 }
 
 void JobStore::set_state(std::int64_t id, State state, const std::string& message) {

@@ -19,8 +19,9 @@ class Database;
 }
 
 // 2: frame evidence (EXR hash, tile root, host), verdicts and charges per frame; chunk usage.
-// A version-1 store is migrated in place when opened.
-inline constexpr int kJobStoreSchemaVersion = 2;
+// 3: jobs.usage_wait_since (deferred settlement: since when a finished job awaits usage records).
+// A version-1 or -2 store is migrated in place when opened.
+inline constexpr int kJobStoreSchemaVersion = 3;
 inline constexpr const char* kStateDirEnvVar = "RFARM_STATE_DIR";
 inline constexpr const char* kJobStoreFile = "jobs.sqlite3";
 
@@ -45,7 +46,14 @@ struct JobRecord {
   std::int64_t created_at = 0;    // unix seconds
   std::int64_t updated_at = 0;
   std::string message;            // the last error or note
+  // Deferred settlement (submit.h settle_when_metered): unix seconds since the finished job has
+  // been waiting for its chunks' usage records; 0 when it never waited. With an open hold and a
+  // non-zero value the job is "awaiting_usage" (awaiting_usage()).
+  std::int64_t usage_wait_since = 0;
 };
+
+// Finished, hold still open, waiting for usage records: what rfarm queue/show print as the state.
+inline bool awaiting_usage(const JobRecord& job) { return job.hold.has_value() && job.usage_wait_since > 0; }
 
 struct ChunkRecord {
   std::uint32_t index = 0;
@@ -106,6 +114,10 @@ class JobStore {
   void set_verification(std::int64_t id, const std::string& backend_id, State state);
   void set_hold(std::int64_t id, std::optional<HoldId> hold);
   void set_cost(std::int64_t id, Amount cost);
+  // Records since when the job awaits usage records (0: clears it).
+  void set_usage_wait(std::int64_t id, std::int64_t since);
+  // Replaces the job's message (may be empty), leaving its state alone.
+  void set_message(std::int64_t id, const std::string& message);
   // Sets the job's state (and message, when not empty) directly: cancelled, failed to queue.
   void set_state(std::int64_t id, State state, const std::string& message = {});
   // Records a chunk's state: Queued/Running/Failed/Cancelled mark its frames that are not

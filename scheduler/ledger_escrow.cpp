@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "ledger/job_usage.h"
+#include "ledger/usage_ingest.h"
 
 #include <vector>
 
@@ -161,18 +162,60 @@ Amount LedgerEscrow::slash(const SlashOrder& o) {
   return r.slashed;
 }
 
-MeteredJobUsage LedgerEscrow::job_usage(const std::string& job, std::uint32_t slurm_job_id, bool gpu) {
-  // Signatures and node keys were checked at ingest; job_usage checks each row against its event.
-  const auto records = ledger::job_usage(ledger_, {job, slurm_job_id, nullptr});
+namespace {
+// One Slurm job's records as the scheduler sees them.
+MeteredJobUsage summarise(const std::vector<L::JobUsageRecord>& records, bool gpu) {
   MeteredJobUsage out;
   out.records = records.size();
-  out.device_ms = ledger::allocation_device_ms(records, gpu);
+  out.device_ms = L::allocation_device_ms(records, gpu);
   std::vector<std::string> nodes;
   for (const auto& r : records) {
     out.events.push_back(r.event);
+    out.allocation = out.allocation || r.allocation();
     if (std::find(nodes.begin(), nodes.end(), r.node) == nodes.end()) nodes.push_back(r.node);
   }
   for (const auto& n : nodes) out.signers += (out.signers.empty() ? "" : ",") + n;
+  out.nodes = nodes.size();
+  return out;
+}
+}  // namespace
+
+MeteredJobUsage LedgerEscrow::job_usage(const std::string& job, std::uint32_t slurm_job_id, bool gpu) {
+  // Signatures and node keys were checked at ingest; job_usage checks each row against its event.
+  return summarise(ledger::job_usage(ledger_, {job, slurm_job_id, nullptr}), gpu);
+}
+
+std::map<std::uint32_t, MeteredJobUsage> LedgerEscrow::usage_by_slurm_job(const std::string& job, bool gpu) {
+  std::map<std::uint32_t, std::vector<L::JobUsageRecord>> by_slurm_job;
+  for (L::JobUsageRecord& r : ledger::job_usage(ledger_, {job, std::nullopt, nullptr}))
+    by_slurm_job[r.slurm_job_id].push_back(std::move(r));
+  std::map<std::uint32_t, MeteredJobUsage> out;
+  for (const auto& [slurm_job, records] : by_slurm_job) out[slurm_job] = summarise(records, gpu);
+  return out;
+}
+
+UsageIngestResult LedgerEscrow::ingest_usage() {
+  const auto now = std::chrono::steady_clock::now();
+  if (last_ingest_ && now - *last_ingest_ < min_ingest_interval_) return last_ingest_result_;
+  last_ingest_ = now;
+  UsageIngestResult& out = last_ingest_result_;
+  out = {};
+  try {
+    std::string provider;
+    for (const auto& a : config_.accounts)
+      if (a.kind == config::AccountKind::Provider && provider.empty()) provider = a.name;
+    if (provider.empty())
+      throw Error(Error::Kind::Refused, "rfarm.yaml has no provider account to credit (add one with kind: provider)");
+    L::UsagePrices prices;
+    for (const auto& [model, price] : config_.prices.gpu_hour) prices.gpu_hour[model] = price;
+    prices.cpu_core_hour = config_.prices.cpu_core_hour;
+    const L::NodeKeyring ring = L::NodeKeyring::load_dir(config_.state_dir / "node-keys");
+    const L::IngestSummary s = L::ingest_spool(ledger_, config_.spool_dir, ring, prices, account(provider, "the provider").id);
+    out.lines = s.outcomes.size();
+  } catch (const Error& e) {
+    // Said in the job's message; the job keeps waiting (or settles unmetered after the grace).
+    out.problem = std::string("usage spool not ingested: ") + e.what();
+  }
   return out;
 }
 

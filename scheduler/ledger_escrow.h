@@ -6,6 +6,7 @@
 //
 // Every transfer id is derived from the job's hold id and its role, so a retried settlement or a
 // re-run after a crash returns `exists` and never pays twice.
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,6 +43,14 @@ class LedgerEscrow final : public Escrow {
   Amount slash(const SlashOrder& order) override;
   // ledger/job_usage.h over the usage events of (job, Slurm job).
   MeteredJobUsage job_usage(const std::string& job, std::uint32_t slurm_job_id, bool gpu) override;
+  // One ledger query (Storage::usage_of_job, indexed) for all of the job's Slurm jobs.
+  std::map<std::uint32_t, MeteredJobUsage> usage_by_slurm_job(const std::string& job, bool gpu) override;
+  // ledger/usage_ingest.h over rfarm.yaml's spool_dir with <state_dir>/node-keys, prices from
+  // rfarm.yaml and the first provider account: what `rfarm ledger ingest` does with its defaults.
+  // At most once per min_ingest_interval per escrow: `rfarm queue` looks at every awaiting job with
+  // one escrow, and each spool pass re-reads (and re-verifies) every line.
+  UsageIngestResult ingest_usage() override;
+  void set_min_ingest_interval(std::chrono::milliseconds interval) { min_ingest_interval_ = interval; }
 
   ledger::Ledger& ledger() { return ledger_; }
 
@@ -51,6 +60,9 @@ class LedgerEscrow final : public Escrow {
   ledger::Ledger ledger_;
   config::Config config_;
   std::optional<ledger::StorageLocation> funds_reader_;
+  std::chrono::milliseconds min_ingest_interval_{5'000};
+  std::optional<std::chrono::steady_clock::time_point> last_ingest_;
+  UsageIngestResult last_ingest_result_;
 };
 
 // Transfer ids for a job's money: SHA-256("rfarm-escrow-v1:" + role + ":" + hold id) truncated.

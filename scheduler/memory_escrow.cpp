@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <string>
 
 #include "core/error.h"
@@ -168,11 +169,41 @@ Amount MemoryEscrow::slash(const SlashOrder& o) {
   return slashed;
 }
 
-void MemoryEscrow::record_usage(const std::string& job, std::uint32_t slurm_job_id, std::uint64_t device_ms) {
+void MemoryEscrow::record_usage(const std::string& job, std::uint32_t slurm_job_id, std::uint64_t device_ms,
+                                const std::string& node, bool allocation) {
   MeteredJobUsage& u = usage_[{job, slurm_job_id}];
   u.records += 1;
   u.device_ms = add(Amount(u.device_ms), Amount(device_ms), "usage").units;
-  u.signers = "memory";
+  u.allocation = u.allocation || allocation;
+  auto& nodes = usage_nodes_[{job, slurm_job_id}];
+  if (std::find(nodes.begin(), nodes.end(), node) == nodes.end()) {
+    nodes.push_back(node);
+    u.signers += (u.signers.empty() ? "" : ",") + node;
+  }
+  u.nodes = nodes.size();
+}
+
+void MemoryEscrow::spool_usage(const std::string& job, std::uint32_t slurm_job_id, std::uint64_t device_ms,
+                               const std::string& node) {
+  spool_.push_back({job, node, slurm_job_id, device_ms});
+}
+
+UsageIngestResult MemoryEscrow::ingest_usage() {
+  ++ingests_;
+  UsageIngestResult r;
+  r.problem = ingest_problem_;
+  if (!r.problem.empty()) return r;
+  r.lines = spool_.size();
+  for (const SpooledUsage& s : spool_) record_usage(s.job, s.slurm_job_id, s.device_ms, s.node, true);
+  spool_.clear();  // the ledger's usage events are unique per record: ingesting again adds nothing
+  return r;
+}
+
+std::map<std::uint32_t, MeteredJobUsage> MemoryEscrow::usage_by_slurm_job(const std::string& job, bool /*gpu*/) {
+  std::map<std::uint32_t, MeteredJobUsage> out;
+  for (auto it = usage_.lower_bound({job, 0}); it != usage_.end() && it->first.first == job; ++it)
+    out[it->first.second] = it->second;
+  return out;
 }
 
 MeteredJobUsage MemoryEscrow::job_usage(const std::string& job, std::uint32_t slurm_job_id, bool /*gpu*/) {

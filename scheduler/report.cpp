@@ -122,7 +122,11 @@ json job_json(const JobStore& store, const JobRecord& j, const config::Config& c
               {"symbol", c.token.symbol},
               {"created_at", j.created_at},
               {"updated_at", j.updated_at},
-              {"message", j.message}};
+              {"message", j.message},
+              // Deferred settlement: "open" (hold held), "awaiting_usage" (finished, waiting for
+              // usage records), "settled" (hold closed).
+              {"settlement", awaiting_usage(j) ? "awaiting_usage" : j.hold ? "open" : "settled"},
+              {"usage_wait_since", j.usage_wait_since}};
   return out;
 }
 
@@ -167,7 +171,8 @@ std::string queue_text(const JobStore& store, const std::vector<JobRecord>& jobs
     const std::string frames = std::to_string(j.frames_done) + "/" + std::to_string(j.frame_count);
     std::snprintf(line, sizeof line, "%8lld %-20.20s %-12.12s %-10s %13s %-22.22s %14s %-8s\n",
                   static_cast<long long>(j.id), j.request.job_name.c_str(), j.request.account.c_str(),
-                  std::string(to_string(j.state)).c_str(), frames.c_str(), verification_text(store, j).c_str(),
+                  awaiting_usage(j) ? "awaiting_usage" : std::string(to_string(j.state)).c_str(), frames.c_str(),
+                  verification_text(store, j).c_str(),
                   format_amount(shown_cost(store, j), c.token.decimals).c_str(),
                   (j.backend + (j.backend_id.empty() ? "" : ":" + j.backend_id)).c_str());
     s += line;
@@ -189,10 +194,12 @@ std::string job_text(const JobStore& store, const JobRecord& j, const config::Co
   s += "  quote:    " + tokens(j.quote.total, c) + (j.hold ? " (held)" : "") + "\n";
   s += "  usage:    " + std::to_string(charges.device_ms) + (j.quote.gpu ? " GPU" : " CPU core") + "-ms metered, charged from " +
        (charges.usage_sources.empty() ? std::string("-") : charges.usage_sources) + (charges.capped ? " (capped by the hold)" : "") + "\n";
+  if (awaiting_usage(j)) s += "  settle:   awaiting_usage: the hold settles once every chunk's usage records are in (see note)\n";
   if (!charges.unmetered.empty()) {
     std::string list;
     for (auto i : charges.unmetered) list += (list.empty() ? "" : ",") + std::to_string(i);
-    s += "  unmetered: chunk(s) " + list + " rendered with no usage record: not charged\n";
+    s += awaiting_usage(j) ? "  awaiting: chunk(s) " + list + " have no complete usage record yet: not charged unless it arrives in time\n"
+                           : "  unmetered: chunk(s) " + list + " rendered with no usage record: not charged\n";
   }
   s += "  cost:     " + tokens(shown_cost(store, j), c) + (j.hold ? " so far" : "") + "\n";
   if (!j.message.empty()) s += "  note:     " + j.message + "\n";

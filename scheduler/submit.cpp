@@ -135,7 +135,8 @@ void settle_job(JobStore& store, Escrow& escrow, const config::Config& config, s
   }
 }
 
-bool finish_job(JobStore& store, Backend& backend, Escrow& escrow, const config::Config& config, std::int64_t id) {
+bool finish_job(JobStore& store, Backend& backend, Escrow& escrow, const config::Config& config, std::int64_t id,
+                std::int64_t now) {
   JobRecord j = store.get(id);
   if (!j.hold || !is_finished(j)) return false;
   commit_frames(store, escrow, config, id);  // those the verification job did not commit
@@ -148,8 +149,7 @@ bool finish_job(JobStore& store, Backend& backend, Escrow& escrow, const config:
   }
   j = store.get(id);
   if (!is_finished(j)) return false;
-  backend.meter(store, escrow, id);
-  settle_job(store, escrow, config, id);
+  settle_when_metered(store, backend, escrow, config, id, now);
   return false;
 }
 
@@ -166,15 +166,15 @@ bool is_finished(const JobRecord& job) {
   }
 }
 
-void cancel_job(JobStore& store, Backend& backend, Escrow* escrow, const config::Config& config, std::int64_t id) {
+void cancel_job(JobStore& store, Backend& backend, Escrow* escrow, const config::Config& config, std::int64_t id,
+                std::int64_t now) {
   const JobRecord job = store.get(id);
   if (job.state == State::Cancelled) throw Error(Error::Kind::Refused, "job " + std::to_string(id) + " is already cancelled");
   backend.refresh(store, id);  // count what finished before the cancel
   backend.cancel(store, id);
   if (store.get(id).hold) {
     if (!escrow) throw Error(Error::Kind::Internal, "cancel: job " + std::to_string(id) + " has a hold but no escrow was given");
-    backend.meter(store, *escrow, id);
-    settle_job(store, *escrow, config, id);
+    settle_when_metered(store, backend, *escrow, config, id, now);
   }
 }
 

@@ -45,13 +45,32 @@ void settle_job(JobStore& store, Escrow& escrow, const config::Config& config, s
 // rendered with no verification job queued.
 bool is_finished(const JobRecord& job);
 
-// For a job found finished with its hold open (Slurm: by rfarm queue/show/watch): commits its
-// rendered frames, applies the verification verdicts; frames a verifier failed are re-submitted
-// on the backend as a new round (returns true: the job goes on, nothing is settled), else each
-// chunk's usage is metered (Backend::meter) and the job settled (returns false).
-bool finish_job(JobStore& store, Backend& backend, Escrow& escrow, const config::Config& config, std::int64_t job);
+// Unix seconds now (the clock deferred settlement measures its grace period with).
+std::int64_t unix_now();
 
-// Cancels the job on its backend, then settles it (only rendered frames are charged).
-void cancel_job(JobStore& store, Backend& backend, Escrow* escrow, const config::Config& config, std::int64_t job);
+// For a job found finished with its hold open (Slurm: by rfarm queue/show/watch/settle): commits
+// its rendered frames, applies the verification verdicts; frames a verifier failed are
+// re-submitted on the backend as a new round (returns true: the job goes on, nothing is settled),
+// else the job settles when its usage is known (settle_when_metered; returns false).
+bool finish_job(JobStore& store, Backend& backend, Escrow& escrow, const config::Config& config, std::int64_t job,
+                std::int64_t now = unix_now());
+
+// Deferred settlement of a finished job (deferred_settlement.cpp, docs/SCHEDULER.md). Meters its
+// chunks (Backend::meter, waiting pass); when a chunk with charged frames still has no complete
+// usage and the backend's usage arrives later (Backend::awaits_usage), ingests the usage spool
+// (Escrow::ingest_usage) and meters again. Settles (settle_job) as soon as every such chunk is
+// metered. Otherwise the job waits "awaiting_usage" (JobRecord::usage_wait_since, kept in the job
+// store, so any later rfarm process continues the wait) until cluster.usage_grace_seconds have
+// passed since it began waiting; then a final pass settles it, the chunks still without usage
+// unmetered (not charged, named in the job's message). Returns true when the hold was settled.
+// Idempotent: a job without a hold is left alone; a final pass's inputs never change afterwards,
+// so a settlement retried after a crash posts the same transfers (ledger ids derived from the hold).
+bool settle_when_metered(JobStore& store, Backend& backend, Escrow& escrow, const config::Config& config,
+                         std::int64_t job, std::int64_t now = unix_now());
+
+// Cancels the job on its backend, then settles it (only rendered frames are charged), through
+// settle_when_metered: on Slurm with metering, usage of the chunks that ran may still be on its way.
+void cancel_job(JobStore& store, Backend& backend, Escrow* escrow, const config::Config& config, std::int64_t job,
+                std::int64_t now = unix_now());
 
 }  // namespace rfarm::scheduler

@@ -10,9 +10,9 @@ namespace rfarm::config::detail {
 inline constexpr std::array<std::string_view, 14> kTopKeys = {
     "cluster", "token", "prices", "fees", "verification", "accounts", "users",
     "ledger", "keys", "state_dir", "spool_dir", "render", "stake", "federation"};
-inline constexpr std::array<std::string_view, 8> kClusterKeys = {
+inline constexpr std::array<std::string_view, 9> kClusterKeys = {
     "name", "backend", "slurm_conf", "partitions", "default_partition", "verification_partition",
-    "verification_qos", "gpu_models"};
+    "verification_qos", "gpu_models", "usage_grace"};
 inline constexpr std::array<std::string_view, 2> kTokenKeys = {"symbol", "decimals"};
 inline constexpr std::array<std::string_view, 2> kPricesKeys = {"gpu_hour", "cpu_core_hour"};
 inline constexpr std::array<std::string_view, 3> kFeesKeys = {"treasury_bps", "burn_bps", "verifier_reward"};

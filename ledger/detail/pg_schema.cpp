@@ -56,6 +56,10 @@ CREATE TABLE usage(
   start_ms BIGINT NOT NULL, end_ms BIGINT NOT NULL, signer TEXT NOT NULL, charge TEXT NOT NULL,
   event BIGINT NOT NULL);
 )sql"},
+    // Settlement reads one rfarm job's usage rows (Storage::usage_of_job), not the whole table.
+    Migration{2, "index usage_by_job: a job's usage rows by event", R"sql(
+CREATE INDEX usage_by_job ON usage(job, event);
+)sql"},
 };
 
 // The application id of an rfarm ledger database: the comment on its schema_version table (as

@@ -88,6 +88,7 @@ const std::vector<std::pair<std::string, std::string>>& statements() {
       {"insert_usage", "INSERT INTO usage(" + cols(kUsageCols) +
                            ") VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"},
       {"list_usage", "SELECT " + cols(kUsageCols) + " FROM usage ORDER BY event"},
+      {"usage_of_job", "SELECT " + cols(kUsageCols) + " FROM usage WHERE job = $1 ORDER BY event"},
       {"pending_debits", "SELECT " + cols(kTransferCols) +
                              " FROM transfers WHERE debit_account = $1 AND state = 'pending' ORDER BY event"},
   };
@@ -389,6 +390,12 @@ class PostgresStorage final : public Storage {
   std::vector<StoredUsage> list_usage() override {
     std::vector<StoredUsage> out;
     for (const auto& row : q("list_usage")) out.push_back(read_usage(row));
+    return out;
+  }
+
+  std::vector<StoredUsage> usage_of_job(std::string_view job) override {
+    std::vector<StoredUsage> out;
+    for (const auto& row : q("usage_of_job", std::string(job))) out.push_back(read_usage(row));
     return out;
   }
 

@@ -69,6 +69,7 @@ CREATE TABLE IF NOT EXISTS usage(
   account TEXT NOT NULL, cpu_ms INTEGER NOT NULL, gpu_ms INTEGER NOT NULL, gpu_model TEXT NOT NULL,
   start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, signer TEXT NOT NULL, charge TEXT NOT NULL,
   event INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS usage_by_job ON usage(job, event);
 )sql";
 
 // Ledgers created before unbonding holds, verdicts and usage events existed: add what is missing.
@@ -165,7 +166,10 @@ class SqliteStorage final : public Storage {
     const bool has_unbond = count("SELECT COUNT(*) FROM pragma_table_info('transfers') WHERE name = 'unbond_at'") != 0;
     const bool has_tables = count("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ('verdicts', "
                                   "'usage')") == 2;
-    if (has_unbond && has_tables) return;
+    // usage_by_job (2026-12-04): Storage::usage_of_job reads one job's rows through it.
+    const bool has_usage_index =
+        count("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'usage_by_job'") != 0;
+    if (has_unbond && has_tables && has_usage_index) return;
     db_.exec("BEGIN IMMEDIATE");
     try {
       // Re-check under the write lock: another process may have upgraded meanwhile.
@@ -518,6 +522,15 @@ class SqliteStorage final : public Storage {
     return out;
   }
 
+  std::vector<StoredUsage> usage_of_job(std::string_view job) override {
+    auto& s = stmt(usage_of_job_, "SELECT " + std::string(kUsageCols) + " FROM usage WHERE job = ?1 ORDER BY event");
+    s.bind(1, job);
+    std::vector<StoredUsage> out;
+    while (s.step()) out.push_back(read_usage(s));
+    s.reset();
+    return out;
+  }
+
   std::vector<Transfer> pending_debits_of(const Id128& account) override {
     auto& s = stmt(pending_debits_, "SELECT " + std::string(kTransferCols) +
                                         " FROM transfers WHERE debit_account = ?1 AND state = 'pending' ORDER BY event");
@@ -698,7 +711,7 @@ class SqliteStorage final : public Storage {
   std::unique_ptr<Statement> put_node_, get_node_;
   std::unique_ptr<Statement> insert_head_, latest_head_, head_size_, list_heads_, find_frame_, insert_frame_;
   std::unique_ptr<Statement> frames_of_job_, list_frames_, find_verdict_, insert_verdict_, verdicts_of_job_;
-  std::unique_ptr<Statement> list_verdicts_, reputation_, find_usage_, insert_usage_, list_usage_, pending_debits_;
+  std::unique_ptr<Statement> list_verdicts_, reputation_, find_usage_, insert_usage_, list_usage_, usage_of_job_, pending_debits_;
 };
 
 }  // namespace

@@ -24,6 +24,12 @@ ElementLog read_element_log(const std::filesystem::path& log, std::uint32_t chun
     }
     if (const auto p = rest.find("(exit "); p != std::string::npos) f.last_exit = std::atoi(rest.c_str() + p + 6);
     if (rest.rfind("gave up", 0) == 0) f.gave_up = true;
+    if (rest.rfind("nodes ", 0) == 0) {
+      const std::string n = rest.substr(6);
+      std::uint32_t v = 0;
+      const auto [end, ec] = std::from_chars(n.data(), n.data() + n.size(), v);
+      if (!n.empty() && ec == std::errc() && end == n.data() + n.size()) f.nodes = v;
+    }
     if (rest.rfind("slurm job ", 0) == 0) {
       const std::string id = rest.substr(10);
       std::uint32_t v = 0;

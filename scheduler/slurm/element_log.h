@@ -1,6 +1,7 @@
 #pragma once
 // What an array element's log says (the lines the batch script of slurm_backend.cpp writes):
 //   rfarm: chunk I slurm job N          the element's own Slurm job id (its usage records carry it)
+//   rfarm: chunk I nodes K              how many nodes its allocation has (each sends usage records)
 //   rfarm: chunk I attempt A frames S   one per attempt
 //   rfarm: chunk I attempt A failed (exit S)
 //   rfarm: chunk I rendered | gave up
@@ -19,6 +20,7 @@ struct ElementLog {
   bool gave_up = false;
   std::optional<int> last_exit;
   std::optional<std::uint32_t> slurm_job;  // the last "slurm job N" line (a requeued element logs again)
+  std::uint32_t nodes = 0;                 // the last "nodes K" line; 0 when the log has none
 };
 
 ElementLog read_element_log(const std::filesystem::path& log, std::uint32_t chunk);

@@ -86,6 +86,8 @@ std::string SlurmBackend::array_script(const JobRecord& job, const std::vector<C
   s += "spec=${CHUNKS[$i]:?rfarm: this array has no chunk $i}\n";
   // Which Slurm job ran this chunk: its usage records (SPANK) are filed under that id.
   s += "echo \"rfarm: chunk $i slurm job ${SLURM_JOB_ID}\"\n";
+  // How many nodes send usage records for it: settlement waits for a record from each.
+  s += "echo \"rfarm: chunk $i nodes ${SLURM_JOB_NUM_NODES:-1}\"\n";
   s += "max_attempts=" + std::to_string(options_.max_attempts) + "\n";
   s += "attempt=1\n";
   s += "while :; do\n";

@@ -58,9 +58,12 @@ class SlurmBackend final : public Backend {
   // partition has another node, and a verification job for that round after it.
   void resubmit(JobStore& store, std::int64_t job, std::uint32_t chunk) override;
   // Each chunk that ran is charged from the usage records the ledger ingested for the Slurm job
-  // that ran it (its element log names it): usage_source "metered"; none: "unmetered", noted,
-  // not charged (slurm_metering.cpp).
-  void meter(JobStore& store, Escrow& escrow, std::int64_t job) override;
+  // that ran it (its element log names it): usage_source "metered" once they are complete (the
+  // batch step's record and one from each of its nodes), or on the final pass whatever arrived;
+  // none on the final pass: "unmetered", noted, not charged (slurm_metering.cpp).
+  void meter(JobStore& store, Escrow& escrow, std::int64_t job, MeterPass pass) override;
+  // With the SPANK plugin's metering (--rfarm-job on the arrays) records arrive after the chunks.
+  bool awaits_usage() const override { return metering(); }
 
   // The batch script for a job's array (what submit() writes), for tests and --test-only.
   std::string array_script(const JobRecord& job, const std::vector<ChunkRecord>& chunks) const;

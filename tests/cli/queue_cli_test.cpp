@@ -1,4 +1,4 @@
-// `rfarm queue`, `rfarm show` and `rfarm cancel` on a job store (an empty one here; the Slurm
+// `rfarm queue`, `rfarm show`, `rfarm cancel` and `rfarm settle` on a job store (an empty one here; the Slurm
 // integration test drives them over real jobs).
 #include <gtest/gtest.h>
 
@@ -34,11 +34,20 @@ TEST(QueueCli, AnEmptyStoreListsOnlyTheHeaderAndAnEmptyJsonArray) {
 
 TEST(QueueCli, ShowAndCancelOfAnUnknownJobAreExitTwo) {
   TempDir dir;
-  for (const char* cmd : {"show", "cancel"}) {
+  for (const char* cmd : {"show", "cancel", "settle"}) {
     RunResult r = rfarm(dir, {cmd, "42"});
     EXPECT_EQ(r.exit_code, 2) << cmd << r.err;
     EXPECT_NE(r.err.find("no job 42"), std::string::npos) << r.err;
   }
+}
+
+TEST(QueueCli, SettleWithNothingHeldSettlesNothing) {
+  TempDir dir;
+  RunResult r = rfarm(dir, {"settle"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  r = rfarm(dir, {"settle", "-A", "studio"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
 TEST(QueueCli, StateDirFlagOutranksTheEnvironment) {

@@ -27,6 +27,7 @@ cluster:
   partitions: [render, verify]
   verification_partition: verify
   gpu_models: [h100]
+  usage_grace: 90m
 prices:
   gpu_hour: {h100: "2.5"}
   cpu_core_hour: 0.04
@@ -44,6 +45,7 @@ stake: {unbonding_delay: 36h, slash_bps: 500, slash_burn_bps: 2500}
   EXPECT_EQ(c.cluster.backend, ClusterBackend::Slurm);
   EXPECT_EQ(c.cluster.default_partition, "render");  // the first one
   EXPECT_EQ(c.cluster.verification_partition, "verify");
+  EXPECT_EQ(c.cluster.usage_grace_seconds, 90 * 60);
   EXPECT_EQ(c.prices.gpu_hour.at("h100"), Amount(250));
   EXPECT_EQ(c.prices.cpu_core_hour, Amount(4));
   EXPECT_EQ(c.fees.treasury_bps, 250u);
@@ -123,6 +125,9 @@ TEST(Rules, OutOfRange) {
   EXPECT_CONFIG_ERROR("stake:\n  slash_burn_bps: 10001\n", "2:19", "stake.slash_burn_bps", "out of range");
   EXPECT_CONFIG_ERROR("stake:\n  unbonding_delay: 7w\n", "2:20", "stake.unbonding_delay", "is not a duration");
   EXPECT_CONFIG_ERROR("stake:\n  unbonding_delay: 99999d\n", "2:20", "stake.unbonding_delay", "is too long");
+  EXPECT_CONFIG_ERROR("cluster:\n  usage_grace: soon\n", "2:16", "cluster.usage_grace", "is not a duration");
+  EXPECT_CONFIG_ERROR("cluster:\n  usage_grace: 2d\n", "2:16", "cluster.usage_grace", "is too long");
+  EXPECT_CONFIG_ERROR("cluster:\n  usage_grace: -5m\n", "2:16", "cluster.usage_grace", "is not a duration");
   EXPECT_CONFIG_ERROR("cluster:\n  backend: slurmm\n", "2:12", "cluster.backend", "did you mean 'slurm'?");
   EXPECT_CONFIG_ERROR("ledger:\n  backend: mysql\n", "2:12", "ledger.backend", "one of: sqlite, postgres");
   EXPECT_CONFIG_ERROR("cluster:\n  name: Studio\n", "2:9", "cluster.name", "'Studio' is not a valid name");

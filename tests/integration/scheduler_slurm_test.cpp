@@ -44,6 +44,8 @@ config::Config cluster_config() {
   c.cluster.backend = config::ClusterBackend::Slurm;
   c.prices.cpu_core_hour = Amount(3'600'000);  // 1 unit per core-ms
   c.fees.verifier_reward = Amount(10);
+  // These tests have no usage spool to wait for: settle at once (deferred settlement has its own).
+  c.cluster.usage_grace_seconds = 0;
   c.accounts = {{"studio", config::AccountKind::User, {}, Amount()},
                 {"nodes", config::AccountKind::Provider, {}, Amount()},
                 {"treasury", config::AccountKind::Treasury, {}, Amount()}};
@@ -98,6 +100,25 @@ std::string scontrol_field(const SlurmTestbed& tb, const std::string& job, const
   return "(" + field + " not found in: " + r.out + r.err + ")";
 }
 
+// squeue's pending or running elements of `array` once they have gone (up to 10 s): "" when none is left.
+std::string live_elements(const SlurmTestbed& tb, const std::string& array) {
+  std::string live;
+  for (int i = 0; i < 50; ++i) {
+    live = tb.slurm({"squeue", "-h", "-r", "-j", array, "-t", "PENDING,RUNNING", "-o", "%i"}).out;
+    if (live.empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return live;
+}
+
+// A render program that sleeps `seconds` before running rfarm (so a cancel lands mid-job).
+std::string slow_rfarm(const SlurmTestbed& tb, int seconds) {
+  const auto slow = write_file(tb.work_dir() / "slow.sh",
+                               "#!/bin/bash\nsleep " + std::to_string(seconds) + "\nexec " + rfarm_binary() + " \"$@\"\n");
+  std::filesystem::permissions(slow, std::filesystem::perms::owner_all);
+  return slow.string();
+}
+
 int count_exrs(const std::filesystem::path& dir) {
   int n = 0;
   if (std::filesystem::exists(dir))
@@ -113,7 +134,8 @@ struct LedgerSite {
   config::Config config;
   std::map<std::string, std::string> env;
 
-  explicit LedgerSite(const SlurmTestbed& tb, const std::string& cluster = "sched") {
+  // `extra`: more top-level rfarm.yaml lines (e.g. spool_dir).
+  explicit LedgerSite(const SlurmTestbed& tb, const std::string& cluster = "sched", const std::string& extra = "") {
     ledger = tb.dir() / "ledger.sqlite3";
     config_path = write_file(tb.dir() / "rfarm.yaml",
                              "cluster: {name: " + cluster + ", backend: slurm}\n"
@@ -126,7 +148,7 @@ struct LedgerSite {
                              "  - {name: treasury, kind: treasury}\n"
                              "  - {name: verifiers, kind: verifier}\n"
                              "ledger: {path: " + ledger.string() + "}\n"
-                             "state_dir: " + (tb.dir() / "state").string() + "\n");
+                             "state_dir: " + (tb.dir() / "state").string() + "\n" + extra);
     config = config::load_resolved(config::resolve_config_path(config_path.string()));
     env = tb.env();
     env["RFARM_CONFIG"] = config_path.string();
@@ -142,6 +164,23 @@ struct LedgerSite {
     RunResult r = run(args, env);
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
     return r;
+  }
+  // Backend options whose program runs with this site's rfarm.yaml and whose verification job
+  // commits and verifies against its ledger.
+  S::SlurmOptions verifying_options(const SlurmTestbed& tb, const std::string& program) const {
+    const std::string state = (tb.dir() / "state").string();
+    S::SlurmOptions o = options(tb, {program, "--config", config_path.string()});
+    o.verifier = S::VerifierSetup{{rfarm_binary(), "--config", config_path.string()}, ledger.string(), "verifiers", {}};
+    o.commit_command = {rfarm_binary(), "--config", config_path.string(), "commit", "--state-dir", state};
+    return o;
+  }
+  // The ledger audits clean and the escrow account holds nothing, pending or posted.
+  void expect_clean_and_escrow_empty() const {
+    rf({"ledger", "audit"});
+    const auto e = nlohmann::json::parse(rf({"ledger", "balance", "escrow", "--json"}).out);
+    EXPECT_EQ(e["balance"], "0") << e.dump();
+    EXPECT_EQ(e["pending_credits"], "0") << e.dump();
+    EXPECT_EQ(e["pending_debits"], "0") << e.dump();
   }
   std::string balance(const std::string& account) const {
     const auto j = nlohmann::json::parse(rf({"ledger", "balance", account, "--json"}).out);
@@ -165,10 +204,7 @@ TEST_F(SchedulerSlurm, TwentyFourFramesAreOneArrayAndVerificationWaitsAtLowerPri
   const LedgerSite site(tb);
   const auto out = tb.work_dir() / "out";
   const std::string state = (tb.dir() / "state").string();
-  auto o = options(tb, {rfarm_binary(), "--config", site.config_path.string()});
-  o.verifier = S::VerifierSetup{{rfarm_binary(), "--config", site.config_path.string()}, site.ledger.string(), "verifiers", {}};
-  o.commit_command = {rfarm_binary(), "--config", site.config_path.string(), "commit", "--state-dir", state};
-  S::SlurmBackend backend(o);
+  S::SlurmBackend backend(site.verifying_options(tb, rfarm_binary()));
   S::JobStore store(tb.dir() / "state");
   auto escrow = S::make_escrow(site.config, tb.dir() / "state");
   const config::Config& cfg = site.config;
@@ -211,11 +247,7 @@ TEST_F(SchedulerSlurm, TwentyFourFramesAreOneArrayAndVerificationWaitsAtLowerPri
   EXPECT_FALSE(settled.hold);
   EXPECT_EQ(settled.cost, add(frames_sum, settled.quote.verification_cost));  // charges sum = posted
   // The ledger: audit clean, escrow empty, the user paid exactly the cost.
-  site.rf({"ledger", "audit"});
-  const auto escrow_balance = nlohmann::json::parse(site.rf({"ledger", "balance", "escrow", "--json"}).out);
-  EXPECT_EQ(escrow_balance["balance"], "0") << escrow_balance.dump();
-  EXPECT_EQ(escrow_balance["pending_credits"], "0") << escrow_balance.dump();
-  EXPECT_EQ(escrow_balance["pending_debits"], "0") << escrow_balance.dump();
+  site.expect_clean_and_escrow_empty();
   const auto studio = nlohmann::json::parse(site.rf({"ledger", "balance", "studio", "--json"}).out);
   EXPECT_NE(studio.dump().find(format_amount(sub(Amount(100'000'000), settled.cost), 6)), std::string::npos) << studio.dump();
 
@@ -266,9 +298,7 @@ TEST_F(SchedulerSlurm, CancelMidJobScancelsAndNeverChargesUnmeteredChunks) {
   SlurmTestbed tb({.cluster = "cancel"});
   ASSERT_STARTED(tb);
   // Each chunk takes a few seconds so the cancel lands mid-job.
-  const auto slow = write_file(tb.work_dir() / "slow.sh", "#!/bin/bash\nsleep 3\nexec " + rfarm_binary() + " \"$@\"\n");
-  std::filesystem::permissions(slow, std::filesystem::perms::owner_all);
-  S::SlurmBackend backend(options(tb, {slow.string()}));
+  S::SlurmBackend backend(options(tb, {slow_rfarm(tb, 3)}));
   S::JobStore store(tb.dir() / "state");
   S::MemoryEscrow escrow;
   escrow.deposit("studio", Amount(10'000));
@@ -297,22 +327,14 @@ TEST_F(SchedulerSlurm, CancelMidJobScancelsAndNeverChargesUnmeteredChunks) {
   for (const auto& c : store.chunks(job.id))
     if (c.state == S::State::Rendered) EXPECT_EQ(c.usage_source, "unmetered") << c.index << " " << c.note;
   // Slurm stops the array: nothing of it stays pending or running.
-  std::string live;
-  for (int i = 0; i < 50; ++i) {
-    live = tb.slurm({"squeue", "-h", "-r", "-j", job.backend_id, "-t", "PENDING,RUNNING", "-o", "%i"}).out;
-    if (live.empty()) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  EXPECT_EQ(live, "") << "array elements still queued after the cancel";
+  EXPECT_EQ(live_elements(tb, job.backend_id), "") << "array elements still queued after the cancel";
   EXPECT_LT(count_exrs(tb.work_dir() / "out"), 24);
 }
 
 TEST_F(SchedulerSlurm, RfarmCancelScancelsAJobWithoutAHold) {
   SlurmTestbed tb({.cluster = "clicancel"});
   ASSERT_STARTED(tb);
-  const auto slow = write_file(tb.work_dir() / "slow.sh", "#!/bin/bash\nsleep 30\nexec " + rfarm_binary() + " \"$@\"\n");
-  std::filesystem::permissions(slow, std::filesystem::perms::owner_all);
-  S::SlurmBackend backend(options(tb, {slow.string()}));
+  S::SlurmBackend backend(options(tb, {slow_rfarm(tb, 30)}));
   S::JobStore store(tb.dir() / "state");
   const S::JobRecord job = store.create(plan(tb, "1-8", 4), "slurm");
   backend.submit(store, job);  // queued without a hold: the CLI needs no escrow to cancel it
@@ -320,13 +342,7 @@ TEST_F(SchedulerSlurm, RfarmCancelScancelsAJobWithoutAHold) {
   RunResult r = run({rfarm_binary(), "cancel", std::to_string(job.id), "--state-dir", state}, tb.env());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("cancelled (0/8 frames rendered"), std::string::npos) << r.out;
-  std::string live;
-  for (int i = 0; i < 50; ++i) {
-    live = tb.slurm({"squeue", "-h", "-r", "-j", store.get(job.id).backend_id, "-t", "PENDING,RUNNING", "-o", "%i"}).out;
-    if (live.empty()) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  EXPECT_EQ(live, "");
+  EXPECT_EQ(live_elements(tb, store.get(job.id).backend_id), "");
   RunResult q = run({rfarm_binary(), "queue", "--state-dir", state}, tb.env());
   ASSERT_EQ(q.exit_code, 0) << q.err;
   EXPECT_NE(q.out.find("cancelled"), std::string::npos) << q.out;
@@ -350,6 +366,25 @@ TEST_F(SchedulerSlurm, RfarmWatchFollowsAJobUntilItRenders) {
   EXPECT_EQ(count_exrs(tb.work_dir() / "out"), 4);
 }
 
+// This host as a metering node: a signing key for the SPANK plugin, its public key registered in
+// node-keys/<host>.pub, and the spool the plugin writes its usage records into.
+struct MeteringNode {
+  TempDir keys{"rfarm-meter-keys"};
+  std::filesystem::path spool = keys / "spool";
+  MeteringNode() {
+    namespace fs = std::filesystem;
+    fs::create_directories(spool);
+    fs::permissions(spool, fs::perms::owner_all);
+    fs::create_directories(keys / "node-keys");
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    const std::string node = std::string(host).substr(0, std::string(host).find('.'));
+    SigningKey::generate().save(keys / "node.key", keys / "node-keys" / (node + ".pub"));
+  }
+  std::filesystem::path operator/(const std::string& name) const { return keys / name; }
+  std::string plugin_args() const { return "spool=" + spool.string() + " key=" + (keys / "node.key").string(); }
+};
+
 // Metering and re-rendering on a real cluster with the SPANK plugin metering into a spool: element
 // 0 renders from a doctored copy of the scene (a dimmer key light: a cheaper, wrong image whose
 // EXR is self-consistent, so only re-rendering tiles shows it). Its frames fail verification and
@@ -358,16 +393,9 @@ TEST_F(SchedulerSlurm, RfarmWatchFollowsAJobUntilItRenders) {
 // the ledger, never from the quote; the cheated frames are never charged.
 TEST_F(SchedulerSlurm, MeteredChunksAndACheatedChunkReRenderedInANewRound) {
   namespace fs = std::filesystem;
-  TempDir keys("rfarm-meter-keys");
-  const fs::path spool = keys / "spool";
-  fs::create_directories(spool);
-  fs::permissions(spool, fs::perms::owner_all);
-  fs::create_directories(keys / "node-keys");
-  char host[256] = {};
-  gethostname(host, sizeof host - 1);
-  const std::string node = std::string(host).substr(0, std::string(host).find('.'));
-  SigningKey::generate().save(keys / "node.key", keys / "node-keys" / (node + ".pub"));
-  SlurmTestbed tb({.cluster = "meter", .plugin_args = "spool=" + spool.string() + " key=" + (keys / "node.key").string()});
+  const MeteringNode keys;
+  const fs::path spool = keys.spool;
+  SlurmTestbed tb({.cluster = "meter", .plugin_args = keys.plugin_args()});
   ASSERT_STARTED(tb);
   const LedgerSite site(tb, "meter");
   const std::string state = (tb.dir() / "state").string();
@@ -390,10 +418,7 @@ TEST_F(SchedulerSlurm, MeteredChunksAndACheatedChunkReRenderedInANewRound) {
                                       "  args+=(\"$a\"); prev=$a\ndone\nexec " + rfarm_binary() + " \"${args[@]}\"\n");
   fs::permissions(wrapper, fs::perms::owner_all);
 
-  auto o = options(tb, {wrapper.string(), "--config", site.config_path.string()});
-  o.verifier = S::VerifierSetup{{rfarm_binary(), "--config", site.config_path.string()}, site.ledger.string(), "verifiers", {}};
-  o.commit_command = {rfarm_binary(), "--config", site.config_path.string(), "commit", "--state-dir", state};
-  S::SlurmBackend backend(o);
+  S::SlurmBackend backend(site.verifying_options(tb, wrapper.string()));
   S::JobStore store(tb.dir() / "state");
   auto escrow = S::make_escrow(site.config, tb.dir() / "state");
   const config::Config& cfg = site.config;
@@ -446,10 +471,7 @@ TEST_F(SchedulerSlurm, MeteredChunksAndACheatedChunkReRenderedInANewRound) {
   EXPECT_GT(frames_sum.units, 0u);
   EXPECT_EQ(frames_sum.units, std::min(add(chunk1, chunk2).units, settled.quote.render_cost.units));
   EXPECT_EQ(settled.cost, add(frames_sum, settled.quote.verification_cost));
-  site.rf({"ledger", "audit"});
-  const auto escrow_balance = nlohmann::json::parse(site.rf({"ledger", "balance", "escrow", "--json"}).out);
-  EXPECT_EQ(escrow_balance["pending_credits"], "0") << escrow_balance.dump();
-  EXPECT_EQ(escrow_balance["balance"], "0") << escrow_balance.dump();
+  site.expect_clean_and_escrow_empty();
   RunResult shown = run({rfarm_binary(), "--config", site.config_path.string(), "show", std::to_string(job.id), "--state-dir", state}, site.env);
   ASSERT_EQ(shown.exit_code, 0) << shown.err;
   EXPECT_NE(shown.out.find("charged from metered"), std::string::npos) << shown.out;
@@ -473,6 +495,71 @@ TEST_F(SchedulerSlurm, MeteredChunksAndACheatedChunkReRenderedInANewRound) {
   EXPECT_EQ(seen[uid + "-r1/1"], "pass");
   EXPECT_EQ(seen[uid + "-r1/2"], "pass");
   EXPECT_EQ(seen.size(), 6u) << st["verdicts"].dump();
+}
+
+// Deferred settlement on a real cluster: the SPANK plugin meters into its spool, but rfarm.yaml's
+// spool_dir (where the records reach the scheduler, as a cron job shipping spools would put them)
+// is empty when the job finishes. The job waits "awaiting_usage" with its hold open, in the
+// library and in a later `rfarm settle` process; once the records are shipped, `rfarm settle`
+// ingests them and settles both chunks metered, well before the 15-minute grace.
+TEST_F(SchedulerSlurm, SettlementWaitsForTheUsageSpoolAndSettlesMeteredOnceItArrives) {
+  namespace fs = std::filesystem;
+  const MeteringNode keys;
+  SlurmTestbed tb({.cluster = "defer", .plugin_args = keys.plugin_args()});
+  ASSERT_STARTED(tb);
+  const fs::path shipped = tb.dir() / "shipped";
+  fs::create_directories(shipped);
+  fs::create_directories(tb.dir() / "state");
+  fs::copy(keys / "node-keys", tb.dir() / "state" / "node-keys");  // <state_dir>/node-keys
+  const LedgerSite site(tb, "defer", "spool_dir: " + shipped.string() + "\n");
+  const std::string state = (tb.dir() / "state").string();
+  ASSERT_EQ(site.config.cluster.usage_grace_seconds, 15 * 60);
+
+  auto o = options(tb, {rfarm_binary(), "--config", site.config_path.string()});  // no verifier: done when rendered
+  S::SlurmBackend backend(o);
+  S::JobStore store(tb.dir() / "state");
+  auto escrow = S::make_escrow(site.config, tb.dir() / "state");
+  S::JobPlan p = plan(tb, "1-2", 1);
+  p.request.ntasks = 1;
+  const S::JobRecord job = S::submit_job(p, site.config, store, backend, *escrow);
+  const S::JobRecord done = wait_for(store, backend, job.id, {S::State::Rendered, S::State::Failed}, std::chrono::seconds(60));
+  ASSERT_EQ(done.state, S::State::Rendered) << done.message << tb.logs_tail();
+
+  EXPECT_FALSE(S::finish_job(store, backend, *escrow, site.config, job.id));
+  S::JobRecord j = store.get(job.id);
+  ASSERT_TRUE(S::awaiting_usage(j)) << j.message;
+  EXPECT_NE(j.message.find("awaiting usage records of chunk(s) 0,1"), std::string::npos) << j.message;
+  escrow.reset();  // the CLI writes the ledger from here on
+
+  // A later process continues the wait: the spool_dir is still empty.
+  const std::string id = std::to_string(job.id);
+  RunResult r = site.rf({"settle", id, "--state-dir", state});
+  EXPECT_NE(r.out.find("job " + id + ": awaiting_usage"), std::string::npos) << r.out;
+
+  // The records are shipped (a copy of the plugin's spool); the next pass settles metered.
+  std::string last;
+  for (int i = 0; i < 25; ++i) {
+    for (const auto& e : fs::directory_iterator(keys.spool))
+      fs::copy_file(e.path(), shipped / e.path().filename(), fs::copy_options::overwrite_existing);
+    last = site.rf({"settle", id, "--state-dir", state}).out;
+    if (last.find("settled") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));  // the batch step's record may lag
+  }
+  EXPECT_NE(last.find("job " + id + ": settled"), std::string::npos) << last;
+  j = store.get(job.id);
+  EXPECT_FALSE(j.hold);
+  Amount frames_sum;
+  for (const auto& f : store.frames(job.id)) frames_sum = add(frames_sum, f.charge);
+  for (const auto& c : store.chunks(job.id)) {
+    EXPECT_EQ(c.usage_source, "metered") << c.index << ": " << c.note;
+    EXPECT_GT(c.device_ms, 0u) << c.index;
+  }
+  EXPECT_GT(frames_sum.units, 0u);
+  EXPECT_EQ(j.cost, frames_sum);  // no verification job, so no verification share
+  EXPECT_EQ(j.message.find("not charged"), std::string::npos) << j.message;
+  site.expect_clean_and_escrow_empty();
+  const auto q = nlohmann::json::parse(site.rf({"queue", "--json", "--state-dir", state}).out);
+  EXPECT_EQ(q[0]["settlement"], "settled");
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "ledger/detail/sqlite_db.h"
+#include "backend_fixture.h"
 #include "ledger_fixture.h"
 #include "support/process.h"
 
@@ -123,6 +124,73 @@ TEST_F(JobUsage, ARowEditedAfterIngestIsAnIntegrityErrorNamingIt) {
     EXPECT_NE(std::string(e.what()).find("usage row test/501/"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("differs from its usage event"), std::string::npos) << e.what();
   }
+}
+
+// The per-job query on both storage backends: only the job's rows, in event order, through the
+// usage_by_job index (Storage::usage_of_job), not a scan of every usage event in the ledger.
+class JobUsageStorage : public testing::BackendTest {
+ protected:
+  void ingest(Ledger& l, const UsageRecord& r, std::uint8_t key) {
+    NodeKeyring ring;
+    ring.nodes[job_node_key(1).public_key()] = "n1";
+    ring.nodes[job_node_key(2).public_key()] = "n2";
+    UsagePrices prices;
+    prices.cpu_core_hour = Amount(3'600'000);
+    const IngestOutcome o = ingest_usage_line(l, encode_usage_line(r, job_node_key(key)), "spool:1", ring, prices, testing::id(2));
+    ASSERT_TRUE(o.status == S::job_usage || o.status == S::evidence_only) << to_string(o.status) << " " << o.reason;
+  }
+  testing::ManualClock clock_;
+};
+
+TEST_P(JobUsageStorage, ReadsOnlyTheJobsRowsInEventOrder) {
+  Ledger l = testing::make_ledger(clock_, location().open(testing::Access::create));
+  // Interleaved with other jobs' records, so event order and the filter both matter.
+  ingest(l, usage_record(601, kBatchStepId, "n1", "other", 1, 1'000), 1);
+  ingest(l, usage_record(602, kBatchStepId, "n2", "abc", 2, 2'000), 2);
+  ingest(l, usage_record(603, kBatchStepId, "n1", "abc-r1", 1, 3'000), 1);  // a prefix match is not the job
+  ingest(l, usage_record(602, 0, "n2", "abc", 2, 1'500), 2);
+  ingest(l, usage_record(604, kBatchStepId, "n1", "abc", 1, 4'000), 1);
+  const auto rows = l.storage().usage_of_job("abc");
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].usage.record, "test/602/" + std::to_string(kBatchStepId) + "/n2");
+  EXPECT_EQ(rows[1].usage.step, 0u);
+  EXPECT_EQ(rows[2].usage.record, "test/604/" + std::to_string(kBatchStepId) + "/n1");
+  EXPECT_LT(rows[0].event, rows[1].event);
+  EXPECT_LT(rows[1].event, rows[2].event);
+  EXPECT_EQ(rows[2].usage.cpu_ms, 4'000u);
+  EXPECT_TRUE(l.storage().usage_of_job("nobody").empty());
+  // The query on top: by Slurm job, checked against the log, the same figures on both backends.
+  EXPECT_EQ(allocation_device_ms(job_usage(l, {"abc", 602u, nullptr}), false), 4'000u);
+  EXPECT_EQ(allocation_device_ms(job_usage(l, {"abc", std::nullopt, nullptr}), false), 4'000u + 4'000u);
+  EXPECT_EQ(job_usage(l, {"abc-r1", std::nullopt, nullptr}).size(), 1u);
+  // Read back through the least-privileged role, too (PostgreSQL: the reader).
+  auto reader = location().open(testing::Access::read);
+  EXPECT_EQ(reader->usage_of_job("abc").size(), 3u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, JobUsageStorage, testing::all_backends(), testing::BackendName());
+
+TEST(JobUsageIndex, SqliteUsesTheIndexAndAnOlderLedgerGetsItWhenOpened) {
+  rfarm::testing::TempDir dir("rfarm-job-usage-index");
+  const auto path = dir / "ledger.db";
+  testing::ManualClock clock;
+  { Ledger l = testing::make_ledger(clock, open_sqlite_storage(path, {.durable = false, .create = true})); }
+  const auto plan = [&] {
+    detail::Database db(path, false);
+    std::string out;
+    detail::Statement s(db.handle(), "EXPLAIN QUERY PLAN SELECT * FROM usage WHERE job = 'abc' ORDER BY event", db.name());
+    while (s.step()) out += s.column_text(3) + std::string("\n");
+    return out;
+  };
+  EXPECT_NE(plan().find("usage_by_job"), std::string::npos) << plan();
+  // A ledger from before the index: opening it adds the index (under the write lock).
+  {
+    detail::Database db(path, false);
+    db.exec("DROP INDEX usage_by_job");
+  }
+  EXPECT_EQ(plan().find("usage_by_job"), std::string::npos) << plan();
+  { auto storage = open_sqlite_storage(path); }
+  EXPECT_NE(plan().find("usage_by_job"), std::string::npos) << plan();
 }
 
 }  // namespace

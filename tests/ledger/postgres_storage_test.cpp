@@ -196,8 +196,10 @@ TEST_F(PostgresStorageTest, InitRecordsTheSchemaVersionAndMigrateIsIdempotent) {
   MigrationReport again = migrate_postgres(options(PgRole::owner, db));
   EXPECT_EQ(again.from, postgres_schema_version());
   EXPECT_EQ(again.to, postgres_schema_version());
-  EXPECT_EQ(pg().super_sql(db, "SELECT string_agg(version::text, ',') FROM schema_version").out,
-            std::to_string(postgres_schema_version()) + "\n");
+  std::string versions;  // every migration once, in order: "1,2,..."
+  for (int v = 1; v <= postgres_schema_version(); ++v) versions += (v > 1 ? "," : "") + std::to_string(v);
+  EXPECT_EQ(pg().super_sql(db, "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_version").out,
+            versions + "\n");
   ManualClock clock;
   Ledger l = testing::make_ledger(clock, open_postgres_storage(options(PgRole::owner, db)));
   EXPECT_EQ(l.event_count(), 1u);
@@ -300,6 +302,27 @@ TEST_F(PostgresStorageTest, AnotherApplicationsDatabaseIsRefusedUntouched) {
   Error e = open_error(options(PgRole::owner, fresh_database()));
   EXPECT_EQ(e.kind(), Error::Kind::BadInput) << e.what();
   EXPECT_NE(std::string(e.what()).find("rfarm ledger init"), std::string::npos) << e.what();
+}
+
+// A version-1 ledger (before the usage_by_job index): refused until `rfarm ledger migrate`, which
+// adds the index and keeps every row.
+TEST_F(PostgresStorageTest, AVersionOneLedgerMigratesToTheUsageIndex) {
+  ASSERT_GE(postgres_schema_version(), 2);
+  std::string db = fresh_database();
+  ManualClock clock;
+  { testing::make_ledger(clock, open_postgres_storage(options(PgRole::owner, db, true))); }
+  ASSERT_EQ(pg().role_sql(PgRole::owner, db, "DROP INDEX usage_by_job; DELETE FROM schema_version WHERE version >= 2").exit_code, 0);
+  Error e = open_error(options(PgRole::writer, db));
+  EXPECT_EQ(e.kind(), Error::Kind::Refused) << e.what();
+  EXPECT_NE(std::string(e.what()).find("rfarm ledger migrate"), std::string::npos) << e.what();
+  const MigrationReport m = migrate_postgres(options(PgRole::owner, db));
+  EXPECT_EQ(m.from, 1);
+  EXPECT_EQ(m.to, postgres_schema_version());
+  EXPECT_EQ(pg().super_sql(db, "SELECT indexdef FROM pg_indexes WHERE indexname = 'usage_by_job'").out,
+            "CREATE INDEX usage_by_job ON public.usage USING btree (job, event)\n");
+  auto storage = open_postgres_storage(options(PgRole::writer, db));
+  EXPECT_TRUE(storage->usage_of_job("abc").empty());
+  EXPECT_EQ(pg().super_sql(db, "SELECT COUNT(*) FROM events").out, "1\n");
 }
 
 TEST_F(PostgresStorageTest, SchemaFromTheFutureIsRefused) {

@@ -217,6 +217,33 @@ CREATE INDEX jobs_by_account ON jobs(account);
   EXPECT_EQ(again.get(id).frames_done, 4u);
 }
 
+// Version 2 (before deferred settlement): opening adds jobs.usage_wait_since (0: never waited)
+// and keeps every job; the wait is then stored and read back.
+TEST(JobStore, AVersionTwoStoreGetsTheUsageWaitColumn) {
+  TempDir dir;
+  std::int64_t id = 0;
+  {
+    JobStore store(dir / "state");
+    id = store.create(plan24(dir.path()), "slurm").id;
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir / "state" / kJobStoreFile).c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "ALTER TABLE jobs DROP COLUMN usage_wait_since; UPDATE schema_version SET version = 2",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_close(db);
+  JobStore store(dir / "state");
+  EXPECT_EQ(store.get(id).usage_wait_since, 0);
+  EXPECT_FALSE(awaiting_usage(store.get(id)));
+  store.set_hold(id, HoldId{Id128{1, 2}});
+  store.set_usage_wait(id, 1'800'000'000);
+  JobStore again(dir / "state");
+  EXPECT_EQ(again.get(id).usage_wait_since, 1'800'000'000);
+  EXPECT_TRUE(awaiting_usage(again.get(id)));
+  EXPECT_EQ(again.get(id).chunk_count, 6u);
+}
+
 TEST(JobStore, UsesWalAndRefusesAnUnknownSchemaVersion) {
   TempDir dir;
   { JobStore store(dir / "state"); }

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
+#include "core/usage_record.h"
+#include "support/process.h"
 
 namespace rfarm::scheduler {
 namespace {
@@ -93,6 +95,78 @@ TEST_F(LedgerEscrowTest, VoidReleasesAndAPostAfterItIsRefused) {
   Settlement s = split_charge(Amount(1'000'000), config::FeesConfig{}, "farm", "", Amount(0));
   EXPECT_THROW(escrow_->post(h, s), Error);
   escrow_->ledger().check_invariants();
+}
+
+// Deferred settlement's ingest: the spool rfarm.yaml names, with the node keys under
+// <state_dir>/node-keys, goes into the ledger as `rfarm ledger ingest` would put it; the job's usage
+// comes back grouped by Slurm job in one query; a spool that cannot be read is a problem to show,
+// not an exception that would stop `rfarm queue`.
+TEST(LedgerEscrowUsage, IngestsTheConfiguredSpoolAndGroupsTheJobsUsageBySlurmJob) {
+  namespace fs = std::filesystem;
+  rfarm::testing::TempDir dir("rfarm-escrow-spool");
+  fs::create_directories(dir / "spool");
+  fs::create_directories(dir / "state" / "node-keys");
+  const SigningKey node = SigningKey::generate();
+  node.save(dir / "n1.key", dir / "state" / "node-keys" / "n1.pub");
+  const config::Config cfg = config::load_config_text(
+      "token: {symbol: RFT, decimals: 6}\naccounts:\n  - {name: studio-a}\n  - {name: farm, kind: provider}\n"
+      "spool_dir: " + (dir / "spool").string() + "\nstate_dir: " + (dir / "state").string() + "\n",
+      "site.yaml", ".");
+  L::Ledger l = L::Ledger::init(L::open_sqlite_storage(":memory:", {.durable = false, .create = true}), {.cluster = "test"}, key());
+  std::vector<L::NewAccount> accounts = {{Id128{0, 1}, "studio-a", L::AccountKind::user, "", 0},
+                                         {Id128{0, 2}, "farm", L::AccountKind::provider, "", 0}};
+  l.create_accounts(accounts);
+  LedgerEscrow escrow(std::move(l), cfg);
+  EXPECT_TRUE(escrow.usage_by_slurm_job("abc", false).empty());
+  // One pass per interval (5 s by default): an empty spool now, so the records below wait for it.
+  EXPECT_EQ(escrow.ingest_usage().lines, 0u);
+
+  const auto record = [](std::uint32_t slurm_job, std::uint32_t step, const std::string& job, std::int64_t ms) {
+    UsageRecord r;
+    r.cluster = "test";
+    r.node = "n1";
+    r.job_id = slurm_job;
+    r.step_id = step;
+    r.batch_job = true;
+    r.account = "studio-a";
+    r.rfarm_job = job;
+    r.cpus = 2;
+    r.start_ms = 1'000'000;
+    r.end_ms = r.start_ms + ms;
+    return r;
+  };
+  rfarm::testing::write_file(dir / "spool" / "usage-n1.jsonl",
+                             encode_usage_line(record(501, kBatchStepId, "abc", 4'000), node) + "\n" +
+                                 encode_usage_line(record(501, 0, "abc", 3'000), node) + "\n" +
+                                 encode_usage_line(record(502, kBatchStepId, "abc", 1'000), node) + "\n" +
+                                 encode_usage_line(record(503, kBatchStepId, "xyz", 9'000), node) + "\n");
+  EXPECT_EQ(escrow.ingest_usage().lines, 0u) << "read again within the interval";
+  escrow.set_min_ingest_interval(std::chrono::milliseconds(0));
+  const UsageIngestResult in = escrow.ingest_usage();
+  EXPECT_EQ(in.problem, "");
+  EXPECT_EQ(in.lines, 4u);
+  const std::uint64_t events = escrow.ledger().event_count();
+  auto u = escrow.usage_by_slurm_job("abc", false);
+  ASSERT_EQ(u.size(), 2u);
+  EXPECT_EQ(u[501].records, 2u);
+  EXPECT_TRUE(u[501].allocation);
+  EXPECT_EQ(u[501].nodes, 1u);
+  EXPECT_EQ(u[501].device_ms, 8'000u);  // the batch step: 2 CPUs x 4 s; the step inside it is evidence
+  EXPECT_EQ(u[502].device_ms, 2'000u);
+  EXPECT_EQ(u[501].signers, "n1");
+  EXPECT_EQ(escrow.job_usage("abc", 501, false).device_ms, 8'000u);  // the per-Slurm-job query agrees
+
+  // Ingesting the same spool again adds nothing.
+  EXPECT_EQ(escrow.ingest_usage().problem, "");
+  EXPECT_EQ(escrow.ledger().event_count(), events);
+  EXPECT_EQ(escrow.usage_by_slurm_job("abc", false)[501].device_ms, 8'000u);
+
+  // The spool is gone: a problem naming it, nothing thrown, nothing written.
+  fs::remove_all(dir / "spool");
+  const UsageIngestResult gone = escrow.ingest_usage();
+  EXPECT_NE(gone.problem.find((dir / "spool").string()), std::string::npos) << gone.problem;
+  EXPECT_NE(gone.problem.find("usage spool not ingested"), std::string::npos) << gone.problem;
+  EXPECT_EQ(escrow.ledger().event_count(), events);
 }
 
 }  // namespace

@@ -16,31 +16,7 @@ namespace {
 using rfarm::testing::read_file;
 using rfarm::testing::write_file;
 
-struct SlurmJob {
-  test::SlurmFixture f;
-  MemoryEscrow escrow;
-  config::Config cfg = test::test_config();
-  std::unique_ptr<SlurmBackend> backend;
-  JobRecord job;
-
-  explicit SlurmJob(bool metering, const std::map<std::string, std::string>& env = {}) {
-    SlurmOptions o = f.options();
-    o.metering = metering;
-    for (const auto& [k, v] : env) o.env[k] = v;
-    backend = std::make_unique<SlurmBackend>(o);
-    escrow.deposit("studio", Amount(100'000));
-    job = submit_job(plan_job(test::small_request(f.dir / "out", "1-8", 4), cfg), cfg, f.store, *backend, escrow);
-  }
-  std::filesystem::path log(std::uint32_t chunk) const {
-    return f.dir / "work" / ("job-" + std::to_string(job.id) + "-chunk-" + std::to_string(chunk) + ".log");
-  }
-  // Element `chunk` ran as Slurm job `slurm_job` and rendered its frames.
-  void element_rendered(std::uint32_t chunk, std::uint32_t slurm_job, const std::string& spec) {
-    write_file(log(chunk), "rfarm: chunk " + std::to_string(chunk) + " slurm job " + std::to_string(slurm_job) +
-                               "\nrfarm: chunk " + std::to_string(chunk) + " attempt 1 frames " + spec +
-                               "\nrfarm: chunk " + std::to_string(chunk) + " rendered\n");
-  }
-};
+using test::SlurmJob;
 
 TEST(SlurmSettlement, ArraysCarryTheAccountAndLedgerJobForTheSpankPlugin) {
   SlurmJob s(true);
@@ -58,18 +34,18 @@ TEST(SlurmSettlement, ArraysCarryTheAccountAndLedgerJobForTheSpankPlugin) {
 
 TEST(SlurmSettlement, ChunksAreChargedFromMeteredUsageAndAChunkWithoutARecordIsNot) {
   SlurmJob s(true);
-  write_file(s.f.dir / "array.state", "4242_0|COMPLETED\n4242_1|COMPLETED\n");
-  write_file(s.f.dir / "verify.state", "COMPLETED\n");
-  s.f.frames(1, 8);
-  s.element_rendered(0, 5000, "1-4");
-  s.element_rendered(1, 5001, "5-8");
   // Ingested records of element 0 only (1 unit per core-ms): 6 core-ms; another job's record of
   // Slurm job 5001 must not be taken for element 1.
   s.escrow.record_usage(s.job.uid.hex(), 5000, 6);
   s.escrow.record_usage("someone-else", 5001, 7);
-  s.backend->refresh(s.f.store, s.job.id);
+  s.rendered();
   ASSERT_EQ(s.f.store.get(s.job.id).state, State::Verified);
-  EXPECT_FALSE(finish_job(s.f.store, *s.backend, s.escrow, s.cfg, s.job.id));
+  // Element 1's records never arrive: the job waits for them for the grace period, then settles.
+  const std::int64_t t0 = 1'000'000;
+  EXPECT_FALSE(finish_job(s.f.store, *s.backend, s.escrow, s.cfg, s.job.id, t0));
+  EXPECT_TRUE(awaiting_usage(s.f.store.get(s.job.id)));
+  EXPECT_FALSE(finish_job(s.f.store, *s.backend, s.escrow, s.cfg, s.job.id, t0 + s.cfg.cluster.usage_grace_seconds));
+  EXPECT_FALSE(awaiting_usage(s.f.store.get(s.job.id)));
 
   const auto chunks = s.f.store.chunks(s.job.id);
   EXPECT_EQ(chunks[0].usage_source, "metered");
@@ -94,14 +70,9 @@ TEST(SlurmSettlement, ChunksAreChargedFromMeteredUsageAndAChunkWithoutARecordIsN
 
 TEST(SlurmSettlement, MeteredUsageAboveTheHoldIsCappedAndFramesStillAddUp) {
   SlurmJob s(true);
-  write_file(s.f.dir / "array.state", "4242_0|COMPLETED\n4242_1|COMPLETED\n");
-  write_file(s.f.dir / "verify.state", "COMPLETED\n");
-  s.f.frames(1, 8);
-  s.element_rendered(0, 5000, "1-4");
-  s.element_rendered(1, 5001, "5-8");
   s.escrow.record_usage(s.job.uid.hex(), 5000, 1'000'000);
   s.escrow.record_usage(s.job.uid.hex(), 5001, 3'000'000);
-  s.backend->refresh(s.f.store, s.job.id);
+  s.rendered();
   finish_job(s.f.store, *s.backend, s.escrow, s.cfg, s.job.id);
   const JobRecord settled = s.f.store.get(s.job.id);
   EXPECT_EQ(settled.cost, settled.quote.total);  // never more than the hold
@@ -112,12 +83,7 @@ TEST(SlurmSettlement, MeteredUsageAboveTheHoldIsCappedAndFramesStillAddUp) {
 
 TEST(SlurmSettlement, FailedFramesAreResubmittedExcludingTheNodeAndPassInTheNextRound) {
   SlurmJob s(false, {{"FAKE_NODES", "testhost other"}});
-  write_file(s.f.dir / "array.state", "4242_0|COMPLETED\n4242_1|COMPLETED\n");
-  write_file(s.f.dir / "verify.state", "FAILED\n");  // rfarm verify exited 5
-  s.f.frames(1, 8);
-  s.element_rendered(0, 5000, "1-4");
-  s.element_rendered(1, 5001, "5-8");
-  s.backend->refresh(s.f.store, s.job.id);
+  s.rendered("FAILED");  // rfarm verify exited 5
   // What the verification job did: commit, then verdicts (frame 2 faked).
   commit_frames(s.f.store, s.escrow, s.cfg, s.job.id);
   for (std::int64_t fr = 1; fr <= 8; ++fr)
@@ -167,10 +133,7 @@ TEST(SlurmSettlement, FailedFramesAreResubmittedExcludingTheNodeAndPassInTheNext
 
 TEST(SlurmSettlement, OnASingleNodeTheReRenderRunsOnTheSameNode) {
   SlurmJob s(false);  // sinfo lists only testhost
-  write_file(s.f.dir / "array.state", "4242_0|COMPLETED\n4242_1|COMPLETED\n");
-  write_file(s.f.dir / "verify.state", "FAILED\n");
-  s.f.frames(1, 8);
-  s.backend->refresh(s.f.store, s.job.id);
+  s.rendered("FAILED");
   commit_frames(s.f.store, s.escrow, s.cfg, s.job.id);
   for (std::int64_t fr = 1; fr <= 8; ++fr) s.escrow.record_verdict(s.job.uid.hex(), {fr, fr < 7, fr < 7 ? "" : "faked", 0});
   EXPECT_TRUE(finish_job(s.f.store, *s.backend, s.escrow, s.cfg, s.job.id));
@@ -184,10 +147,7 @@ TEST(SlurmSettlement, OnASingleNodeTheReRenderRunsOnTheSameNode) {
 
 TEST(SlurmSettlement, AReRenderThatCannotBeQueuedFailsTheJobAndSettlesIt) {
   SlurmJob s(false);
-  write_file(s.f.dir / "array.state", "4242_0|COMPLETED\n4242_1|COMPLETED\n");
-  write_file(s.f.dir / "verify.state", "FAILED\n");
-  s.f.frames(1, 8);
-  s.backend->refresh(s.f.store, s.job.id);
+  s.rendered("FAILED");
   commit_frames(s.f.store, s.escrow, s.cfg, s.job.id);
   for (std::int64_t fr = 1; fr <= 8; ++fr) s.escrow.record_verdict(s.job.uid.hex(), {fr, fr != 5, fr == 5 ? "faked" : "", 0});
   SlurmOptions o = s.f.options();

@@ -10,6 +10,7 @@
 #include "scheduler/job_store.h"
 #include "scheduler/plan.h"
 #include "scheduler/slurm/slurm_backend.h"
+#include "scheduler/submit.h"
 #include "scheduler_test_util.h"
 
 namespace rfarm::scheduler::test {
@@ -77,6 +78,44 @@ struct SlurmFixture {
     std::vector<std::string> lines;
     for (std::string l; std::getline(in, l);) lines.push_back(l);
     return lines;
+  }
+};
+
+// A submitted 8-frame job (chunks 1-4 and 5-8) on the stand-in Slurm with a MemoryEscrow, for the
+// settlement tests: what a finished array leaves behind is written by rendered().
+struct SlurmJob {
+  SlurmFixture f;
+  MemoryEscrow escrow;
+  config::Config cfg = test_config();
+  std::unique_ptr<SlurmBackend> backend;
+  JobRecord job;
+
+  explicit SlurmJob(bool metering, const std::map<std::string, std::string>& env = {}) {
+    SlurmOptions o = f.options();
+    o.metering = metering;
+    for (const auto& [k, v] : env) o.env[k] = v;
+    backend = std::make_unique<SlurmBackend>(o);
+    escrow.deposit("studio", Amount(100'000));
+    job = submit_job(plan_job(small_request(f.dir / "out", "1-8", 4), cfg), cfg, f.store, *backend, escrow);
+  }
+  std::filesystem::path log(std::uint32_t chunk) const {
+    return f.dir / "work" / ("job-" + std::to_string(job.id) + "-chunk-" + std::to_string(chunk) + ".log");
+  }
+  // Element `chunk` ran as Slurm job `slurm_job` on `nodes` node(s) and rendered its frames.
+  void element_rendered(std::uint32_t chunk, std::uint32_t slurm_job, const std::string& spec, unsigned nodes = 1) {
+    const std::string c = "rfarm: chunk " + std::to_string(chunk) + " ";
+    write_file(log(chunk), c + "slurm job " + std::to_string(slurm_job) + "\n" + c + "nodes " + std::to_string(nodes) +
+                               "\n" + c + "attempt 1 frames " + spec + "\n" + c + "rendered\n");
+  }
+  // Both elements completed (as Slurm jobs 5000 and 5001) with frames 1-8 on disk, the
+  // verification job in `verify_state` (squeue's word); the job store refreshed.
+  void rendered(const std::string& verify_state = "COMPLETED") {
+    write_file(f.dir / "array.state", "4242_0|COMPLETED\n4242_1|COMPLETED\n");
+    write_file(f.dir / "verify.state", verify_state + "\n");
+    f.frames(1, 8);
+    element_rendered(0, 5000, "1-4");
+    element_rendered(1, 5001, "5-8");
+    backend->refresh(f.store, job.id);
   }
 };
 
