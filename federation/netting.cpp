@@ -1,7 +1,10 @@
 #include "federation/netting.h"
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
+#include <exception>
+#include <thread>
 
 #include "core/error.h"
 #include "federation/peer_heads.h"
@@ -18,6 +21,33 @@ void append_u64(std::string& out, std::uint64_t v) {
   char buf[24];
   const auto r = std::to_chars(buf, buf + sizeof buf, v);
   out.append(buf, r.ptr);
+}
+
+// Runs fn(i) for every i in [0, n) on up to hardware_concurrency() threads (statement checks are
+// independent: mostly Ed25519 verifications and SHA-256 of entry lines). Every i runs; the error of
+// the lowest failing i is rethrown, so the outcome does not depend on thread timing.
+template <class F>
+void parallel_for(std::size_t n, const F& fn) {
+  unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 16u);
+  if (n < 32) threads = 1;
+  std::vector<std::exception_ptr> errors(n);
+  std::atomic<std::size_t> next{0};
+  const auto work = [&] {
+    for (std::size_t i; (i = next.fetch_add(1)) < n;) {
+      try {
+        fn(i);
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (std::thread& t : pool) t.join();
+  for (const std::exception_ptr& e : errors) {
+    if (e) std::rethrow_exception(e);
+  }
 }
 
 // Checked sum bounded by the ledger's largest amount: a total that a single transfer cannot carry
@@ -48,6 +78,72 @@ struct PairSides {
   const PairStatement* by_a = nullptr;
   const PairStatement* by_b = nullptr;
 };
+
+struct PairResult {
+  std::optional<PairDisagreement> disagreement;
+  PairTotal total;
+};
+
+void check_signature(const PairStatement& s, const Hash256& digest, const KeyMap& keys) {
+  if (!verify_statement(s, digest, keys.find(s.signer)->second)) {
+    throw Error(Error::Kind::Integrity, "statement of " + s.signer + " for " + s.peer + " for period " + s.period +
+                                            ": the signature does not verify with " + s.signer +
+                                            "'s key (the statement was altered or not signed by " + s.signer + ")");
+  }
+}
+
+// One pair: merge walk over both sides' entries sorted by id (an id on one side only, or the same id
+// with another debtor, creditor or amount, is a difference), gross totals, and both signatures. When
+// the entries agree they hash to one digest, computed once and checked against both signatures.
+PairResult compare_pair(const std::string& a, const std::string& b, const PairSides& sides, const KeyMap& keys) {
+  PairResult r;
+  if (!sides.by_a || !sides.by_b) {
+    const PairStatement& only = sides.by_a ? *sides.by_a : *sides.by_b;
+    check_signature(only, entries_digest(only), keys);
+    PairDisagreement dis{a, b, (sides.by_a ? b : a) + " sent no statement for the pair", {}};
+    for (const StatementEntry* e : sorted_entries(only)) {
+      dis.entries.push_back({e->id, sides.by_a ? std::optional(*e) : std::nullopt, sides.by_b ? std::optional(*e) : std::nullopt});
+    }
+    r.disagreement = std::move(dis);
+    return r;
+  }
+  const auto ea = sorted_entries(*sides.by_a);
+  const auto eb = sorted_entries(*sides.by_b);
+  PairDisagreement dis{a, b, "their statements list different entries", {}};
+  r.total = PairTotal{a, b, {}, {}, 0, {}};
+  std::size_t i = 0, j = 0;
+  while (i < ea.size() || j < eb.size()) {
+    if (j == eb.size() || (i < ea.size() && ea[i]->id < eb[j]->id)) {
+      dis.entries.push_back({ea[i]->id, *ea[i], std::nullopt});
+      ++i;
+    } else if (i == ea.size() || eb[j]->id < ea[i]->id) {
+      dis.entries.push_back({eb[j]->id, std::nullopt, *eb[j]});
+      ++j;
+    } else {
+      const StatementEntry& e = *ea[i];
+      if (!(e == *eb[j])) {
+        dis.entries.push_back({e.id, e, *eb[j]});
+      } else if (dis.entries.empty()) {
+        Amount& sum = e.debtor == a ? r.total.a_owes_b : r.total.b_owes_a;
+        sum = add_bounded(sum, e.amount, "what " + e.debtor + " owes " + e.creditor);
+        r.total.entries += 1;
+      }
+      ++i;
+      ++j;
+    }
+  }
+  if (!dis.entries.empty()) {
+    check_signature(*sides.by_a, entries_digest(*sides.by_a), keys);
+    check_signature(*sides.by_b, entries_digest(*sides.by_b), keys);
+    r.disagreement = std::move(dis);
+    return r;
+  }
+  // Same entries on both sides, so one digest: both signed exactly what the record carries.
+  r.total.digest = entries_digest(*sides.by_a);
+  check_signature(*sides.by_a, r.total.digest, keys);
+  check_signature(*sides.by_b, r.total.digest, keys);
+  return r;
+}
 
 // Each side's position from the pairs' gross totals: credits (owed to it) and debits (it owes).
 std::vector<NetPosition> positions_from_pairs(const std::vector<std::string>& parties, const std::vector<PairTotal>& pairs) {
@@ -151,95 +247,55 @@ std::vector<Payment> greedy_payments(std::span<const NetPosition> positions) {
 
 NettingOutcome net_statements(const NettingInput& in) {
   if (!valid_period(in.period)) throw_input_error({}, "period", "\"" + in.period + "\" is not YYYY-MM", "use e.g. 2026-11");
-  std::map<std::pair<std::string, std::string>, PairSides> pairs;
+  // Cheap checks first, in order (a wrong period or token is the caller's error, not a forgery).
   for (const PairStatement& s : in.statements) {
     const std::string where = "statement of " + s.signer + " for " + s.peer;
-    check_statement(s, where);
     if (s.period != in.period) {
       throw_input_error({where}, "period", "is " + s.period + ", not " + in.period, "settle each period separately");
     }
     if (s.token != in.token) {
       throw_input_error({where}, "token", "is " + s.token + ", not " + in.token, "peers with another token cannot net");
     }
-    const auto key = in.keys.find(s.signer);
-    if (key == in.keys.end()) {
+    if (in.keys.find(s.signer) == in.keys.end()) {
       throw_input_error({where}, "signer", "no public key for cluster " + s.signer, "add the peer's key first");
     }
-    if (!verify_statement(s, key->second)) {
-      throw Error(Error::Kind::Integrity, where + " for period " + s.period +
-                                              ": the signature does not verify with " + s.signer +
-                                              "'s key (the statement was altered or not signed by " + s.signer + ")");
-    }
+  }
+  parallel_for(in.statements.size(), [&](std::size_t i) {
+    const PairStatement& s = in.statements[i];
+    check_statement(s, "statement of " + s.signer + " for " + s.peer);
+  });
+  std::map<std::pair<std::string, std::string>, PairSides> pairs;
+  for (const PairStatement& s : in.statements) {
     const bool signer_first = s.signer < s.peer;
     PairSides& sides = pairs[signer_first ? std::pair{s.signer, s.peer} : std::pair{s.peer, s.signer}];
     const PairStatement*& slot = signer_first ? sides.by_a : sides.by_b;
-    if (slot != nullptr) throw_input_error({where}, "signer", "sent two statements for this pair", "keep only its latest");
+    if (slot != nullptr) {
+      throw_input_error({"statement of " + s.signer + " for " + s.peer}, "signer", "sent two statements for this pair",
+                        "keep only its latest");
+    }
     slot = &s;
   }
+  // Each pair on its own (in parallel): compare, digest, check both signatures.
+  std::vector<std::pair<const std::pair<std::string, std::string>*, const PairSides*>> list;
+  list.reserve(pairs.size());
+  for (const auto& [names, sides] : pairs) list.push_back({&names, &sides});
+  std::vector<PairResult> results(list.size());
+  parallel_for(list.size(), [&](std::size_t i) {
+    results[i] = compare_pair(list[i].first->first, list[i].first->second, *list[i].second, in.keys);
+  });
 
   NettingOutcome out;
   NettingRecord rec;
   rec.period = in.period;
   rec.token = in.token;
-  for (const auto& [names, sides] : pairs) {
-    const auto& [a, b] = names;
-    if (!sides.by_a || !sides.by_b) {
-      const PairStatement& only = sides.by_a ? *sides.by_a : *sides.by_b;
-      PairDisagreement dis{a, b, (sides.by_a ? b : a) + " sent no statement for the pair", {}};
-      for (const StatementEntry* e : sorted_entries(only)) {
-        dis.entries.push_back({e->id, sides.by_a ? std::optional(*e) : std::nullopt,
-                               sides.by_b ? std::optional(*e) : std::nullopt});
-      }
-      out.disagreements.push_back(std::move(dis));
+  for (PairResult& r : results) {
+    if (r.disagreement) {
+      out.disagreements.push_back(std::move(*r.disagreement));
       continue;
     }
-    // Merge walk over both sides' entries sorted by id: an id on one side only, or the same id with
-    // another debtor, creditor or amount, is a difference.
-    const auto ea = sorted_entries(*sides.by_a);
-    const auto eb = sorted_entries(*sides.by_b);
-    PairDisagreement dis{a, b, "their statements list different entries", {}};
-    PairTotal total{a, b, {}, {}, 0, {}};
-    Sha256 digest;
-    std::string line;
-    std::size_t i = 0, j = 0;
-    while (i < ea.size() || j < eb.size()) {
-      if (j == eb.size() || (i < ea.size() && ea[i]->id < eb[j]->id)) {
-        dis.entries.push_back({ea[i]->id, *ea[i], std::nullopt});
-        ++i;
-      } else if (i == ea.size() || eb[j]->id < ea[i]->id) {
-        dis.entries.push_back({eb[j]->id, std::nullopt, *eb[j]});
-        ++j;
-      } else {
-        const StatementEntry& e = *ea[i];
-        if (!(e == *eb[j])) {
-          dis.entries.push_back({e.id, e, *eb[j]});
-        } else if (dis.entries.empty()) {
-          Amount& sum = e.debtor == a ? total.a_owes_b : total.b_owes_a;
-          sum = add_bounded(sum, e.amount, "what " + e.debtor + " owes " + e.creditor);
-          total.entries += 1;
-          line.clear();
-          line += e.id;
-          line += ' ';
-          line += e.debtor;
-          line += ' ';
-          line += e.creditor;
-          line += ' ';
-          append_u64(line, e.amount.units);
-          line += '\n';
-          digest.update(line);
-        }
-        ++i;
-        ++j;
-      }
-    }
-    if (!dis.entries.empty()) {
-      out.disagreements.push_back(std::move(dis));
-      continue;
-    }
-    total.digest = digest.finish();
-    rec.parties.push_back(a);
-    rec.parties.push_back(b);
-    rec.pairs.push_back(std::move(total));
+    rec.parties.push_back(r.total.a);
+    rec.parties.push_back(r.total.b);
+    rec.pairs.push_back(std::move(r.total));
   }
   if (!out.disagreements.empty()) return out;  // settles nothing
 
@@ -298,12 +354,16 @@ std::string netting_message(const NettingRecord& r) {
   return m;
 }
 
+std::string netting_signed_text(const NettingRecord& r) {
+  return "rfarm-netting-signature-v1\n" + sha256(netting_message(r)).hex() + "\n";
+}
+
 void sign_netting(NettingRecord& r, std::string_view party, const SigningKey& key) {
   if (!std::binary_search(r.parties.begin(), r.parties.end(), party)) {
     throw_input_error({}, "party", std::string(party) + " is not a party to the netting of " + r.period,
                       "sign with the key of one of its parties");
   }
-  r.signatures[std::string(party)] = key.sign(netting_message(r));
+  r.signatures[std::string(party)] = key.sign(netting_signed_text(r));
 }
 
 void verify_netting(const NettingRecord& r, const KeyMap& keys) {
@@ -318,7 +378,7 @@ void verify_netting(const NettingRecord& r, const KeyMap& keys) {
     if (i > 0 && !(r.parties[i - 1] < r.parties[i])) fail("parties are not sorted and unique");
   }
   // Signatures first: an unsigned record proves nothing, whatever its arithmetic.
-  const std::string message = netting_message(r);
+  const std::string message = netting_signed_text(r);
   for (const std::string& p : r.parties) {
     const auto key = keys.find(p);
     if (key == keys.end()) {

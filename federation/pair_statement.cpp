@@ -90,7 +90,7 @@ void check_statement(const PairStatement& s, std::string_view where) {
   if (dup != ids.end()) bad(where, "entries.id", "\"" + **dup + "\" appears twice");
 }
 
-std::string statement_message(const PairStatement& s) {
+Hash256 entries_digest(const PairStatement& s) {
   std::vector<StatementEntry> sorted;
   const std::vector<StatementEntry>* entries = &s.entries;
   if (!std::is_sorted(s.entries.begin(), s.entries.end(), by_id)) {
@@ -98,34 +98,45 @@ std::string statement_message(const PairStatement& s) {
     std::sort(sorted.begin(), sorted.end(), by_id);
     entries = &sorted;
   }
-  std::string m;
-  m.reserve(64 + entries->size() * (40 + 2 * s.signer.size()));
-  m += "rfarm-pair-statement-v1\n";
-  m += s.period + "\n" + s.token + "\n" + s.signer + " " + s.peer + "\n";
-  append_u64(m, entries->size());
-  m += '\n';
+  // Lines are hashed in chunks of ~64 KiB: one SHA-256 update per chunk, not per line.
+  Sha256 h;
+  std::string chunk;
+  chunk.reserve(70'000);
   for (const StatementEntry& e : *entries) {
-    m += e.id;
-    m += ' ';
-    m += e.debtor;
-    m += ' ';
-    m += e.creditor;
-    m += ' ';
-    append_u64(m, e.amount.units);
-    m += '\n';
+    chunk += e.id;
+    chunk += ' ';
+    chunk += e.debtor;
+    chunk += ' ';
+    chunk += e.creditor;
+    chunk += ' ';
+    append_u64(chunk, e.amount.units);
+    chunk += '\n';
+    if (chunk.size() >= 65'536) {
+      h.update(chunk);
+      chunk.clear();
+    }
   }
-  return m;
+  h.update(chunk);
+  return h.finish();
+}
+
+std::string statement_message(const PairStatement& s, const Hash256& digest) {
+  std::string m = "rfarm-pair-statement-v1\n" + s.period + "\n" + s.token + "\n" + s.signer + " " + s.peer + "\n";
+  append_u64(m, s.entries.size());
+  return m + "\n" + digest.hex() + "\n";
 }
 
 PairStatement sign_statement(PairStatement s, const SigningKey& key) {
   check_statement(s, "statement of " + s.signer + " for " + s.peer);
   std::sort(s.entries.begin(), s.entries.end(), by_id);
-  s.signature = key.sign(statement_message(s));
+  s.signature = key.sign(statement_message(s, entries_digest(s)));
   return s;
 }
 
-bool verify_statement(const PairStatement& s, const PublicKey& key) {
-  return verify(key, statement_message(s), s.signature);
+bool verify_statement(const PairStatement& s, const PublicKey& key) { return verify_statement(s, entries_digest(s), key); }
+
+bool verify_statement(const PairStatement& s, const Hash256& digest, const PublicKey& key) {
+  return verify(key, statement_message(s, digest), s.signature);
 }
 
 json to_json(const PairStatement& s) {

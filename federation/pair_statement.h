@@ -4,16 +4,20 @@
 // and they must list exactly the same entries (Gold/MAM's "traceback": requester and provider each
 // keep a first-hand record; netting.h compares them).
 //
-// Signed message (UTF-8 lines, each ending in '\n'; entries sorted by id, so the order in which a
-// caller listed them does not change the signature):
+// Signed message (UTF-8 lines, each ending in '\n'):
 //   rfarm-pair-statement-v1
 //   <period>                       YYYY-MM
 //   <token>                        e.g. "RT/6": symbol and decimals, so no one nets two currencies
 //   <signer> <peer>
 //   <entry count>
-//   <id> <debtor> <creditor> <amount in base units>     one line per entry
-// Every field is restricted to characters without spaces or newlines (checked), so the encoding
-// is unambiguous: no two different statements have the same message.
+//   <entries digest>               64 hex: SHA-256 of the entry lines, sorted by id, each
+//                                  "<id> <debtor> <creditor> <amount in base units>\n"
+// Every field is restricted to characters without spaces or newlines (checked), so the encoding is
+// unambiguous: no two different statements have the same message. Signing the digest instead of
+// the entry lines themselves keeps the Ed25519 input small: both sides of a pair that agree have
+// the same entries digest, the netting record carries it per pair (netting.h), and a verifier
+// hashes the entries once (SHA-256) rather than once per signature (Ed25519's internal SHA-512).
+// Entries are sorted by id before hashing, so the order a caller listed them in does not matter.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -21,6 +25,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/hash.h"
 #include "core/money.h"
 #include "core/signing.h"
 
@@ -55,11 +60,15 @@ bool valid_entry_id(std::string_view id);
 // pair, amounts in range, entry count). Error(BadInput) naming `where`, the field and the entry.
 void check_statement(const PairStatement& s, std::string_view where);
 
-// The canonical message above. Sorts a copy of the entries; the statement itself is not changed.
-std::string statement_message(const PairStatement& s);
+// SHA-256 of the sorted entry lines. Sorts a copy when the entries are not sorted by id.
+Hash256 entries_digest(const PairStatement& s);
+// The canonical message above, for a statement whose entries hash to `digest`.
+std::string statement_message(const PairStatement& s, const Hash256& digest);
 // Checks, sorts the entries by id and signs.
 PairStatement sign_statement(PairStatement s, const SigningKey& key);
 bool verify_statement(const PairStatement& s, const PublicKey& key);
+// The same when the caller already has entries_digest(s) (netting computes it once per statement).
+bool verify_statement(const PairStatement& s, const Hash256& digest, const PublicKey& key);
 
 // {"period","token","signer","peer","entries":[{"id","debtor","creditor","amount"}],"signature"}.
 // Amounts are JSON integers of base units. from_json throws Error(BadInput) naming `where`.

@@ -271,7 +271,7 @@ TEST(Netting, TamperedStatementsAndRecordsAreCaught) {
   t.signatures.erase("cluster-c");
   expect_integrity(t, "cluster-c has not signed");
   t = rec;
-  t.signatures["cluster-c"] = w.keys[0].sign(netting_message(rec));
+  t.signatures["cluster-c"] = w.keys[0].sign(netting_signed_text(rec));
   expect_integrity(t, "signature of cluster-c does not verify");
   t = rec;
   t.pairs[0].a_owes_b = Amount(t.pairs[0].a_owes_b.units + 10);
