@@ -247,6 +247,9 @@ std::vector<Payment> greedy_payments(std::span<const NetPosition> positions) {
 
 NettingOutcome net_statements(const NettingInput& in) {
   if (!valid_period(in.period)) throw_input_error({}, "period", "\"" + in.period + "\" is not YYYY-MM", "use e.g. 2026-11");
+  if (in.statements.empty()) {
+    throw_input_error({}, "statements", "none for " + in.period, "collect each peer's statement for the period first");
+  }
   // Cheap checks first, in order (a wrong period or token is the caller's error, not a forgery).
   for (const PairStatement& s : in.statements) {
     const std::string where = "statement of " + s.signer + " for " + s.peer;

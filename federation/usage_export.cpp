@@ -74,7 +74,8 @@ std::vector<ExportedJob> collect_usage(ledger::Ledger& l, const UsageExportOptio
   if (o.from_ms && o.to_ms && *o.from_ms >= *o.to_ms) {
     throw_input_error({}, "--from/--to", "the window is empty (from is not before to)", "give --from earlier than --to");
   }
-  if (!o.account.empty()) l.resolve_account(o.account, "--account");  // an unknown account is a typo, not "no usage"
+  // An unknown account is a typo, not "no usage"; an id given in hex selects that account's name.
+  const std::string account = o.account.empty() ? std::string() : l.resolve_account(o.account, "--account").name;
 
   ledger::Storage& storage = l.storage();
   ledger::ReadSnapshot snap(storage);
@@ -82,7 +83,7 @@ std::vector<ExportedJob> collect_usage(ledger::Ledger& l, const UsageExportOptio
   // (cluster, Slurm job, account) -> node -> records
   std::map<std::tuple<std::string, std::uint32_t, std::string>, std::map<std::string, NodeRecords>> jobs;
   for (const ledger::StoredUsage& s : rows) {
-    if (!o.account.empty() && s.usage.account != o.account) continue;
+    if (!account.empty() && s.usage.account != account) continue;
     if (s.usage.step == kExternStepId) continue;
     check_against_event(storage, s);
     auto [cluster, id] = cluster_and_job(s);

@@ -296,6 +296,9 @@ TEST(Netting, RefusesMixedPeriodsTokensAndUnknownSigners) {
   other = w.input;
   other.statements.push_back(other.statements[0]);
   EXPECT_THROW(net_statements(other), Error);
+  other = w.input;
+  other.statements.clear();
+  EXPECT_THROW(net_statements(other), Error);
   PairStatement bad{"2026-11", "RT/6", "cluster-a", "cluster-b", {{"x y", "cluster-a", "cluster-b", Amount(1)}}, {}};
   EXPECT_THROW(sign_statement(bad, w.keys[0]), Error);
   bad.entries[0] = {"ok", "cluster-a", "cluster-c", Amount(1)};

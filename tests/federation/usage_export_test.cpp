@@ -146,6 +146,8 @@ TEST_F(UsageExport, CollectsOneRecordPerSlurmJobCountingWhatTheAccountPaysFor) {
   UsageExportOptions only_b = options_;
   only_b.account = "studio-b";
   ASSERT_EQ(collect_usage(ledger_, only_b).size(), 1u);
+  only_b.account = L::testing::id(2).hex();  // the account's id selects it too
+  ASSERT_EQ(collect_usage(ledger_, only_b).size(), 1u);
   UsageExportOptions december = options_;
   december.from_ms = parse_export_time("2023-12", "--from");
   december.to_ms = parse_export_time("2024-01-01", "--to");
