@@ -96,5 +96,15 @@ TEST_F(UsageExportCli, BadInputIsOneClearLine) {
   EXPECT_NE(cli({"ledger", "export-usage", "--format", "csv"}).exit_code, 0);
 }
 
+TEST_F(UsageExportCli, ARowEditedInTheDatabaseIsNotExported) {
+  // Halve a job's metered CPU time behind rfarm's back: the row no longer matches its logged event.
+  const RunResult edit = testing::run({"sqlite3", db, "UPDATE usage SET cpu_ms = cpu_ms / 2 WHERE record LIKE 'studio/501/%'"});
+  if (edit.exit_code == 127) GTEST_SKIP() << "the sqlite3 shell is not installed";
+  ASSERT_EQ(edit.exit_code, 0) << edit.err;
+  const std::string err = cli.refused({"ledger", "export-usage", "--format", "apel"}, 4);
+  EXPECT_NE(err.find("studio/501/"), std::string::npos) << err;
+  EXPECT_NE(err.find("differs from its usage event"), std::string::npos) << err;
+}
+
 }  // namespace
 }  // namespace rfarm
