@@ -1,6 +1,7 @@
 #include "federation/usage_export.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <ctime>
 #include <map>
@@ -70,6 +71,23 @@ std::vector<ExportedJob> collect_usage(ledger::Ledger& l, const UsageExportOptio
   if (o.service_level_type.empty() != o.service_level.empty()) {
     throw_input_error({}, "--service-level", "ServiceLevelType and ServiceLevel must be given together",
                       "give both (e.g. HEPSPEC and 10.5) or neither");
+  }
+  if (!o.service_level_type.empty()) {
+    // The APEL server accepts these benchmark units only (apel/db/records/job.py, _valid_slts).
+    std::string t = o.service_level_type;
+    for (char& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (t != "si2k" && t != "hepspec" && t != "hepscore23") {
+      throw_input_error({}, "--service-level-type", "\"" + o.service_level_type + "\" is not an APEL benchmark unit",
+                        "use HEPSPEC, HEPscore23 or si2k");
+    }
+    const std::string& v = o.service_level;
+    const bool number = !v.empty() && v.size() <= 20 && v.find_first_not_of("0123456789.") == std::string::npos &&
+                        std::count(v.begin(), v.end(), '.') <= 1 && v.front() != '.' && v.back() != '.' &&
+                        v.find_first_not_of("0.") != std::string::npos;
+    if (!number) {
+      throw_input_error({}, "--service-level", "\"" + v + "\" is not a positive decimal number",
+                        "give the benchmark score per core, e.g. 10.5");
+    }
   }
   if (o.from_ms && o.to_ms && *o.from_ms >= *o.to_ms) {
     throw_input_error({}, "--from/--to", "the window is empty (from is not before to)", "give --from earlier than --to");

@@ -154,7 +154,14 @@ TEST_F(UsageExport, CollectsOneRecordPerSlurmJobCountingWhatTheAccountPaysFor) {
   const auto dec = collect_usage(ledger_, december);
   ASSERT_EQ(dec.size(), 1u);
   EXPECT_EQ(dec[0].slurm_job_id, 80u);
-  UsageExportOptions unknown = options_;
+  for (auto [type, level] : {std::pair{"", "10"}, std::pair{"HEPSPEC", ""}, std::pair{"furlongs", "10"},
+                             std::pair{"HEPSPEC", "-1"}, std::pair{"HEPSPEC", "0"}, std::pair{"HEPSPEC", "1.2.3"}}) {
+    UsageExportOptions bad = options_;
+    bad.service_level_type = type;
+    bad.service_level = level;
+    EXPECT_THROW(collect_usage(ledger_, bad), Error) << type << " " << level;
+  }
+    UsageExportOptions unknown = options_;
   unknown.account = "nobody";
   EXPECT_THROW(collect_usage(ledger_, unknown), Error);
 }
