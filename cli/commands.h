@@ -18,6 +18,7 @@ void add_ledger_commands(CLI::App& app, Context& ctx);
 void add_ledger_admin_commands(CLI::App& app, Context& ctx);  // after add_ledger_commands: init, migrate, copy
 void add_usage_commands(CLI::App& app, Context& ctx);  // after add_ledger_commands: extends `rfarm ledger`
 void add_stake_commands(CLI::App& app, Context& ctx);  // after add_ledger_commands: extends `rfarm ledger`
+void add_usage_export_commands(CLI::App& app, Context& ctx);  // after add_ledger_commands: `rfarm ledger export-usage`
 void add_scheduler_commands(CLI::App& app, Context& ctx);
 void add_verify_commands(CLI::App& app, Context& ctx);
 void add_federation_commands(CLI::App& app, Context& ctx);  // serve, peers

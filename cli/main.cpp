@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   rfarm::cli::add_ledger_admin_commands(app, ctx);
   rfarm::cli::add_usage_commands(app, ctx);
   rfarm::cli::add_stake_commands(app, ctx);
+  rfarm::cli::add_usage_export_commands(app, ctx);
   rfarm::cli::add_scheduler_commands(app, ctx);
   rfarm::cli::add_verify_commands(app, ctx);
   rfarm::cli::add_federation_commands(app, ctx);
