@@ -22,5 +22,6 @@ void add_usage_export_commands(CLI::App& app, Context& ctx);  // after add_ledge
 void add_scheduler_commands(CLI::App& app, Context& ctx);
 void add_verify_commands(CLI::App& app, Context& ctx);
 void add_federation_commands(CLI::App& app, Context& ctx);  // serve, peers
+void add_federation_sync_commands(CLI::App& app, Context& ctx);  // federation sync, alarms, clear-stop
 
 }  // namespace rfarm::cli

@@ -1,5 +1,5 @@
 // rfarm serve and rfarm peers list | add | remove | ping: thin wrappers over federation/ and
-// config/peers_file.h (docs/FEDERATION.md).
+// config/peers_file.h (docs/FEDERATION.md). `federation sync` etc.: cli/federation_sync_commands.cpp.
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "core/money.h"
 #include "federation/gateway.h"
+#include "federation/head_sync.h"
 #include "federation/ping.h"
 
 namespace rfarm::cli {
@@ -130,14 +131,21 @@ void add_peers_commands(CLI::App& app, Context& ctx) {
   ping_cmd->add_flag("--json", ping->second, "Print JSON");
   ping_cmd->callback([ping, &ctx] {
     const config::Config c = federation_config(ctx);
+    // A peer stopped by a rewrite alarm still answers pings (the channel works), but no work may go
+    // to it; there is no work routing yet, so this is where the stop is visible today.
+    const auto alarm = federation::standing_alarm(c, ping->first);
+    if (alarm && !ping->second)
+      print("peer " + ping->first + " is STOPPED: no work goes to it until `rfarm federation clear-stop " + ping->first +
+            " --note ...`: " + alarm->message() + "\n");
     const federation::PingResult r = federation::ping_peer(c, ping->first, SigningKey::load(c.federation.signing_key));
     char ms[32];
     std::snprintf(ms, sizeof ms, "%.1f", r.round_trip_ms);
-    if (ping->second) print(json{{"peer", r.peer}, {"round_trip_ms", r.round_trip_ms}, {"reply", r.reply}}.dump(2) + "\n");
+    if (ping->second) print(json{{"peer", r.peer}, {"round_trip_ms", r.round_trip_ms}, {"reply", r.reply},
+                                 {"stopped", alarm ? federation::to_json(*alarm) : json(nullptr)}}.dump(2) + "\n");
     else print("peer " + r.peer + " answered in " + ms + " ms: token " + r.reply["token"].dump() + ", you may send: " +
                (r.reply.value("you_may_send", false) ? "yes" : "no") + ", you may receive: " +
                (r.reply.value("you_may_receive", false) ? "yes" : "no") + "\n");
-    ctx.exit_code = 0;
+    ctx.exit_code = alarm ? federation::kSyncExitStopped : 0;
   });
 }
 

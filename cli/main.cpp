@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   rfarm::cli::add_scheduler_commands(app, ctx);
   rfarm::cli::add_verify_commands(app, ctx);
   rfarm::cli::add_federation_commands(app, ctx);
+  rfarm::cli::add_federation_sync_commands(app, ctx);
 
   try {
     app.parse(argc, argv);
