@@ -179,7 +179,8 @@ TEST(FederationSync, FirstAdvancedUnreachableAlarmStoppedClearStop) {
 }
 
 // A peer whose log shrank refuses the proof from the kept size (409); its plain head is then
-// offered without a proof, which raises smaller_size. A head that merely moved is not an alarm.
+// offered without a proof, which raises smaller_size. An answer that does not verify with the key
+// held for the peer is `failed` and changes nothing.
 TEST(FederationSync, PeerThatShrankRaisesTheAlarmThroughTheLibrary) {
   rfarm::testing::TempDir dir("rfarm-fedsync-lib");
   const gateway_testing::Pki pki(dir.path());
@@ -202,6 +203,16 @@ TEST(FederationSync, PeerThatShrankRaisesTheAlarmThroughTheLibrary) {
   }
   StudioGateway gw(pki, dir / "small.sqlite3");
   const config::Config c = uni(gw.port);
+  // Holding the wrong key for studio: its answers do not verify, so nothing is checked or kept.
+  config::Config wrong_key = c;
+  wrong_key.federation.peers.front().public_key = gateway_testing::lab_key().public_key();
+  const std::string kept_bytes = rfarm::testing::read_file(store.file_of("studio"));
+  const PeerHeadSync bad = sync_peer_head(wrong_key, wrong_key.federation.peers.front(), gateway_testing::uni_key(), store);
+  EXPECT_EQ(bad.outcome, HeadSyncOutcome::failed);
+  EXPECT_NE(bad.reason.find("studio"), std::string::npos) << bad.reason;
+  EXPECT_EQ(sync_exit_code({bad}), kSyncExitFailed);
+  EXPECT_EQ(rfarm::testing::read_file(store.file_of("studio")), kept_bytes);
+
   const auto all = sync_peer_heads(c, gateway_testing::uni_key(), store);
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(all[0].outcome, HeadSyncOutcome::alarm) << all[0].reason;
