@@ -245,7 +245,7 @@ def machine():
             return ""
     return {"cpu": cpu, "nproc": os.cpu_count(), "memory": mem, "kernel": platform.release(),
             "os": out(["sh", "-c", ". /etc/os-release && echo $PRETTY_NAME"]),
-            "gpu": "none (no GPU on this machine; the GPU target is unmeasured)",
+            "gpu": "none on this machine (the CUDA path is measured by bench/gpu on a GPU machine: bench/results/gpu.json)",
             "git_commit": out(["git", "-C", ROOT, "rev-parse", "HEAD"]),
             "blender": out(["blender", "--version"]).splitlines()[0] if shutil.which("blender") else None}
 

@@ -3,9 +3,9 @@
 //
 // Why not sinf/cosf: the C library and CUDA each bring their own. glibc picks an implementation per
 // CPU at load time (an FMA build on CPUs that have it), and CUDA's differs again, so the same
-// sample direction came out a few units in the last place apart on an AMD EPYC, an Intel Xeon and
-// an H200 (measured: 51 of 230,400 pixels of a CPU frame differed between the two CPUs; 10% of a
-// CUDA frame's pixels differed from the CPU's). IEEE 754 makes + - * / and sqrt correctly rounded
+// sample direction came out a few units in the last place apart on two Intel Xeon VMs (the 2-core
+// development VM and a GPU machine's 16-core VM) and on an H200 (measured: 51 of 230,400 pixels
+// of a CPU frame differed between the two CPUs; 10% of a CUDA frame's pixels from the CPU's). IEEE 754 makes + - * / and sqrt correctly rounded
 // on all of them, and the renderer is compiled without FMA contraction (-ffp-contract=off,
 // nvcc --fmad=false), so a function built from those alone gives the same bits everywhere. No
 // library offers that guarantee (CORE-MATH and CRlibm are correctly rounded but not packaged for

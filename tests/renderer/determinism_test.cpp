@@ -84,7 +84,8 @@ TEST(Determinism, FramesDifferAndRepeat) {
 }
 
 // The image is a function of the scene and settings alone, not of the machine: this tile root is
-// what the CI VM's AMD EPYC gives, and what an Intel Xeon's CPU path and an NVIDIA H200's CUDA path
+// what the 2-core development VM's Xeon gives, and what a GPU machine's 16-core Xeon (CPU path) and
+// its NVIDIA H200 (CUDA path)
 // gave when this suite ran there (2026-12-04, docs/RENDERER.md "Determinism across machines"); on
 // a machine with a usable GPU the CUDA path is checked against it too. Before
 // renderer/math/det_trig.h the two CPUs disagreed in some pixels, through glibc's per-CPU sinf/cosf. A deliberate change to the
