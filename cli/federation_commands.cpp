@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/federation_config.h"
 #include "cli/ledger_open.h"
 #include "config/gateway_address.h"
 #include "config/peers_file.h"
@@ -24,19 +25,6 @@ namespace {
 
 using json = nlohmann::json;
 
-config::Config federation_config(const Context& ctx) {
-  const config::ConfigSource source = config::resolve_config_path(ctx.config_path);
-  config::Config c = config::load_resolved(source);
-  if (!c.federation.enabled)
-    throw_input_error({source.path.string(), 0, 0}, "federation", "this configuration has no federation section",
-                      "add one (config/rfarm.example.yaml, docs/FEDERATION.md), or pass --config");
-  return c;
-}
-
-void print(const std::string& s) {
-  std::fputs(s.c_str(), stdout);
-  std::fflush(stdout);
-}
 
 void add_serve_command(CLI::App& app, Context& ctx) {
   struct ServeOpts {
@@ -59,10 +47,10 @@ void add_serve_command(CLI::App& app, Context& ctx) {
     SigningKey key = SigningKey::load(c.federation.signing_key);
     federation::Gateway gateway(std::move(c), std::move(l), std::move(key));
     const int port = gateway.bind(address->host, address->port);
-    print("rfarm serve: gateway " + name + " listening on " + address->host + ":" + std::to_string(port) + " for " +
+    print_now("rfarm serve: gateway " + name + " listening on " + address->host + ":" + std::to_string(port) + " for " +
           std::to_string(peers) + " peer(s)\n");
     federation::run_until_signal(gateway);
-    print("rfarm serve: stopped\n");
+    print_now("rfarm serve: stopped\n");
     ctx.exit_code = 0;
   });
 }
@@ -83,10 +71,10 @@ void add_peers_commands(CLI::App& app, Context& ctx) {
                      {"may_send", p.may_send}, {"may_receive", p.may_receive}, {"account", p.account},
                      {"source", p.from_peers_file ? c.federation.peers_file.string() : std::string("rfarm.yaml")}});
     }
-    if (*list_json) return print(out.dump(2) + "\n");
-    if (out.empty()) print("no peers\n");
+    if (*list_json) return print_now(out.dump(2) + "\n");
+    if (out.empty()) print_now("no peers\n");
     for (const json& p : out)
-      print(p["name"].get<std::string>() + "  " + p["url"].get<std::string>() + "  send:" + (p["may_send"] ? "yes" : "no") +
+      print_now(p["name"].get<std::string>() + "  " + p["url"].get<std::string>() + "  send:" + (p["may_send"] ? "yes" : "no") +
             " receive:" + (p["may_receive"] ? "yes" : "no") + "  credit " + p["credit_limit"].get<std::string>() + " " +
             c.token.symbol + "  account " + p["account"].get<std::string>() + "  (" + p["source"].get<std::string>() + ")\n");
     ctx.exit_code = 0;
@@ -111,7 +99,7 @@ void add_peers_commands(CLI::App& app, Context& ctx) {
     if (std::filesystem::is_regular_file(s.public_key, ec)) s.public_key = load_public_key(s.public_key).hex();
     if (!s.ca_file.empty()) s.ca_file = std::filesystem::absolute(s.ca_file).lexically_normal().string();
     const config::PeerConfig p = config::add_peer(c, s);
-    print("added peer " + p.name + " (" + p.url + ") to " + c.federation.peers_file.string() + "\n");
+    print_now("added peer " + p.name + " (" + p.url + ") to " + c.federation.peers_file.string() + "\n");
     ctx.exit_code = 0;
   });
 
@@ -121,7 +109,7 @@ void add_peers_commands(CLI::App& app, Context& ctx) {
   remove->callback([remove_name, &ctx] {
     const config::Config c = federation_config(ctx);
     config::remove_peer(c, *remove_name);
-    print("removed peer " + *remove_name + " from " + c.federation.peers_file.string() + "\n");
+    print_now("removed peer " + *remove_name + " from " + c.federation.peers_file.string() + "\n");
     ctx.exit_code = 0;
   });
 
@@ -135,14 +123,14 @@ void add_peers_commands(CLI::App& app, Context& ctx) {
     // to it; there is no work routing yet, so this is where the stop is visible today.
     const auto alarm = federation::standing_alarm(c, ping->first);
     if (alarm && !ping->second)
-      print("peer " + ping->first + " is STOPPED: no work goes to it until `rfarm federation clear-stop " + ping->first +
+      print_now("peer " + ping->first + " is STOPPED: no work goes to it until `rfarm federation clear-stop " + ping->first +
             " --note ...`: " + alarm->message() + "\n");
     const federation::PingResult r = federation::ping_peer(c, ping->first, SigningKey::load(c.federation.signing_key));
     char ms[32];
     std::snprintf(ms, sizeof ms, "%.1f", r.round_trip_ms);
-    if (ping->second) print(json{{"peer", r.peer}, {"round_trip_ms", r.round_trip_ms}, {"reply", r.reply},
+    if (ping->second) print_now(json{{"peer", r.peer}, {"round_trip_ms", r.round_trip_ms}, {"reply", r.reply},
                                  {"stopped", alarm ? federation::to_json(*alarm) : json(nullptr)}}.dump(2) + "\n");
-    else print("peer " + r.peer + " answered in " + ms + " ms: token " + r.reply["token"].dump() + ", you may send: " +
+    else print_now("peer " + r.peer + " answered in " + ms + " ms: token " + r.reply["token"].dump() + ", you may send: " +
                (r.reply.value("you_may_send", false) ? "yes" : "no") + ", you may receive: " +
                (r.reply.value("you_may_receive", false) ? "yes" : "no") + "\n");
     ctx.exit_code = alarm ? federation::kSyncExitStopped : 0;

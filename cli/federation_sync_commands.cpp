@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/federation_config.h"
 #include "config/source.h"
 #include "core/error.h"
 #include "federation/head_sync.h"
@@ -21,19 +22,6 @@ namespace {
 using json = nlohmann::json;
 namespace F = rfarm::federation;
 
-config::Config sync_config(const Context& ctx) {
-  const config::ConfigSource source = config::resolve_config_path(ctx.config_path);
-  config::Config c = config::load_resolved(source);
-  if (!c.federation.enabled)
-    throw_input_error({source.path.string(), 0, 0}, "federation", "this configuration has no federation section",
-                      "add one (config/rfarm.example.yaml, docs/FEDERATION.md), or pass --config");
-  return c;
-}
-
-void print(const std::string& s) {
-  std::fputs(s.c_str(), stdout);
-  std::fflush(stdout);
-}
 
 std::string head_text(const std::optional<ledger::SignedHead>& h) {
   return h ? "size " + std::to_string(h->size) + " root " + h->root.hex() : std::string("none");
@@ -89,17 +77,17 @@ void add_federation_sync_commands(CLI::App& app, Context& ctx) {
   sync->add_option("--peer", so->peer, "Only this peer (default: every configured peer)");
   sync->add_flag("--json", so->json, "Print JSON");
   sync->callback([so, &ctx] {
-    const config::Config c = sync_config(ctx);
+    const config::Config c = federation_config(ctx);
     F::PeerHeadStore store(F::peer_heads_dir(c));
     const auto results = F::sync_peer_heads(c, SigningKey::load(c.federation.signing_key), store,
                                             so->peer.empty() ? std::nullopt : std::optional(so->peer));
     if (so->json) {
       json out = json::array();
       for (const auto& r : results) out.push_back(sync_json(r));
-      print(out.dump(2) + "\n");
+      print_now(out.dump(2) + "\n");
     } else {
-      if (results.empty()) print("no peers\n");
-      for (const auto& r : results) print(sync_line(r) + "\n");
+      if (results.empty()) print_now("no peers\n");
+      for (const auto& r : results) print_now(sync_line(r) + "\n");
     }
     ctx.exit_code = F::sync_exit_code(results);
   });
@@ -108,20 +96,20 @@ void add_federation_sync_commands(CLI::App& app, Context& ctx) {
   CLI::App* alarms = fed->add_subcommand("alarms", "List the peers stopped by a rewrite alarm");
   alarms->add_flag("--json", *alarms_json, "Print JSON (every kept peer state, with its cleared alarms)");
   alarms->callback([alarms_json, &ctx] {
-    const config::Config c = sync_config(ctx);
+    const config::Config c = federation_config(ctx);
     const auto states = F::PeerHeadStore(F::peer_heads_dir(c)).list();
     if (*alarms_json) {
       json out = json::array();
       for (const auto& s : states) out.push_back(F::to_json(s));
-      print(out.dump(2) + "\n");
+      print_now(out.dump(2) + "\n");
     } else {
       int stopped = 0;
       for (const auto& s : states) {
         if (!s.stopped) continue;
         ++stopped;
-        print("peer " + s.peer + ": STOPPED: " + s.stopped->message() + "\n");
+        print_now("peer " + s.peer + ": STOPPED: " + s.stopped->message() + "\n");
       }
-      if (stopped == 0) print("no stopped peers (" + std::to_string(states.size()) + " peer head(s) kept)\n");
+      if (stopped == 0) print_now("no stopped peers (" + std::to_string(states.size()) + " peer head(s) kept)\n");
     }
     ctx.exit_code = 0;
   });
@@ -138,11 +126,11 @@ void add_federation_sync_commands(CLI::App& app, Context& ctx) {
                   "Keep the head the alarm was raised on (the peer's rewritten history is accepted); "
                   "default: keep the old head, so the next sync must prove consistency from it");
   clear->callback([co, &ctx] {
-    const config::Config c = sync_config(ctx);
+    const config::Config c = federation_config(ctx);
     F::PeerHeadStore store(F::peer_heads_dir(c));
     store.clear_stop(co->peer, co->note, co->adopt, now_ns());
     const auto s = store.state(co->peer);
-    print("cleared the stop on peer " + co->peer + "; kept head: " + head_text(s ? s->head : std::nullopt) +
+    print_now("cleared the stop on peer " + co->peer + "; kept head: " + head_text(s ? s->head : std::nullopt) +
           (co->adopt ? " (adopted the offered head)" : "") + "\n");
     ctx.exit_code = 0;
   });

@@ -35,17 +35,24 @@ void check(cudaError_t e, const char* what) {
                                      " (re-run with --device cpu)");
 }
 
-// A device buffer that grows to the largest size asked for and is then reused.
-template <typename T>
-struct DeviceBuffer {
+// Memory that grows to the largest size asked for and is then reused: on the device
+// (cudaMalloc), or page-locked on the host for the read-back (a pageable copy is staged through
+// the driver's own pinned buffer at a fraction of the bandwidth).
+enum class Memory { Device, PinnedHost };
+
+template <typename T, Memory Where = Memory::Device>
+struct GrowingBuffer {
   T* ptr = nullptr;
   std::size_t capacity = 0;
   T* reserve(std::size_t n) {
     if (n > capacity) {
-      if (ptr) cudaFree(ptr);
+      if (ptr) (Where == Memory::Device ? cudaFree(ptr) : cudaFreeHost(ptr));
       ptr = nullptr;
       capacity = 0;
-      check(cudaMalloc(reinterpret_cast<void**>(&ptr), std::max<std::size_t>(n, 1) * sizeof(T)), "cudaMalloc");
+      void** where = reinterpret_cast<void**>(&ptr);
+      const std::size_t bytes = std::max<std::size_t>(n, 1) * sizeof(T);
+      if (Where == Memory::Device) check(cudaMalloc(where, bytes), "cudaMalloc");
+      else check(cudaMallocHost(where, bytes), "cudaMallocHost");
       capacity = n;
     }
     return ptr;
@@ -57,23 +64,8 @@ struct DeviceBuffer {
     return ptr;
   }
 };
-
-// Page-locked host memory for the read-back (a pageable copy is staged through the driver's own
-// pinned buffer at a fraction of the bandwidth); grows, then is reused.
-struct PinnedBuffer {
-  float* ptr = nullptr;
-  std::size_t capacity = 0;
-  float* reserve(std::size_t n) {
-    if (n > capacity) {
-      if (ptr) cudaFreeHost(ptr);
-      ptr = nullptr;
-      capacity = 0;
-      check(cudaMallocHost(reinterpret_cast<void**>(&ptr), n * sizeof(float)), "cudaMallocHost");
-      capacity = n;
-    }
-    return ptr;
-  }
-};
+template <typename T>
+using DeviceBuffer = GrowingBuffer<T, Memory::Device>;
 
 // What stays on the GPU between calls: a render calls render_tiles_cuda once per frame with the
 // same scene, whose geometry, BVHs, materials and textures do not change (a Scene is immutable
@@ -100,7 +92,7 @@ struct DeviceState {
   DeviceBuffer<std::uint32_t> prefix;
   DeviceBuffer<float> out;
   DeviceBuffer<unsigned long long> rays;
-  PinnedBuffer host_out;
+  GrowingBuffer<float, Memory::PinnedHost> host_out;
 };
 
 DeviceState& device_state() {
