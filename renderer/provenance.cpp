@@ -23,7 +23,12 @@ std::string job_id_from_environment() {
   return {};
 }
 
+// The Slurm node name when rendering under Slurm (SLURMD_NODENAME, which slurmd sets for every
+// task), else the hostname. The scheduler leaves a node whose frames failed verification out of the
+// re-render round with `sbatch --exclude=<rfarm.host>`, which takes node names: they differ from the
+// hostname where a NodeName is not the host's name (NodeHostname=, several slurmd on one host).
 std::string host_name() {
+  if (const char* node = std::getenv("SLURMD_NODENAME"); node && *node) return node;
   char buf[256] = {};
   if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
   return buf;

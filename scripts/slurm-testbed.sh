@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# A real single-node Slurm 22.05 cluster on loopback, for tests and demos. Needs root.
+# A real Slurm 22.05 cluster on loopback (one node, or N nodes on this host), for tests and demos.
+# Needs root.
 #
 #   scripts/slurm-testbed.sh start DIR [--cluster NAME] [--plugin PATH] [--plugin-args "ARGS"]
-#                                      [--gpus N] [--cpus N] [--first-job-id N]
+#                                      [--gpus N] [--cpus N] [--first-job-id N] [--nodes N]
 #   scripts/slurm-testbed.sh stop  DIR
 #   scripts/slurm-testbed.sh env   DIR      # prints `export SLURM_CONF=...` lines to eval
 #   scripts/slurm-testbed.sh status DIR
@@ -10,13 +11,17 @@
 # Everything lives under DIR: a private munged (its own socket), slurm.conf, gres.conf, the
 # plugstack file, state, spool, pid and log files. Ports are chosen free at start and recorded in
 # DIR/testbed.env. Several testbeds (distinct DIR and --cluster) run side by side on one host.
+# --nodes 1 (the default) is one node named after this host (`hostname -s`). --nodes N > 1 gives N
+# nodes HOST-n1..HOST-nN, all on this host: one `slurmd -N HOST-nI` each, with its own port
+# (Port= on its NodeName line), spool dir (DIR/spool/HOST-nI), pid file and log (DIR/log/slurmd-
+# HOST-nI.log); --cpus and --gpus are per node. Jobs see their node in SLURMD_NODENAME.
 # `stop` ends exactly the daemons this DIR started, by the pids it recorded, never by name, then
 # the step daemons (slurmstepd) its slurmd left behind and their job processes, found by this
 # DIR's slurm.conf in their environment (or a file under DIR they hold open), never by name alone.
 set -euo pipefail
 
 die() { echo "slurm-testbed: $*" >&2; exit 1; }
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 [ $# -ge 2 ] || usage
 cmd=$1; dir=$2; shift 2
@@ -27,6 +32,7 @@ plugin_args=""
 gpus=2
 cpus=2
 first_job_id=""
+nodes=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --cluster) cluster=$2; shift 2 ;;
@@ -35,12 +41,15 @@ while [ $# -gt 0 ]; do
     --gpus) gpus=$2; shift 2 ;;
     --cpus) cpus=$2; shift 2 ;;
     --first-job-id) first_job_id=$2; shift 2 ;;
+    --nodes) nodes=$2; shift 2 ;;
     *) die "unknown option '$1' (see the usage at the top of $0)" ;;
   esac
 done
 
 # Slurm lowercases cluster names; insist on that up front so SLURM_CLUSTER_NAME matches.
 [[ "$cluster" =~ ^[a-z][a-z0-9_-]{0,39}$ ]] || die "--cluster '$cluster': use lowercase letters, digits, '-' or '_'"
+
+[[ "$nodes" =~ ^[1-9][0-9]?$ ]] || die "--nodes '$nodes': give a number of nodes from 1 to 99"
 
 host=$(hostname -s)
 
@@ -56,8 +65,10 @@ free_port() {
 do_stop() {
   [ -d "$dir/run" ] || return 0
   local pids=() f pid
-  for f in slurmd slurmctld munged; do
-    pid=$(cat "$dir/run/$f.pid" 2>/dev/null || true)
+  # run/slurmd.pid for one node, run/slurmd-NODE.pid for each of several.
+  for f in "$dir"/run/slurmd.pid "$dir"/run/slurmd-*.pid "$dir/run/slurmctld.pid" "$dir/run/munged.pid"; do
+    [ -f "$f" ] || continue
+    pid=$(cat "$f" 2>/dev/null || true)
     if pid_alive "$pid"; then pids+=("$pid"); kill -TERM "$pid" 2>/dev/null || true; fi
   done
   for _ in $(seq 1 100); do
@@ -72,13 +83,13 @@ do_stop() {
       kill -KILL "$pid" 2>/dev/null || true
     fi
   done
-  rm -f "$dir/run/slurmd.pid" "$dir/run/slurmctld.pid" "$dir/run/munged.pid"
+  rm -f "$dir/run/slurmd.pid" "$dir"/run/slurmd-*.pid "$dir/run/slurmctld.pid" "$dir/run/munged.pid"
   stop_stepds
 }
 
 # True when pid $1 is a slurmstepd of THIS testbed: slurmd execs its step daemons with its own
-# environment (SLURM_CONF=DIR/etc/slurm.conf, set by do_start) and they keep DIR/log/slurmd.log
-# open. Never by name alone: another testbed's step daemons run beside ours.
+# environment (SLURM_CONF=DIR/etc/slurm.conf, set by do_start) and they keep their slurmd's log
+# (under DIR/log) open. Never by name alone: another testbed's step daemons run beside ours.
 own_stepd() {
   local p=$1 f comm=""
   { read -r comm <"/proc/$p/comm"; } 2>/dev/null || return 1  # a builtin: this runs for every pid
@@ -143,8 +154,10 @@ do_env() {
 
 do_status() {
   local ok=0
-  for d in munged slurmctld slurmd; do
-    local pid
+  local d pid daemons=(munged slurmctld slurmd)
+  # Several nodes: one slurmd-NODE per node, as do_start listed them.
+  [ -s "$dir/etc/slurmd-daemons" ] && mapfile -t daemons < <(printf '%s\n' munged slurmctld; cat "$dir/etc/slurmd-daemons")
+  for d in "${daemons[@]}"; do
     pid=$(cat "$dir/run/$d.pid" 2>/dev/null || true)
     if pid_alive "$pid"; then echo "$d running (pid $pid)"; else echo "$d not running"; ok=1; fi
   done
@@ -176,10 +189,28 @@ do_start() {
   for _ in $(seq 1 50); do [ -S "$dir/munge/munge.socket" ] && break; sleep 0.1; done
   [ -S "$dir/munge/munge.socket" ] || die "munged did not start (see $dir/log/munged.log)"
 
-  local ctld_port slurmd_port
+  # One node: named after this host. Several: HOST-n1..HOST-nN, each slurmd on a port of its own.
+  local ctld_port slurmd_port node_names=() node_ports=() used i p
+  if [ "$nodes" -eq 1 ]; then
+    node_names=("$host")
+  else
+    for i in $(seq 1 "$nodes"); do node_names+=("$host-n$i"); done
+  fi
   ctld_port=$(free_port)
+  used=" $ctld_port "
   slurmd_port=$(free_port)
-  while [ "$slurmd_port" = "$ctld_port" ]; do slurmd_port=$(free_port); done
+  while [[ "$used" == *" $slurmd_port "* ]]; do slurmd_port=$(free_port); done
+  used+="$slurmd_port "
+  if [ "$nodes" -gt 1 ]; then
+    for _ in "${node_names[@]}"; do
+      p=$(free_port)
+      while [[ "$used" == *" $p "* ]]; do p=$(free_port); done
+      used+="$p "
+      node_ports+=("$p")
+    done
+  fi
+  local node_expr=$host
+  [ "$nodes" -gt 1 ] && node_expr="$host-n[1-$nodes]"
   [ -n "$first_job_id" ] || first_job_id=$(( (RANDOM % 900 + 100) * 1000 ))
 
   # --- plugstack: the rfarm SPANK plugin when given ---
@@ -196,12 +227,27 @@ do_start() {
   if [ "$gpus" -gt 0 ]; then
     mkdir -p "$dir/dev"
     for i in $(seq 0 $((gpus - 1))); do : > "$dir/dev/gpu$i"; done
-    echo "NodeName=$host Name=gpu File=$dir/dev/gpu[0-$((gpus - 1))]" > "$dir/etc/gres.conf"
+    # Several nodes on one host share the stand-in files (nothing opens them).
+    echo "NodeName=$node_expr Name=gpu File=$dir/dev/gpu[0-$((gpus - 1))]" > "$dir/etc/gres.conf"
     gres_node="Gres=gpu:$gpus"
   else
     : > "$dir/etc/gres.conf"
   fi
 
+  # Several slurmd on one host each need their own spool (step sockets are named by job id), pid
+  # file and log: Slurm expands %n in these paths to the node's name (slurmd -N NAME).
+  local spool_dir=$dir/spool node_suffix="" node_lines=""
+  if [ "$nodes" -eq 1 ]; then
+    node_lines="NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=4000 $gres_node State=UNKNOWN"
+  else
+    spool_dir="$dir/spool/%n"
+    node_suffix="-%n"
+    for i in "${!node_names[@]}"; do
+      mkdir -p "$dir/spool/${node_names[$i]}"
+      node_lines+="NodeName=${node_names[$i]} NodeHostname=$host NodeAddr=127.0.0.1 Port=${node_ports[$i]} CPUs=$cpus RealMemory=4000 $gres_node State=UNKNOWN"$'\n'
+    done
+    node_lines=${node_lines%$'\n'}
+  fi
   cat > "$dir/etc/slurm.conf" <<EOF
 # Generated by rfarm scripts/slurm-testbed.sh for a loopback test cluster.
 ClusterName=$cluster
@@ -214,11 +260,11 @@ AuthType=auth/munge
 AuthInfo=socket=$dir/munge/munge.socket
 CredType=cred/munge
 StateSaveLocation=$dir/state
-SlurmdSpoolDir=$dir/spool
+SlurmdSpoolDir=$spool_dir
 SlurmctldPidFile=$dir/run/slurmctld.pid.daemon
-SlurmdPidFile=$dir/run/slurmd.pid.daemon
+SlurmdPidFile=$dir/run/slurmd$node_suffix.pid.daemon
 SlurmctldLogFile=$dir/log/slurmctld.log
-SlurmdLogFile=$dir/log/slurmd.log
+SlurmdLogFile=$dir/log/slurmd$node_suffix.log
 SlurmctldDebug=info
 SlurmdDebug=info
 ProctrackType=proctrack/linuxproc
@@ -240,8 +286,8 @@ PlugStackConfig=$dir/etc/plugstack.conf
 SlurmdTimeout=60
 InactiveLimit=0
 KillWait=5
-NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=4000 $gres_node State=UNKNOWN
-PartitionName=batch Nodes=$host Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO
+$node_lines
+PartitionName=batch Nodes=$node_expr Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO
 EOF
   # slurm.conf and gres.conf must sit side by side (Slurm finds gres.conf next to slurm.conf).
 
@@ -249,8 +295,18 @@ EOF
   # Foreground daemons under nohup keep their pid ours to record and to stop.
   nohup slurmctld -D -i -f "$SLURM_CONF" >"$dir/log/slurmctld.stdout" 2>&1 &
   echo $! > "$dir/run/slurmctld.pid"
-  nohup slurmd -D -f "$SLURM_CONF" >"$dir/log/slurmd.stdout" 2>&1 &
-  echo $! > "$dir/run/slurmd.pid"
+  if [ "$nodes" -eq 1 ]; then
+    nohup slurmd -D -f "$SLURM_CONF" >"$dir/log/slurmd.stdout" 2>&1 &
+    echo $! > "$dir/run/slurmd.pid"
+    rm -f "$dir/etc/slurmd-daemons"
+  else
+    : > "$dir/etc/slurmd-daemons"
+    for n in "${node_names[@]}"; do
+      nohup slurmd -D -N "$n" -f "$SLURM_CONF" >"$dir/log/slurmd-$n.stdout" 2>&1 &
+      echo $! > "$dir/run/slurmd-$n.pid"
+      echo "slurmd-$n" >> "$dir/etc/slurmd-daemons"
+    done
+  fi
 
   cat > "$dir/testbed.env" <<EOF
 export SLURM_CONF=$dir/etc/slurm.conf
@@ -258,23 +314,34 @@ export RFARM_TESTBED_DIR=$dir
 export RFARM_TESTBED_CLUSTER=$cluster
 EOF
 
-  # Wait until the node is idle (a few seconds on these machines).
-  local state=""
+  # Wait until every node is idle (a few seconds on these machines). `state` is the nodes' states,
+  # one word per node ("idle" for one node, "idle idle" for two).
+  local state="" want d
+  want=$(printf 'idle %.0s' "${node_names[@]}"); want=${want% }
+  local daemons=(slurmd)
+  [ "$nodes" -gt 1 ] && mapfile -t daemons <"$dir/etc/slurmd-daemons"
+  node_states() { sinfo -h -N -o '%t' 2>/dev/null | tr '\n' ' ' | sed 's/ $//' || true; }
   for _ in $(seq 1 150); do
     pid_alive "$(cat "$dir/run/slurmctld.pid")" || { tail -20 "$dir/log/slurmctld.log" >&2 || true; do_stop; die "slurmctld exited (log above)"; }
-    pid_alive "$(cat "$dir/run/slurmd.pid")" || { tail -20 "$dir/log/slurmd.log" >&2 || true; do_stop; die "slurmd exited (log above)"; }
-    state=$(sinfo -h -N -o '%t' 2>/dev/null | head -n1 || true)
-    [ "$state" = "idle" ] && break
-    case "$state" in inval|drain*|down*) sleep 0.5; state=$(sinfo -h -N -o '%t' 2>/dev/null | head -n1 || true)
-      [ "$state" = "idle" ] || break ;; esac
+    for d in "${daemons[@]}"; do
+      pid_alive "$(cat "$dir/run/$d.pid")" || { tail -20 "$dir/log/$d.log" >&2 || true; do_stop; die "$d exited (log above)"; }
+    done
+    state=$(node_states)
+    [ "$state" = "$want" ] && break
+    case "$state" in *inval*|*drain*|*down*) sleep 0.5; state=$(node_states)
+      [ "$state" = "$want" ] || break ;; esac
     sleep 0.2
   done
-  if [ "$state" != "idle" ]; then
+  if [ "$state" != "$want" ]; then
     tail -20 "$dir/log/slurmctld.log" >&2 || true
     do_stop
-    die "node not idle after 30 s (state '$state'; logs in $dir/log)"
+    die "node(s) not idle after 30 s (state '$state'; logs in $dir/log)"
   fi
-  echo "slurm-testbed: cluster '$cluster' up in $dir (ctld port $ctld_port, slurmd port $slurmd_port)"
+  if [ "$nodes" -eq 1 ]; then
+    echo "slurm-testbed: cluster '$cluster' up in $dir (ctld port $ctld_port, slurmd port $slurmd_port)"
+  else
+    echo "slurm-testbed: cluster '$cluster' up in $dir with nodes ${node_names[*]} (ctld port $ctld_port, slurmd ports ${node_ports[*]})"
+  fi
 }
 
 case "$cmd" in

@@ -1,7 +1,9 @@
 // Integration tests against a real Slurm 22.05 cluster booted on loopback by
 // scripts/slurm-testbed.sh: MPI jobs through sbatch + srun --mpi=pmix, the rfarm SPANK plugin's
-// options in srun/sbatch, and two clusters side by side.
+// options in srun/sbatch, two clusters side by side, and two nodes on one host.
 #include <gtest/gtest.h>
+
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -113,13 +115,15 @@ TEST_F(SlurmCluster, SpankRefusesAMalformedAccountBeforeTheJobRuns) {
   EXPECT_FALSE(std::filesystem::exists(marker)) << "the job ran despite the refusal";
 }
 
-// Starts `sleep 300` as a batch job and returns the sleeping process's pid (the script execs it),
-// or 0 when it did not start within 20 s.
-int start_sleeper(const SlurmTestbed& tb) {
-  const auto marker = tb.work_dir() / "sleeper.pid";
-  RunResult r = tb.slurm({"sbatch", "-D", tb.work_dir().string(), "-o", "/dev/null", "--wrap",
-                          "echo $$ > " + marker.string() + ".tmp && mv " + marker.string() + ".tmp " + marker.string() +
-                              " && exec sleep 300"});
+// Starts `sleep 300` as a batch job (on `node` when given) and returns the sleeping process's pid
+// (the script execs it), or 0 when it did not start within 20 s.
+int start_sleeper(const SlurmTestbed& tb, const std::string& node = "") {
+  const auto marker = tb.work_dir() / ("sleeper" + node + ".pid");
+  std::vector<std::string> argv = {"sbatch", "-D", tb.work_dir().string(), "-o", "/dev/null", "--wrap",
+                                   "echo $$ > " + marker.string() + ".tmp && mv " + marker.string() + ".tmp " +
+                                       marker.string() + " && exec sleep 300"};
+  if (!node.empty()) argv.insert(argv.begin() + 1, "--nodelist=" + node);
+  RunResult r = tb.slurm(argv);
   if (r.exit_code != 0) return 0;
   for (int i = 0; i < 200 && !std::filesystem::exists(marker); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   return std::filesystem::exists(marker) ? std::stoi(read_file(marker)) : 0;
@@ -162,6 +166,36 @@ TEST_F(SlurmCluster, TwoClustersRunSideBySide) {
   EXPECT_TRUE(none_running(steps_b));
   EXPECT_FALSE(SlurmTestbed::process_running(sleep_b));
   EXPECT_TRUE(SlurmTestbed::step_daemons_of(dir_b).empty());
+}
+
+// Two nodes on one host (slurm-testbed.sh --nodes 2): each slurmd runs the jobs sent to it (the job
+// sees its node in SLURMD_NODENAME), and the teardown ends both slurmd and the step daemons and
+// job processes of both nodes.
+TEST_F(SlurmCluster, TwoNodesOnOneHostRunJobsAndTearDownTogether) {
+  std::optional<SlurmTestbed> tb(std::in_place, TestbedOptions{.cluster = "pair", .with_plugin = false, .nodes = 2});
+  ASSERT_STARTED(*tb);
+  char buf[256] = {};
+  gethostname(buf, sizeof buf - 1);
+  const std::string host = std::string(buf).substr(0, std::string(buf).find('.'));
+  const std::vector<std::string> nodes = tb->node_names();
+  ASSERT_EQ(nodes, (std::vector<std::string>{host + "-n1", host + "-n2"}));
+  std::vector<int> sleepers, slurmds;
+  for (const auto& node : nodes) {
+    RunResult r = tb->slurm({"srun", "-w", node, "-D", tb->work_dir().string(), "printenv", "SLURMD_NODENAME"});
+    ASSERT_EQ(r.exit_code, 0) << r.err << tb->logs_tail();
+    EXPECT_EQ(r.out, node + "\n");
+    sleepers.push_back(start_sleeper(*tb, node));
+    ASSERT_GT(sleepers.back(), 0) << node << tb->logs_tail();
+    slurmds.push_back(std::stoi(read_file(tb->dir() / "run" / ("slurmd-" + node + ".pid"))));
+  }
+  const std::vector<int> steps = tb->step_daemons();
+  EXPECT_GE(steps.size(), 2u) << "expected a slurmstepd per node's running job";
+  const std::filesystem::path dir = tb->dir();
+  tb.reset();
+  EXPECT_TRUE(none_running(slurmds)) << "a slurmd survived the teardown";
+  EXPECT_TRUE(none_running(steps)) << "a slurmstepd survived the teardown";
+  EXPECT_TRUE(none_running(sleepers)) << "a job process survived the teardown";
+  EXPECT_TRUE(SlurmTestbed::step_daemons_of(dir).empty());
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -39,7 +40,8 @@ std::optional<std::string> SlurmTestbed::unavailable_reason() {
 SlurmTestbed::SlurmTestbed(TestbedOptions options)
     : options_(std::move(options)), dir_("rfarm-slurm") {
   std::vector<std::string> argv = {"bash", script(), "start", dir_.path().string(),
-                                   "--cluster", options_.cluster, "--gpus", std::to_string(options_.gpus)};
+                                   "--cluster", options_.cluster, "--gpus", std::to_string(options_.gpus),
+                                   "--nodes", std::to_string(options_.nodes)};
   if (options_.with_plugin) {
     argv.push_back("--plugin");
     argv.push_back(std::string(RFARM_BINARY_DIR) + "/lib/rfarm_spank.so");
@@ -96,9 +98,26 @@ std::vector<int> SlurmTestbed::step_daemons_of(const fs::path& testbed_dir) {
   return out;
 }
 
+std::vector<std::string> SlurmTestbed::node_names() const {
+  std::vector<std::string> nodes;
+  std::istringstream in(slurm({"sinfo", "-h", "-N", "-o", "%N"}).out);
+  for (std::string n; std::getline(in, n);)
+    if (!n.empty() && std::find(nodes.begin(), nodes.end(), n) == nodes.end()) nodes.push_back(n);
+  return nodes;
+}
+
 std::string SlurmTestbed::logs_tail() const {
-  return "--- slurmctld.log ---\n" + tail_of(dir_.path() / "log" / "slurmctld.log", 20) +
-         "--- slurmd.log ---\n" + tail_of(dir_.path() / "log" / "slurmd.log", 20);
+  // slurmd.log for one node; slurmd-NODE.log for each of several.
+  std::string out = "--- slurmctld.log ---\n" + tail_of(dir_.path() / "log" / "slurmctld.log", 20);
+  std::vector<fs::path> slurmd_logs;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir_.path() / "log", ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("slurmd", 0) == 0 && e.path().extension() == ".log") slurmd_logs.push_back(e.path());
+  }
+  std::sort(slurmd_logs.begin(), slurmd_logs.end());
+  for (const auto& p : slurmd_logs) out += "--- " + p.filename().string() + " ---\n" + tail_of(p, 20);
+  return out;
 }
 
 }  // namespace rfarm::testing

@@ -1,5 +1,5 @@
 #pragma once
-// A real single-node Slurm cluster for a test, booted by scripts/slurm-testbed.sh under a
+// A real Slurm cluster (one node, or several on this host) for a test, booted by scripts/slurm-testbed.sh under a
 // temporary directory and stopped (by recorded pids) when the object dies.
 #include <filesystem>
 #include <map>
@@ -15,7 +15,8 @@ struct TestbedOptions {
   std::string cluster = "rfarm";
   bool with_plugin = true;   // load <build>/lib/rfarm_spank.so through PlugStackConfig
   std::string plugin_args;   // plugstack arguments for the plugin
-  int gpus = 2;              // GPUs declared in gres.conf
+  int gpus = 2;              // GPUs declared in gres.conf (per node)
+  int nodes = 1;             // 1: one node named after this host; N > 1: HOST-n1..HOST-nN (--nodes N)
 };
 
 class SlurmTestbed {
@@ -37,6 +38,8 @@ class SlurmTestbed {
   std::map<std::string, std::string> env() const;
   // Runs a Slurm client command (sbatch, srun, squeue, ...) against this cluster.
   RunResult slurm(std::vector<std::string> argv, const std::map<std::string, std::string>& extra_env = {}) const;
+  // The cluster's node names as sinfo lists them (one per node).
+  std::vector<std::string> node_names() const;
   // The tail of the daemons' logs, for failure messages.
   std::string logs_tail() const;
   // The running slurmstepd processes of this cluster (found, as the script's stop finds them, by
