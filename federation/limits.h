@@ -32,4 +32,11 @@ inline constexpr std::size_t kNonceBytes = 16;
 // Header values the envelope reads are short; longer ones are refused before any parsing.
 inline constexpr std::size_t kMaxEnvelopeHeaderBytes = 256;
 
+// POST /v1/submit carries a scene bundle (federation/scene_bundle.h): its own, larger limit. The
+// bundle's text is at most kMaxBundleBytes (its files base64-encoded inside: ~6 MiB of scene), at
+// most kMaxBundleFiles files; the request body adds the quote and job fields (< 64 KiB).
+inline constexpr std::size_t kMaxBundleBytes = 8 << 20;  // 8 MiB
+inline constexpr std::size_t kMaxBundleFiles = 256;
+inline constexpr std::size_t kMaxSubmitBodyBytes = kMaxBundleBytes + (64 << 10);
+
 }  // namespace rfarm::federation
