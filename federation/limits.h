@@ -5,8 +5,7 @@
 
 namespace rfarm::federation {
 
-// Request bodies: this slice's endpoints take small JSON documents. (Scene bundles for submit, a
-// later slice, will get their own, larger limit on their own endpoint.)
+// Request bodies: the endpoints take small JSON documents, except POST /v1/submit (below).
 inline constexpr std::size_t kMaxRequestBodyBytes = 1 << 20;  // 1 MiB
 // Responses a client accepts: a statement with an inclusion proof per line is the largest.
 inline constexpr std::size_t kMaxResponseBodyBytes = 64 << 20;  // 64 MiB

@@ -10,6 +10,7 @@
 #include "federation/scene_bundle.h"
 #include "scheduler/frame_evidence.h"
 #include "scheduler/job_store.h"
+#include "scheduler/submit.h"
 
 namespace rfarm::federation {
 
@@ -76,7 +77,16 @@ void RemoteBackend::submit(S::JobStore& store, const S::JobRecord& job) {
                   "routed to peer " + peer_ + " as its job " + std::to_string(remote) + " (quote " + quote_id + ")");
 }
 
-void RemoteBackend::refresh(S::JobStore& store, std::int64_t job) { fetch_remote_outputs(config_, key_, store, job); }
+void RemoteBackend::refresh(S::JobStore& store, std::int64_t job) {
+  if (S::is_finished(store.get(job))) return;
+  try {
+    fetch_remote_outputs(config_, key_, store, job);
+  } catch (const Error& e) {
+    // A peer that cannot be reached must not keep the job from being cancelled (and its hold voided).
+    if (e.kind() != Error::Kind::Io) throw;
+    store.set_message(job, std::string("peer not reachable: ") + e.what());
+  }
+}
 
 void RemoteBackend::cancel(S::JobStore& store, std::int64_t job) {
   store.set_state(job, S::State::Cancelled, "cancelled here; the peer was not told (no cancel endpoint yet)");

@@ -54,9 +54,9 @@ TEST(SceneBundle, RefusesTraversalWrongAddressOversizeAndLeavesNothing) {
     EXPECT_NE(why.find("unsafe path"), std::string::npos) << bad << ": " << why;
   }
   EXPECT_FALSE(fs::exists(dir.path() / "evil"));
-  EXPECT_NE(refusal(bundle_of({ok}), out, std::string(64, '0')).find("not the stated"), std::string::npos);
+  EXPECT_NE(refusal(bundle_of(json::array({ok})), out, std::string(64, '0')).find("not the stated"), std::string::npos);
   EXPECT_NE(refusal(bundle_of({ok, ok}), out).find("given twice"), std::string::npos);
-  EXPECT_NE(refusal(bundle_of({ok}, "other.gltf"), out).find("not among its files"), std::string::npos);
+  EXPECT_NE(refusal(bundle_of(json::array({ok}), "other.gltf"), out).find("not among its files"), std::string::npos);
   const std::string big(kMaxBundleBytes + 1, ' ');
   EXPECT_NE(refusal(big, out).find("over the limit of 8388608"), std::string::npos);
   EXPECT_NE(refusal(bundle_of(json::array({{{"path", "s.gltf"}, {"data", "%%%"}}})), out).find("not base64"), std::string::npos);
