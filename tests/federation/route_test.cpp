@@ -84,9 +84,9 @@ struct Server {
 };
 
 std::string peer_line(const std::string& name, const std::string& url, const PublicKey& key, const fs::path& ca,
-                      bool may_send, bool may_receive) {
+                      bool may_send, bool may_receive, const std::string& credit = "100") {
   return "    - {name: " + name + ", url: \"" + url + "\", public_key: \"" + key.hex() + "\", ca_file: " + ca.string() +
-         ", credit_limit: \"100\", may_send: " + (may_send ? "true" : "false") + ", may_receive: " +
+         ", credit_limit: \"" + credit + "\", may_send: " + (may_send ? "true" : "false") + ", may_receive: " +
          (may_receive ? "true" : "false") + ", token: {symbol: RFT, decimals: 6}}\n";
 }
 
@@ -131,7 +131,7 @@ TEST(Routing, SubmitToPeerRendersThereUnderThePeerAccountAndOutputsComeBackCheck
   const G::Pki pki(tmp.path());
   // B = studio: renders for uni (may_send), not for lab.
   const Cluster b(tmp.path() / "studio", "studio", G::studio_key(), pki.studio, "accounts:\n  - {name: peer-uni, kind: user}\n",
-                  peer_line("uni", "https://127.0.0.1:1", G::uni_key().public_key(), pki.uni_ca.cert, true, true) +
+                  peer_line("uni", "https://127.0.0.1:1", G::uni_key().public_key(), pki.uni_ca.cert, true, true, "0.1") +
                       peer_line("lab", "https://127.0.0.1:1", G::lab_key().public_key(), pki.lab_ca.cert, false, false));
   for (auto [name, kind] : {std::pair{"peer-uni", "user"}, {"nodes", "provider"}, {"treasury", "treasury"}})
   {
@@ -188,6 +188,7 @@ TEST(Routing, SubmitToPeerRendersThereUnderThePeerAccountAndOutputsComeBackCheck
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.out.find("refused: stopped"), std::string::npos) << r.out << r.err;
   EXPECT_EQ(jobs_of(a), "[]\n");
+  EXPECT_EQ(a.units("alice", "debits_pending"), 0);
 
   // Orders refused by studio's gateway itself.
   const config::Config ucfg = G::caller_config("uni", pki.uni, pki, port);
@@ -271,8 +272,16 @@ TEST(Routing, SubmitToPeerRendersThereUnderThePeerAccountAndOutputsComeBackCheck
   EXPECT_EQ(b.units("nodes", "credits_posted") + b.units("treasury", "credits_posted") + b.units("burn", "credits_posted"),
             b.units("peer-uni", "debits_posted"));
 
+  // An order over uni's credit limit at studio (0.1 RFT; the order holds ~0.74): studio refuses it, uni voids that hold.
+  r = a.rfarm({"submit", "--clusters", "studio", "--frames", "1-50", "--resolution", "320x180", "--spp", "16",
+               "-o", out_pattern, rfarm::testing::demo_scene()});
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_NE(r.err.find("over its credit limit"), std::string::npos) << r.err;
+  EXPECT_EQ(b.units("peer-uni", "debits_pending"), 0);
+  EXPECT_EQ(uni.call("GET", "/v1/jobs/2").status, 404);
+
   // Settlement between the clusters is not built: cancel voids alice's hold on uni.
-  EXPECT_EQ(a.units("alice", "debits_pending"), held);
+  EXPECT_EQ(a.units("alice", "debits_pending"), held) << "the refused order's hold must be voided";
   r = a.rfarm({"cancel", "1"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(a.units("alice", "debits_pending"), 0);
