@@ -82,9 +82,10 @@ void RemoteBackend::refresh(S::JobStore& store, std::int64_t job) {
   try {
     fetch_remote_outputs(config_, key_, store, job);
   } catch (const Error& e) {
-    // A peer that cannot be reached must not keep the job from being cancelled (and its hold voided).
-    if (e.kind() != Error::Kind::Io) throw;
-    store.set_message(job, std::string("peer not reachable: ") + e.what());
+    // Called by cancel_job before it cancels: a peer that cannot be reached, or whose outputs fail
+    // their checks, must not keep the job from being cancelled and its hold voided. (rfarm
+    // queue/show/watch call fetch_remote_outputs directly, and report such an error.)
+    store.set_message(job, std::string("outputs not fetched: ") + e.what());
   }
 }
 

@@ -4,7 +4,8 @@
 // /v1/submit with the peer's signed quote and the scene bundle); when the order is refused the
 // hold is voided there (submit.h). The job's backend_id is "<peer>/<remote job>/<quote id>".
 // refresh() asks the peer for the job's state and, when it rendered, fetches and checks the
-// outputs (fetch_remote_outputs). cancel() marks the job cancelled here, which lets
+// outputs (fetch_remote_outputs), keeping any failure as the job's message (cancel_job calls it
+// first, and a silent or tampering peer must not block a cancel). cancel() marks the job cancelled here, which lets
 // scheduler::cancel_job void the hold; the peer is not told (no cancel endpoint yet).
 #include <cstdint>
 #include <string>

@@ -280,10 +280,35 @@ TEST(Routing, SubmitToPeerRendersThereUnderThePeerAccountAndOutputsComeBackCheck
   EXPECT_EQ(b.units("peer-uni", "debits_pending"), 0);
   EXPECT_EQ(uni.call("GET", "/v1/jobs/2").status, 404);
 
-  // Settlement between the clusters is not built: cancel voids alice's hold on uni.
   EXPECT_EQ(a.units("alice", "debits_pending"), held) << "the refused order's hold must be voided";
-  r = a.rfarm({"cancel", "1"});
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+
+  // A peer returning a tampered EXR (changed after studio took its evidence): uni refuses it and
+  // writes nothing.
+  const std::string out3 = (tmp.path() / "out3/f_####.exr").string();
+  r = a.rfarm({"submit", "--clusters", "studio", "--frames", "1", "--resolution", "16x16", "--spp", "1", "-o", out3,
+               rfarm::testing::demo_scene()});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  for (int i = 0; i < 100 && uni.call("GET", "/v1/jobs/2").json.value("state", "") != "rendered"; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_EQ(uni.call("GET", "/v1/jobs/2").json.value("state", ""), "rendered");
+  fs::path third;
+  for (const auto& e : fs::recursive_directory_iterator(b.dir / "state/federation"))
+    if (e.path().extension() == ".exr" && std::find(rendered.begin(), rendered.end(), e.path()) == rendered.end()) third = e.path();
+  ASSERT_FALSE(third.empty());
+  std::string bytes = rfarm::testing::read_file(third);
+  bytes.back() = static_cast<char>(bytes.back() ^ 1);
+  write_file(third, bytes);
+  r = a.rfarm({"show", "3"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("differs from the listed"), std::string::npos) << r.out << r.err;
+  EXPECT_FALSE(fs::exists(tmp.path() / "out3/f_0001.exr"));
+  EXPECT_FALSE(fs::exists(tmp.path() / "out3/f_0001.exr.part"));
+
+  // Settlement between the clusters is not built: cancel voids alice's holds on uni.
+  for (const char* id : {"1", "3"}) {
+    r = a.rfarm({"cancel", id});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  }
   EXPECT_EQ(a.units("alice", "debits_pending"), 0);
   EXPECT_EQ(a.units("alice", "debits_posted"), 0);
 }
