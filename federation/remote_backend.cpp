@@ -1,12 +1,12 @@
 #include "federation/remote_backend.h"
 
 #include <fcntl.h>
-#include <sodium.h>
 #include <unistd.h>
 
 #include "core/error.h"
 #include "core/hash.h"
 #include "federation/client.h"
+#include "federation/detail/base64.h"
 #include "federation/scene_bundle.h"
 #include "scheduler/frame_evidence.h"
 #include "scheduler/job_store.h"
@@ -24,16 +24,6 @@ const config::PeerConfig& find_peer(const config::Config& config, const std::str
   for (const auto& p : config.federation.peers)
     if (p.name == name) return p;
   throw Error(Error::Kind::BadInput, "peer " + name + " is no longer configured (rfarm peers list)");
-}
-
-std::optional<std::string> unbase64(const std::string& text) {
-  std::string out(text.size() / 4 * 3 + 3, '\0');
-  std::size_t len = 0;
-  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(), text.size(), nullptr, &len,
-                        nullptr, sodium_base64_VARIANT_ORIGINAL) != 0)
-    return std::nullopt;
-  out.resize(len);
-  return out;
 }
 
 void write_all(const fs::path& p, const std::string& data) {
@@ -117,7 +107,7 @@ std::size_t fetch_remote_outputs(const config::Config& config, const SigningKey&
     const std::string where = "peer " + ref->peer + " frame " + std::to_string(frame);
     const PeerResponse file = client.call("GET", base + "/outputs/" + std::to_string(frame));
     if (file.status != 200) throw Error(Error::Kind::Io, where + ": " + file.error());
-    const auto data = unbase64(file.json.value("data", ""));
+    const auto data = detail::base64_decode(file.json.value("data", ""));
     if (!data) throw Error(Error::Kind::Integrity, where + ": the EXR is not base64");
     const std::string sha = sha256(*data).hex();
     if (sha != f.value("sha256", ""))

@@ -1,7 +1,6 @@
 #include "federation/scene_bundle.h"
 
 #include <fcntl.h>
-#include <sodium.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -12,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/hash.h"
+#include "federation/detail/base64.h"
 #include "federation/limits.h"
 
 namespace rfarm::federation {
@@ -24,25 +24,6 @@ namespace {
 constexpr const char* kFormat = "rfarm-scene-bundle-v1";
 
 [[noreturn]] void refuse(const std::string& why) { throw Error(Error::Kind::BadInput, "scene bundle: " + why); }
-
-std::string base64(std::string_view bin) {
-  std::string out(sodium_base64_ENCODED_LEN(bin.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
-  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bin.data()), bin.size(),
-                    sodium_base64_VARIANT_ORIGINAL);
-  out.resize(out.size() - 1);  // the terminating NUL
-  return out;
-}
-
-std::optional<std::string> unbase64(std::string_view text) {
-  std::string out(text.size() / 4 * 3 + 3, '\0');
-  std::size_t len = 0;
-  const char* end = nullptr;
-  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(), text.size(), nullptr, &len,
-                        &end, sodium_base64_VARIANT_ORIGINAL) != 0 || end != text.data() + text.size())
-    return std::nullopt;
-  out.resize(len);
-  return out;
-}
 
 std::string read_file(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -92,7 +73,7 @@ std::string make_scene_bundle(const fs::path& scene) {
   json files = json::array();
   std::set<std::string> seen;
   for (const auto& n : names)
-    if (seen.insert(n).second) files.push_back({{"path", n}, {"data", base64(read_file(scene.parent_path() / n))}});
+    if (seen.insert(n).second) files.push_back({{"path", n}, {"data", detail::base64_encode(read_file(scene.parent_path() / n))}});
   const std::string text = json{{"format", kFormat}, {"scene", names.front()}, {"files", files}}.dump();
   if (text.size() > kMaxBundleBytes || files.size() > kMaxBundleFiles)
     throw_input_error({scene.string(), 0, 0}, "scene", "its bundle is " + std::to_string(text.size()) + " bytes in " +
@@ -129,7 +110,7 @@ fs::path unpack_scene_bundle(std::string_view bundle, std::string_view sha256_he
   fs::create_directories(dir);
   try {
     for (const auto& f : b["files"]) {
-      const auto data = unbase64(f["data"].get<std::string>());
+      const auto data = detail::base64_decode(f["data"].get<std::string>());
       const std::string p = f["path"].get<std::string>();
       if (!data) refuse("file '" + p + "': data is not base64");
       const fs::path target = dir / p;

@@ -1,10 +1,9 @@
 #include "federation/detail/work_endpoints.h"
 
-#include <sodium.h>
-
 #include "core/error.h"
 #include "core/hash.h"
 #include "core/ids.h"
+#include "federation/detail/base64.h"
 #include "federation/limits.h"
 #include "federation/scene_bundle.h"
 #include "federation/signed_quote.h"
@@ -48,14 +47,6 @@ config::PricesConfig quoted_prices(const json& quote, int decimals) {
   for (const auto& [model, price] : quote.at("gpu_hour").items())
     p.gpu_hour[model] = parse_amount(price.get<std::string>(), decimals, "quote.gpu_hour");
   return p;
-}
-
-std::string base64(const std::string& bin) {
-  std::string out(sodium_base64_ENCODED_LEN(bin.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
-  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bin.data()), bin.size(),
-                    sodium_base64_VARIANT_ORIGINAL);
-  out.resize(out.size() - 1);
-  return out;
 }
 
 }  // namespace
@@ -120,7 +111,7 @@ Reply job_output_file(const EndpointContext& c, const Query& q, std::int64_t job
   if (!c.work) return refuse(503, "this gateway takes no work");
   const auto data = c.work->output_file(c.peer, job, frame);
   if (!data) return refuse(404, "no rendered frame " + std::to_string(frame) + " of job " + std::to_string(job) + " of peer " + c.peer.name);
-  return {200, {{"job", job}, {"frame", frame}, {"sha256", sha256(*data).hex()}, {"data", base64(*data)}}};
+  return {200, {{"job", job}, {"frame", frame}, {"sha256", sha256(*data).hex()}, {"data", base64_encode(*data)}}};
 }
 
 }  // namespace rfarm::federation::detail
