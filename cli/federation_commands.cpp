@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "cli/federation_config.h"
+#include "cli/route_commands.h"
 #include "cli/ledger_open.h"
 #include "config/gateway_address.h"
 #include "config/peers_file.h"
@@ -45,7 +46,9 @@ void add_serve_command(CLI::App& app, Context& ctx) {
     const std::string name = c.federation.name;
     const std::size_t peers = c.federation.peers.size();
     SigningKey key = SigningKey::load(c.federation.signing_key);
-    federation::Gateway gateway(std::move(c), std::move(l), std::move(key));
+    federation::GatewayOptions gateway_options;
+    gateway_options.work = serve_work_service(c, ctx);  // POST /v1/submit runs jobs here (route_commands.h)
+    federation::Gateway gateway(std::move(c), std::move(l), std::move(key), std::move(gateway_options));
     const int port = gateway.bind(address->host, address->port);
     print_now("rfarm serve: gateway " + name + " listening on " + address->host + ":" + std::to_string(port) + " for " +
           std::to_string(peers) + " peer(s)\n");

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/route_commands.h"
 #include "config/config.h"
 #include "config/source.h"
 #include "core/error.h"
@@ -34,6 +35,7 @@ struct SubmitFlags {
   std::string scene, account, partition, qos, job_name, gres, time_limit, mem, dependency;
   unsigned nodes = 0, ntasks = 1, cpus_per_task = 1, gpus_per_task = 0;
   int nice = 0;
+  std::string clusters;  // -M/--clusters: route to a peer (cli/route_commands.h)
   std::string frames = "1", resolution, output = "renders/frame_####.exr", verify_rate, max_cost, state_dir;
   unsigned chunk = 10, spp = 0, max_depth = 0, tile_size = 0;
   bool parsable = false, test_only = false, json_out = false, wait = false;
@@ -63,6 +65,7 @@ std::vector<CLI::Option*> add_submit_options(CLI::App& a, SubmitFlags& f) {
       a.add_option("--mem", f.mem, "memory per node (Slurm syntax)"),
       a.add_option("-d,--dependency", f.dependency, "Slurm dependency for the render array"),
       a.add_option("--nice", f.nice, "Slurm nice value for the render array"),
+      a.add_option("-M,--clusters", f.clusters, "run on a peer cluster: NAME[,NAME...] or any (the cheapest quote wins)"),
       a.add_flag("--parsable", f.parsable, "print only the rfarm job id"),
       a.add_flag("--test-only", f.test_only, "print the plan and quote; queue nothing, hold nothing"),
       a.add_flag("--wait", f.wait, "follow the job until it finishes (as rfarm watch); exit 0 when it rendered"),
@@ -181,6 +184,7 @@ void submit(const SubmitFlags& f, Context& ctx) {
   const config::Config cfg = load_config(ctx);
   S::JobPlan plan = S::plan_job(to_request(f, cfg), cfg);  // refuses over --max-cost
   plan.request.account = S::resolve_account(plan.request.account, cfg, S::current_unix_user());
+  if (!f.clusters.empty()) return route_submit(plan, cfg, {f.clusters, f.state_dir, f.test_only, f.parsable}, ctx);
   if (f.test_only) {
     // No store, no hold, no backend: show what would happen.
     if (f.json_out) print(S::plan_json(plan, cfg).dump(2) + "\n");
@@ -238,6 +242,10 @@ void refresh(S::JobStore& store, const config::Config& cfg, const std::filesyste
   std::unique_ptr<S::Backend> slurm;
   std::unique_ptr<S::Escrow> escrow;
   for (const auto& listed : jobs) try {
+    if (listed.backend == "remote") {  // routed to a peer: ask it, fetch its outputs (route_commands.h)
+      if (!S::is_finished(listed)) refresh_remote_job(store, cfg, listed.id);
+      continue;
+    }
     const bool on_slurm = listed.backend == "slurm";
     if (on_slurm && !slurm) slurm = S::make_backend("slurm", cfg, state_dir, program);
     if (on_slurm && !S::is_finished(listed)) slurm->refresh(store, listed.id);
@@ -382,7 +390,7 @@ void add_scheduler_commands(CLI::App& app, Context& ctx) {
     const S::JobRecord j = store.get(cf->job);
     std::unique_ptr<S::Escrow> escrow;
     if (j.hold) escrow = S::make_escrow(cfg, dir);  // before anything is stopped
-    auto backend = S::make_backend(j.backend, cfg, dir, {S::self_executable()});
+    auto backend = j.backend == "remote" ? remote_backend_for(cfg, j) : S::make_backend(j.backend, cfg, dir, {S::self_executable()});
     S::cancel_job(store, *backend, escrow.get(), cfg, j.id);
     const S::JobRecord after = store.get(j.id);
     print("job " + std::to_string(after.id) + ": cancelled (" + std::to_string(after.frames_done) + "/" +

@@ -137,6 +137,9 @@ PeerResponse PeerClient::send(const RawRequest& r) const {
   }
   const auto ts = parse_u64(res.get_header_value(kHeaderTimestamp));
   const auto sig = Signature::from_hex(res.get_header_value(kHeaderSignature));
+  out.nonce = nonce;
+  out.timestamp_ns = ts.value_or(0);
+  out.signature_hex = res.get_header_value(kHeaderSignature);
   if (ts && sig && res.get_header_value(kHeaderPeer) == peer_.name) {
     out.signature_valid =
         verify_response_signature(peer_.public_key, {peer_.name, caller, nonce, res.status, "", *ts}, out.body, *sig);

@@ -28,6 +28,10 @@ struct PeerResponse {
   std::string body;
   nlohmann::json json;          // the body parsed; null when it is not JSON
   bool signature_valid = false; // signed by the peer's key, for this request's nonce
+  // The response envelope as received (a quote presented back to its issuer needs them).
+  std::string nonce;            // this request's nonce
+  std::uint64_t timestamp_ns = 0;
+  std::string signature_hex;
   std::string error() const;    // the refusal's reason ("error" field), or a description
 };
 

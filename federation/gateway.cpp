@@ -16,10 +16,12 @@
 #include "core/error.h"
 #include "federation/detail/endpoints.h"
 #include "federation/detail/tls.h"
+#include "federation/detail/work_endpoints.h"
 #include "federation/envelope.h"
 #include "federation/limits.h"
 #include "federation/peer_registry.h"
 #include "federation/request_check.h"
+#include "federation/work_service.h"
 
 namespace rfarm::federation {
 
@@ -119,7 +121,7 @@ Reply Gateway::Impl::authenticate_and_run(const httplib::Request& req, const End
   const CheckResult check = checker.check(*e, peer->public_key, req.method, req.target, req.body, now());
   if (!check.ok()) return detail::refuse(check.status, check.reason);
   std::lock_guard lock(ledger_mutex);
-  const detail::EndpointContext ctx{config, *peer, ledger, now()};
+  const detail::EndpointContext ctx{config, *peer, ledger, now(), options.work.get()};
   return fn(ctx, req);
 }
 
@@ -186,7 +188,9 @@ Gateway::Gateway(config::Config config, ledger::Ledger ledger, SigningKey key, G
   if (!m.server->is_valid()) throw Error(Error::Kind::Io, "cannot set up the gateway's TLS context");
 
   httplib::SSLServer& s = *m.server;
-  s.set_payload_max_length(kMaxRequestBodyBytes);
+  // Only /v1/submit takes a body beyond kMaxRequestBodyBytes (its scene bundle); route() refuses the
+  // others' larger bodies before anything else.
+  s.set_payload_max_length(kMaxSubmitBodyBytes);
   s.set_read_timeout(kReadTimeoutSeconds, 0);
   s.set_write_timeout(kWriteTimeoutSeconds, 0);
   s.set_keep_alive_timeout(kKeepAliveSeconds);
@@ -197,12 +201,29 @@ Gateway::Gateway(config::Config config, ledger::Ledger ledger, SigningKey key, G
     return httplib::Server::HandlerResponse::Unhandled;
   });
   auto route = [&m](Endpoint fn) {
-    return [&m, fn](const httplib::Request& req, httplib::Response& res) { m.serve(req, res, fn); };
+    return [&m, fn](const httplib::Request& req, httplib::Response& res) {
+      if (req.body.size() > kMaxRequestBodyBytes && req.path != "/v1/submit") {
+        res.status = 413;
+        t_log.reason = "request body larger than " + std::to_string(kMaxRequestBodyBytes) + " bytes";
+        res.set_content(detail::refuse(413, t_log.reason).body.dump(), "application/json");
+        return;
+      }
+      m.serve(req, res, fn);
+    };
   };
+  // Path numbers: decimal, at most 18 digits (std::stoll cannot overflow).
+  auto num = [](const httplib::Request& r, int i) { return static_cast<std::int64_t>(std::stoll(r.matches[i].str())); };
   s.Get("/v1/ping", route([](const auto& c, const auto& r) { return detail::ping(c, r.params); }));
   s.Get("/v1/head", route([](const auto& c, const auto& r) { return detail::head(c, r.params); }));
   s.Get("/v1/statement", route([](const auto& c, const auto& r) { return detail::statement(c, r.params); }));
   s.Post("/v1/quote", route([](const auto& c, const auto& r) { return detail::quote(c, r.params, r.body); }));
+  s.Post("/v1/submit", route([](const auto& c, const auto& r) { return detail::submit(c, r.params, r.body); }));
+  s.Get(R"(/v1/jobs/(\d{1,18}))", route([num](const auto& c, const auto& r) { return detail::job_status(c, r.params, num(r, 1)); }));
+  s.Get(R"(/v1/jobs/(\d{1,18})/outputs)",
+        route([num](const auto& c, const auto& r) { return detail::job_outputs(c, r.params, num(r, 1)); }));
+  s.Get(R"(/v1/jobs/(\d{1,18})/outputs/(\d{1,18}))", route([num](const auto& c, const auto& r) {
+          return detail::job_output_file(c, r.params, num(r, 1), num(r, 2));
+        }));
   // Refusals by the HTTP layer itself (before any handler): give them the same JSON shape.
   s.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;

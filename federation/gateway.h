@@ -23,9 +23,13 @@
 
 namespace rfarm::federation {
 
+class WorkService;
+
 struct GatewayOptions {
   std::function<std::uint64_t()> clock;        // ns since the Unix epoch; default: the system clock
   std::function<void(std::string_view)> log;   // one line per request; default: stderr
+  // Work peers send here (POST /v1/submit, /v1/jobs/...); null: those endpoints answer 503.
+  std::shared_ptr<WorkService> work;
 };
 
 class Gateway {

@@ -5,8 +5,7 @@
 
 namespace rfarm::federation {
 
-// Request bodies: this slice's endpoints take small JSON documents. (Scene bundles for submit, a
-// later slice, will get their own, larger limit on their own endpoint.)
+// Request bodies: the endpoints take small JSON documents, except POST /v1/submit (below).
 inline constexpr std::size_t kMaxRequestBodyBytes = 1 << 20;  // 1 MiB
 // Responses a client accepts: a statement with an inclusion proof per line is the largest.
 inline constexpr std::size_t kMaxResponseBodyBytes = 64 << 20;  // 64 MiB
@@ -31,5 +30,12 @@ inline constexpr std::size_t kMaxNoncesPerPeer = 100'000;
 inline constexpr std::size_t kNonceBytes = 16;
 // Header values the envelope reads are short; longer ones are refused before any parsing.
 inline constexpr std::size_t kMaxEnvelopeHeaderBytes = 256;
+
+// POST /v1/submit carries a scene bundle (federation/scene_bundle.h): its own, larger limit. The
+// bundle's text is at most kMaxBundleBytes (its files base64-encoded inside: ~6 MiB of scene), at
+// most kMaxBundleFiles files; the request body adds the quote and job fields (< 64 KiB).
+inline constexpr std::size_t kMaxBundleBytes = 8 << 20;  // 8 MiB
+inline constexpr std::size_t kMaxBundleFiles = 256;
+inline constexpr std::size_t kMaxSubmitBodyBytes = kMaxBundleBytes + (64 << 10);
 
 }  // namespace rfarm::federation

@@ -10,6 +10,10 @@
 #include "config/config.h"
 #include "ledger/ledger.h"
 
+namespace rfarm::federation {
+class WorkService;
+}
+
 namespace rfarm::federation::detail {
 
 using Query = std::multimap<std::string, std::string>;
@@ -27,6 +31,7 @@ struct EndpointContext {
   const config::PeerConfig& peer;  // the authenticated caller
   ledger::Ledger& ledger;          // read-only; the caller holds the gateway's ledger lock
   std::uint64_t now_ns = 0;
+  WorkService* work = nullptr;     // jobs peers send here; null: this gateway takes no work
 };
 
 // GET /v1/ping: who we are, our token, the time, and what this peer may do here.

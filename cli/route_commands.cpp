@@ -1,0 +1,78 @@
+// rfarm submit --clusters B|any: thin wrapper over federation/route.h and remote_backend.h.
+#include "cli/route_commands.h"
+
+#include <cstdio>
+
+#include "core/error.h"
+#include "federation/remote_backend.h"
+#include "federation/route.h"
+#include "federation/scene_bundle.h"
+#include "federation/work_service.h"
+#include "scheduler/escrow.h"
+#include "scheduler/submit.h"
+
+namespace rfarm::cli {
+
+namespace S = rfarm::scheduler;
+namespace F = rfarm::federation;
+
+namespace {
+
+void say(const std::string& s) {
+  std::fputs(s.c_str(), stdout);
+  std::fflush(stdout);
+}
+
+void require_federation(const config::Config& c) {
+  if (!c.federation.enabled)
+    throw_input_error({}, "--clusters", "this configuration has no federation section: there are no peers to route to",
+                      "add one (docs/FEDERATION.md), or submit without --clusters");
+}
+
+}  // namespace
+
+void route_submit(const S::JobPlan& plan, const config::Config& cfg, const RouteFlags& f, Context& ctx) {
+  require_federation(cfg);
+  const SigningKey key = SigningKey::load(cfg.federation.signing_key);
+  const auto rows = F::collect_quotes(cfg, key, f.clusters, plan);
+  const auto chosen = F::cheapest(rows);
+  if (!f.parsable) say(F::quote_table(rows, cfg.token.decimals, chosen));
+  if (f.test_only) {
+    if (!f.parsable) say("test only: nothing was queued or held\n");
+    ctx.exit_code = chosen ? 0 : 3;
+    return;
+  }
+  if (!chosen) throw Error(Error::Kind::Refused, "--clusters " + f.clusters + ": no peer quoted (see the table above)");
+  const F::QuoteRow& row = rows[*chosen];
+  const std::string bundle = F::make_scene_bundle(plan.request.scene);
+  const auto state_dir = S::resolve_state_dir(f.state_dir, cfg.state_dir);
+  auto escrow = S::make_escrow(cfg, state_dir);
+  S::JobStore store(state_dir);
+  F::RemoteBackend backend(cfg, key, row.peer, row.quote, bundle);
+  // The user's hold here as for a local job; a refusal by the peer voids it (submit_job).
+  const S::JobRecord job = S::submit_job(plan, cfg, store, backend, *escrow);
+  const S::JobRecord after = store.get(job.id);
+  if (f.parsable) say(std::to_string(job.id) + "\n");
+  else say("Submitted rfarm job " + std::to_string(job.id) + " to peer " + row.peer + " (quote " + row.quote_id + ", " +
+           S::format_tokens(job.quote.total, cfg) + " held here): " + after.message + "\n");
+  ctx.exit_code = 0;
+}
+
+void refresh_remote_job(S::JobStore& store, const config::Config& cfg, std::int64_t job) {
+  require_federation(cfg);
+  F::fetch_remote_outputs(cfg, SigningKey::load(cfg.federation.signing_key), store, job);
+}
+
+std::unique_ptr<S::Backend> remote_backend_for(const config::Config& cfg, const S::JobRecord& job) {
+  require_federation(cfg);
+  const auto ref = F::parse_remote_ref(job.backend_id);
+  return std::make_unique<F::RemoteBackend>(cfg, SigningKey::load(cfg.federation.signing_key), ref ? ref->peer : "");
+}
+
+std::shared_ptr<F::WorkService> serve_work_service(const config::Config& cfg, const Context& ctx) {
+  std::vector<std::string> program = {S::self_executable()};
+  if (!ctx.config_path.empty()) program.insert(program.end(), {"--config", ctx.config_path});
+  return std::make_shared<F::WorkService>(cfg, S::resolve_state_dir("", cfg.state_dir), program);
+}
+
+}  // namespace rfarm::cli

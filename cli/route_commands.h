@@ -1,0 +1,39 @@
+#pragma once
+// rfarm submit --clusters (routing to a peer cluster) and the remote jobs' refresh: kept apart from
+// scheduler_commands.cpp, which calls these.
+#include <memory>
+#include <string>
+
+#include "cli/commands.h"
+#include "config/config.h"
+#include "scheduler/backend.h"
+#include "scheduler/job_store.h"
+#include "scheduler/plan.h"
+
+namespace rfarm::federation {
+class WorkService;
+}
+
+namespace rfarm::cli {
+
+struct RouteFlags {
+  std::string clusters;   // "any" or NAME[,NAME...]
+  std::string state_dir;
+  bool test_only = false, parsable = false;
+};
+
+// Quotes the eligible peers, prints the quote table, and (unless test_only) holds the user's
+// escrow here and orders the job from the cheapest peer.
+void route_submit(const scheduler::JobPlan& plan, const config::Config& config, const RouteFlags& flags, Context& ctx);
+
+// For a job routed to a peer: asks the peer and fetches the outputs when it has rendered them.
+void refresh_remote_job(scheduler::JobStore& store, const config::Config& config, std::int64_t job);
+
+// The backend a routed job is cancelled through (it voids the hold here; the peer is not told).
+std::unique_ptr<scheduler::Backend> remote_backend_for(const config::Config& config, const scheduler::JobRecord& job);
+
+// rfarm serve's work service: jobs peers send run on the local backend, kept in the state
+// directory's job store, with this binary (and --config) rendering their chunks.
+std::shared_ptr<federation::WorkService> serve_work_service(const config::Config& config, const Context& ctx);
+
+}  // namespace rfarm::cli

@@ -1,0 +1,24 @@
+#pragma once
+// The gateway's work endpoints (docs/FEDERATION.md, "Routing"): a peer orders a render at a price
+// this cluster quoted it, follows the job, and fetches its outputs. Each handler checks what its
+// endpoint needs and leaves the jobs to WorkService (federation/work_service.h).
+#include <cstdint>
+#include <string>
+
+#include "federation/detail/endpoints.h"
+
+namespace rfarm::federation::detail {
+
+// POST /v1/submit {"quote": SignedQuote, "job": {frames, width, height, spp, max_depth, tile_size,
+// chunk_size}, "bundle": {"sha256", "text"}}: 403 may_send false or a quote we did not sign for
+// this caller, 410 an expired quote, 400 bad fields or bundle, 413 bundle over kMaxBundleBytes,
+// 402 over the credit limit or the peer account's balance, 503 no work taken here. 200: job id.
+Reply submit(const EndpointContext& c, const Query& q, const std::string& body);
+// GET /v1/jobs/<id>: state, frames done, cost (404 unknown or another peer's job).
+Reply job_status(const EndpointContext& c, const Query& q, std::int64_t job);
+// GET /v1/jobs/<id>/outputs: the rendered frames, each with its SHA-256 and tile root.
+Reply job_outputs(const EndpointContext& c, const Query& q, std::int64_t job);
+// GET /v1/jobs/<id>/outputs/<frame>: {"frame", "sha256", "data": base64 EXR}.
+Reply job_output_file(const EndpointContext& c, const Query& q, std::int64_t job, std::int64_t frame);
+
+}  // namespace rfarm::federation::detail

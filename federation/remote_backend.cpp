@@ -1,0 +1,136 @@
+#include "federation/remote_backend.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "core/hash.h"
+#include "federation/client.h"
+#include "federation/detail/base64.h"
+#include "federation/scene_bundle.h"
+#include "scheduler/frame_evidence.h"
+#include "scheduler/job_store.h"
+#include "scheduler/submit.h"
+
+namespace rfarm::federation {
+
+namespace S = rfarm::scheduler;
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+const config::PeerConfig& find_peer(const config::Config& config, const std::string& name) {
+  for (const auto& p : config.federation.peers)
+    if (p.name == name) return p;
+  throw Error(Error::Kind::BadInput, "peer " + name + " is no longer configured (rfarm peers list)");
+}
+
+void write_all(const fs::path& p, const std::string& data) {
+  const int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw Error(Error::Kind::Io, "cannot create " + p.string());
+  const bool ok = ::write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) throw Error(Error::Kind::Io, "cannot write " + p.string());
+}
+
+}  // namespace
+
+std::optional<RemoteRef> parse_remote_ref(const std::string& id) {
+  const auto a = id.find('/'), b = id.rfind('/');
+  if (a == std::string::npos || a == b) return std::nullopt;
+  try {
+    return RemoteRef{id.substr(0, a), std::stoll(id.substr(a + 1, b - a - 1)), id.substr(b + 1)};
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+RemoteBackend::RemoteBackend(config::Config config, SigningKey key, std::string peer, SignedQuote quote, std::string bundle)
+    : config_(std::move(config)), key_(std::move(key)), peer_(std::move(peer)), quote_(std::move(quote)), bundle_(std::move(bundle)) {}
+
+void RemoteBackend::submit(S::JobStore& store, const S::JobRecord& job) {
+  const S::JobRequest& r = job.request;
+  const json order = {{"quote", to_json(quote_)},
+                      {"job", {{"frames", r.frames}, {"width", r.width}, {"height", r.height}, {"spp", r.spp},
+                               {"max_depth", r.max_depth}, {"tile_size", r.tile_size}, {"chunk_size", r.chunk_size}}},
+                      {"bundle", {{"sha256", bundle_sha256(bundle_)}, {"text", bundle_}}}};
+  const PeerClient client(config_, find_peer(config_, peer_), key_);
+  const PeerResponse res = client.call("POST", "/v1/submit", order.dump());
+  if (res.status != 200)
+    throw Error(res.status == 402 || res.status == 403 || res.status == 410 ? Error::Kind::Refused : Error::Kind::Io,
+                "peer " + peer_ + " refused the job (" + std::to_string(res.status) + "): " + res.error());
+  const std::int64_t remote = res.json.at("job").get<std::int64_t>();
+  const std::string quote_id = res.json.value("quote_id", "");
+  store.set_backend_id(job.id, peer_ + "/" + std::to_string(remote) + "/" + quote_id);
+  store.set_state(job.id, S::State::Queued,
+                  "routed to peer " + peer_ + " as its job " + std::to_string(remote) + " (quote " + quote_id + ")");
+}
+
+void RemoteBackend::refresh(S::JobStore& store, std::int64_t job) {
+  if (S::is_finished(store.get(job))) return;
+  try {
+    fetch_remote_outputs(config_, key_, store, job);
+  } catch (const Error& e) {
+    // Called by cancel_job before it cancels: a peer that cannot be reached, or whose outputs fail
+    // their checks, must not keep the job from being cancelled and its hold voided. (rfarm
+    // queue/show/watch call fetch_remote_outputs directly, and report such an error.)
+    store.set_message(job, std::string("outputs not fetched: ") + e.what());
+  }
+}
+
+void RemoteBackend::cancel(S::JobStore& store, std::int64_t job) {
+  store.set_state(job, S::State::Cancelled, "cancelled here; the peer was not told (no cancel endpoint yet)");
+}
+
+std::size_t fetch_remote_outputs(const config::Config& config, const SigningKey& key, S::JobStore& store, std::int64_t id) {
+  const S::JobRecord j = store.get(id);
+  const auto ref = parse_remote_ref(j.backend_id);
+  if (j.backend != kRemoteBackendName || !ref)
+    throw Error(Error::Kind::BadInput, "job " + std::to_string(id) + " was not routed to a peer");
+  const PeerClient client(config, find_peer(config, ref->peer), key);
+  const std::string base = "/v1/jobs/" + std::to_string(ref->job);
+  const PeerResponse st = client.call("GET", base);
+  if (st.status != 200) throw Error(Error::Kind::Io, "peer " + ref->peer + ": job status: " + st.error());
+  const std::string state = st.json.value("state", "");
+  if (state != "rendered" && state != "verified") {
+    store.set_message(id, "on peer " + ref->peer + " (its job " + std::to_string(ref->job) + "): " + state + ", " +
+                              std::to_string(st.json.value("frames_done", 0)) + "/" + std::to_string(j.frame_count) + " frames");
+    if (state == "failed" || state == "cancelled") store.set_state(id, S::State::Failed, "peer " + ref->peer + ": its job " + state);
+    return 0;
+  }
+  const PeerResponse list = client.call("GET", base + "/outputs");
+  if (list.status != 200) throw Error(Error::Kind::Io, "peer " + ref->peer + ": outputs: " + list.error());
+  std::size_t written = 0;
+  for (const json& f : list.json.at("frames")) {
+    const std::int64_t frame = f.at("frame").get<std::int64_t>();
+    const std::string where = "peer " + ref->peer + " frame " + std::to_string(frame);
+    const PeerResponse file = client.call("GET", base + "/outputs/" + std::to_string(frame));
+    if (file.status != 200) throw Error(Error::Kind::Io, where + ": " + file.error());
+    const auto data = detail::base64_decode(file.json.value("data", ""));
+    if (!data) throw Error(Error::Kind::Integrity, where + ": the EXR is not base64");
+    const std::string sha = sha256(*data).hex();
+    if (sha != f.value("sha256", ""))
+      throw Error(Error::Kind::Integrity, where + ": SHA-256 " + sha + " differs from the listed " + f.value("sha256", ""));
+    const fs::path target = S::output_for_frame(j.request.output, frame);
+    fs::create_directories(target.parent_path());
+    const fs::path tmp = target.string() + ".part";
+    write_all(tmp, *data);
+    const S::FrameEvidence ev = S::inspect_frame(tmp, j.request, frame);
+    if (!ev.valid || ev.tile_root.hex() != f.value("tile_root", "")) {
+      fs::remove(tmp);
+      throw Error(Error::Kind::Integrity, where + ": " + (ev.valid ? "tile root " + ev.tile_root.hex() + " differs from the listed " +
+                                                                        f.value("tile_root", "")
+                                                                  : "not this job's frame: " + ev.why));
+    }
+    fs::rename(tmp, target);
+    ++written;
+  }
+  if (written == j.frame_count)
+    store.set_state(id, S::State::Rendered, std::to_string(written) + " frames rendered by peer " + ref->peer +
+                                                " fetched and checked (SHA-256, header, tile root); the hold stays open "
+                                                "until `rfarm cancel` voids it (settlement between clusters not built)");
+  return written;
+}
+
+}  // namespace rfarm::federation

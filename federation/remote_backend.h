@@ -1,0 +1,59 @@
+#pragma once
+// A scheduler backend whose "cluster" is a peer: scheduler::submit_job holds the user's escrow on
+// this cluster as usual and queues through it, which orders the job from the peer (POST
+// /v1/submit with the peer's signed quote and the scene bundle); when the order is refused the
+// hold is voided there (submit.h). The job's backend_id is "<peer>/<remote job>/<quote id>".
+// refresh() asks the peer for the job's state and, when it rendered, fetches and checks the
+// outputs (fetch_remote_outputs), keeping any failure as the job's message (cancel_job calls it
+// first, and a silent or tampering peer must not block a cancel). cancel() marks the job cancelled here, which lets
+// scheduler::cancel_job void the hold; the peer is not told (no cancel endpoint yet).
+#include <cstdint>
+#include <string>
+
+#include "config/config.h"
+#include "core/signing.h"
+#include "federation/signed_quote.h"
+#include "scheduler/backend.h"
+
+namespace rfarm::federation {
+
+inline constexpr const char* kRemoteBackendName = "remote";
+
+struct RemoteRef {
+  std::string peer;
+  std::int64_t job = 0;
+  std::string quote_id;
+};
+// Parses a remote job's backend_id; nullopt when it is not one.
+std::optional<RemoteRef> parse_remote_ref(const std::string& backend_id);
+
+class RemoteBackend final : public scheduler::Backend {
+ public:
+  // For ordering (submit): the peer, its signed quote and the scene bundle text. For following a
+  // job already ordered, `quote` and `bundle` are not used.
+  RemoteBackend(config::Config config, SigningKey key, std::string peer, SignedQuote quote = {}, std::string bundle = {});
+
+  std::string_view name() const override { return kRemoteBackendName; }
+  void submit(scheduler::JobStore& store, const scheduler::JobRecord& job) override;
+  void refresh(scheduler::JobStore& store, std::int64_t job) override;
+  void cancel(scheduler::JobStore& store, std::int64_t job) override;
+
+ private:
+  config::Config config_;
+  SigningKey key_;
+  std::string peer_;
+  SignedQuote quote_;
+  std::string bundle_;
+};
+
+// Asks the peer for a remote job's state; when it has rendered every frame, downloads each EXR,
+// checks its SHA-256 against what the peer listed and the bytes received, and its header (frame,
+// resolution, spp, depth, tile size) and rfarm.tileRoot against the job and the peer's list
+// (scheduler/frame_evidence.h), then writes it atomically (temp file + rename) to the job's output
+// pattern. Any mismatch: Error(Integrity) naming the frame, nothing written for it. Returns the
+// number of frames written (0 while the peer is still rendering); the job's message says where it
+// stands. A job whose outputs were all written is marked Rendered.
+std::size_t fetch_remote_outputs(const config::Config& config, const SigningKey& key, scheduler::JobStore& store,
+                                 std::int64_t job);
+
+}  // namespace rfarm::federation

@@ -1,0 +1,56 @@
+#pragma once
+// Work a peer sends here (POST /v1/submit), run on this cluster's own scheduler: the job is
+// planned with this cluster's configuration and prices, charged to the account this cluster keeps
+// for the peer (federation.peers[].account, default peer-<name>) with the usual escrow hold on it,
+// run on the local backend in the background, and settled on that account as any local job.
+// The gateway's endpoints (detail/work_endpoints.cpp) check the caller first; this owns the jobs.
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "config/config.h"
+#include "scheduler/job_store.h"
+
+namespace rfarm::federation {
+
+class WorkService {
+ public:
+  // `program`: the argv prefix of `rfarm` that renders the chunks (rfarm serve passes itself).
+  // Jobs are kept in `state_dir`'s job store; bundles unpack under <state_dir>/federation/.
+  WorkService(config::Config config, std::filesystem::path state_dir, std::vector<std::string> program);
+  ~WorkService();  // waits for the jobs still rendering
+  WorkService(const WorkService&) = delete;
+  WorkService& operator=(const WorkService&) = delete;
+
+  // Plans `request` (its scene already unpacked, output ignored: this cluster chooses), refuses
+  // it (Error(Refused)) when its hold exceeds the peer's credit_limit or the available balance of
+  // the peer's account, else stores it, holds, and starts rendering it. Returns the job record.
+  // `prices`: the ones the peer was quoted (the signed quote holds them).
+  scheduler::JobRecord submit(const config::PeerConfig& peer, scheduler::JobRequest request,
+                              const std::filesystem::path& work_dir, const config::PricesConfig& prices);
+
+  // The job, when it exists and belongs to `peer` (its account): nullopt otherwise.
+  std::optional<nlohmann::json> status(const config::PeerConfig& peer, std::int64_t job) const;
+  // Its rendered frames: frame, sha256, tile_root, bytes; nullopt as status().
+  std::optional<nlohmann::json> outputs(const config::PeerConfig& peer, std::int64_t job) const;
+  // One rendered frame's EXR bytes; nullopt when the job is not the peer's or the frame not rendered.
+  std::optional<std::string> output_file(const config::PeerConfig& peer, std::int64_t job, std::int64_t frame) const;
+
+  const std::filesystem::path& state_dir() const { return state_dir_; }
+
+ private:
+  config::Config config_;
+  std::filesystem::path state_dir_;
+  std::vector<std::string> program_;
+  mutable std::mutex mutex_;
+  std::vector<std::thread> running_;
+};
+
+}  // namespace rfarm::federation
