@@ -28,6 +28,7 @@
 #include "federation/scene_bundle.h"
 #include "federation/signed_quote.h"
 #include "ledger/ledger.h"
+#include "support/daemon.h"
 
 namespace rfarm::federation {
 namespace {
@@ -39,49 +40,7 @@ using rfarm::testing::RunResult;
 using rfarm::testing::write_file;
 
 // `rfarm serve` in the background; stdout through a pipe to learn its port.
-struct Server {
-  pid_t pid = -1;
-  int out_fd = -1;
-  std::string out;
-  Server(const std::vector<std::string>& argv, const fs::path& err_file) {
-    int fds[2];
-    EXPECT_EQ(pipe(fds), 0);
-    pid = fork();
-    if (pid == 0) {
-      dup2(fds[1], 1);
-      const int err = open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      dup2(err, 2);
-      close(fds[0]);
-      std::vector<char*> args;
-      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-      args.push_back(nullptr);
-      execv(args[0], args.data());
-      _exit(127);
-    }
-    close(fds[1]);
-    out_fd = fds[0];
-  }
-  ~Server() {
-    if (pid > 0) {
-      kill(pid, SIGTERM);
-      waitpid(pid, nullptr, 0);
-    }
-    if (out_fd >= 0) close(out_fd);
-  }
-  bool wait_for(const std::string& what) {
-    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (out.find(what) == std::string::npos && std::chrono::steady_clock::now() < end) {
-      pollfd p{out_fd, POLLIN, 0};
-      if (poll(&p, 1, 100) > 0) {
-        char buf[512];
-        const ssize_t n = read(out_fd, buf, sizeof buf);
-        if (n <= 0) break;
-        out.append(buf, static_cast<std::size_t>(n));
-      }
-    }
-    return out.find(what) != std::string::npos;
-  }
-};
+using Server = rfarm::testing::Daemon;
 
 std::string peer_line(const std::string& name, const std::string& url, const PublicKey& key, const fs::path& ca,
                       bool may_send, bool may_receive, const std::string& credit = "100") {

@@ -18,6 +18,7 @@
 
 #include "federation/gateway_fixture.h"
 #include "ledger/ledger.h"
+#include "support/daemon.h"
 
 namespace rfarm::federation {
 namespace {
@@ -26,64 +27,7 @@ using rfarm::testing::run;
 using rfarm::testing::write_file;
 
 // The daemon: stdout through a pipe (to learn its port), stderr (the request log) to a file.
-struct Daemon {
-  pid_t pid = -1;
-  int out_fd = -1;
-  std::string out;
-
-  Daemon(const std::vector<std::string>& argv, const std::filesystem::path& err_file) {
-    int fds[2];
-    EXPECT_EQ(pipe(fds), 0);
-    pid = fork();
-    if (pid == 0) {
-      dup2(fds[1], 1);
-      const int err = open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      dup2(err, 2);
-      close(fds[0]);
-      std::vector<char*> args;
-      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-      args.push_back(nullptr);
-      execv(args[0], args.data());
-      _exit(127);
-    }
-    close(fds[1]);
-    out_fd = fds[0];
-  }
-  ~Daemon() {
-    if (pid > 0 && waitpid(pid, nullptr, WNOHANG) == 0) {
-      kill(pid, SIGKILL);
-      waitpid(pid, nullptr, 0);
-    }
-    if (out_fd >= 0) close(out_fd);
-  }
-  // Reads stdout until it contains `what` (or 10 s pass).
-  bool wait_for(const std::string& what) {
-    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (out.find(what) == std::string::npos && std::chrono::steady_clock::now() < end) {
-      pollfd p{out_fd, POLLIN, 0};
-      if (poll(&p, 1, 100) > 0) {
-        char buf[512];
-        const ssize_t n = read(out_fd, buf, sizeof buf);
-        if (n <= 0) break;
-        out.append(buf, static_cast<std::size_t>(n));
-      }
-    }
-    return out.find(what) != std::string::npos;
-  }
-  // Waits for the exit status (-1 when it is still running after 10 s).
-  int wait_exit() {
-    for (int i = 0; i < 200; ++i) {
-      int status = 0;
-      if (waitpid(pid, &status, WNOHANG) == pid) {
-        pid = -1;
-        wait_for("\x01never");  // drain what it printed last
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return -1;
-  }
-};
+using rfarm::testing::Daemon;
 
 std::string federation_yaml(const std::string& name, const rfarm::testing::CertFiles& tls, const std::string& peer_lines) {
   return "  name: " + name + "\n  tls_certificate: " + tls.cert.string() + "\n  tls_key: " + tls.key.string() +
