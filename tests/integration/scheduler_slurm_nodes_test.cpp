@@ -57,20 +57,12 @@ TEST_F(SchedulerSlurmNodes, FramesOfACheatingNodeAreReRenderedOnTheOtherNode) {
   const std::string bad = nodes[0], good = nodes[1];
   const LedgerSite site(tb, "twonode");
 
-  const fs::path cheat_dir = tb.work_dir() / "cheat";
-  fs::create_directories(cheat_dir);
-  for (const char* f : {"animated_demo.gltf", "animated_demo.bin", "checker.png"})
-    fs::copy_file(source_dir() / "examples/scenes" / f, cheat_dir / f);
-  std::string gltf = read_file(cheat_dir / "animated_demo.gltf");
-  const auto at = gltf.find("\"intensity\": 12.0");
-  ASSERT_NE(at, std::string::npos);
-  gltf.replace(at, 17, "\"intensity\": 2.0");
-  write_file(cheat_dir / "animated_demo.gltf", gltf);
+  const fs::path cheat_scene = doctored_scene(tb);
   // SLURMD_NODENAME: the node slurmd runs the task on (both nodes share one hostname).
   const auto wrapper = write_file(tb.work_dir() / "cheat.sh",
                                   "#!/bin/bash\nargs=(); prev=\nfor a in \"$@\"; do\n"
                                   "  if [ \"$prev\" = render ] && [ \"$SLURMD_NODENAME\" = " + bad + " ]; then a=" +
-                                      (cheat_dir / "animated_demo.gltf").string() + "; fi\n"
+                                      cheat_scene.string() + "; fi\n"
                                       "  args+=(\"$a\"); prev=$a\ndone\nexec " + rfarm_binary() + " \"${args[@]}\"\n");
   fs::permissions(wrapper, fs::perms::owner_all);
 

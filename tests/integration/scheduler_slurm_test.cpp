@@ -234,19 +234,11 @@ TEST_F(SchedulerSlurm, MeteredChunksAndACheatedChunkReRenderedInANewRound) {
 
   // The cheat: element 0 (round 0, frames 1-2) renders a copy of the scene with the key light at
   // a sixth of its intensity.
-  const fs::path cheat_dir = tb.work_dir() / "cheat";
-  fs::create_directories(cheat_dir);
-  for (const char* f : {"animated_demo.gltf", "animated_demo.bin", "checker.png"})
-    fs::copy_file(source_dir() / "examples/scenes" / f, cheat_dir / f);
-  std::string gltf = read_file(cheat_dir / "animated_demo.gltf");
-  const auto at = gltf.find("\"intensity\": 12.0");
-  ASSERT_NE(at, std::string::npos);
-  gltf.replace(at, 17, "\"intensity\": 2.0");
-  write_file(cheat_dir / "animated_demo.gltf", gltf);
+  const fs::path cheat_scene = doctored_scene(tb);
   const auto wrapper = write_file(tb.work_dir() / "cheat.sh",
                                   "#!/bin/bash\nargs=(); prev=\nfor a in \"$@\"; do\n"
                                   "  if [ \"$prev\" = render ] && [ \"$SLURM_ARRAY_TASK_ID\" = 0 ]; then a=" +
-                                      (cheat_dir / "animated_demo.gltf").string() + "; fi\n"
+                                      cheat_scene.string() + "; fi\n"
                                       "  args+=(\"$a\"); prev=$a\ndone\nexec " + rfarm_binary() + " \"${args[@]}\"\n");
   fs::permissions(wrapper, fs::perms::owner_all);
 
