@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "federation/remote_backend.h"
+#include "federation/remote_settlement.h"
 #include "federation/route.h"
 #include "federation/scene_bundle.h"
 #include "federation/work_service.h"
@@ -63,10 +64,14 @@ void refresh_remote_job(S::JobStore& store, const config::Config& cfg, std::int6
   F::fetch_remote_outputs(cfg, SigningKey::load(cfg.federation.signing_key), store, job);
 }
 
-std::unique_ptr<S::Backend> remote_backend_for(const config::Config& cfg, const S::JobRecord& job) {
+void settle_remote(S::JobStore& store, const config::Config& cfg, S::Escrow& escrow, std::int64_t job) {
   require_federation(cfg);
-  const auto ref = F::parse_remote_ref(job.backend_id);
-  return std::make_unique<F::RemoteBackend>(cfg, SigningKey::load(cfg.federation.signing_key), ref ? ref->peer : "");
+  F::settle_remote_job(cfg, SigningKey::load(cfg.federation.signing_key), store, escrow, job);
+}
+
+void cancel_remote(S::JobStore& store, const config::Config& cfg, S::Escrow& escrow, std::int64_t job) {
+  require_federation(cfg);
+  F::cancel_remote_job(cfg, SigningKey::load(cfg.federation.signing_key), store, escrow, job);
 }
 
 std::shared_ptr<F::WorkService> serve_work_service(const config::Config& cfg, const Context& ctx) {

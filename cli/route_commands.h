@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "config/config.h"
 #include "scheduler/backend.h"
+#include "scheduler/escrow.h"
 #include "scheduler/job_store.h"
 #include "scheduler/plan.h"
 
@@ -29,8 +30,12 @@ void route_submit(const scheduler::JobPlan& plan, const config::Config& config, 
 // For a job routed to a peer: asks the peer and fetches the outputs when it has rendered them.
 void refresh_remote_job(scheduler::JobStore& store, const config::Config& config, std::int64_t job);
 
-// The backend a routed job is cancelled through (it voids the hold here; the peer is not told).
-std::unique_ptr<scheduler::Backend> remote_backend_for(const config::Config& config, const scheduler::JobRecord& job);
+// For a routed job that finished with its hold open here: settles it on the peer's proven charge
+// (federation/remote_settlement.h). A peer not settled yet leaves it open (the job's message says so).
+void settle_remote(scheduler::JobStore& store, const config::Config& config, scheduler::Escrow& escrow, std::int64_t job);
+
+// Cancels a routed job: tells the peer, then settles when its charge is proven (remote_settlement.h).
+void cancel_remote(scheduler::JobStore& store, const config::Config& config, scheduler::Escrow& escrow, std::int64_t job);
 
 // rfarm serve's work service: jobs peers send run on the local backend, kept in the state
 // directory's job store, with this binary (and --config) rendering their chunks.

@@ -242,8 +242,12 @@ void refresh(S::JobStore& store, const config::Config& cfg, const std::filesyste
   std::unique_ptr<S::Backend> slurm;
   std::unique_ptr<S::Escrow> escrow;
   for (const auto& listed : jobs) try {
-    if (listed.backend == "remote") {  // routed to a peer: ask it, fetch its outputs (route_commands.h)
+    if (listed.backend == "remote") {  // routed to a peer: ask it, fetch its outputs, settle on its charge
       if (!S::is_finished(listed)) refresh_remote_job(store, cfg, listed.id);
+      if (const S::JobRecord j = store.get(listed.id); j.hold && S::is_finished(j)) {
+        if (!escrow) escrow = S::make_escrow(cfg, state_dir);
+        settle_remote(store, cfg, *escrow, j.id);
+      }
       continue;
     }
     const bool on_slurm = listed.backend == "slurm";
@@ -390,8 +394,13 @@ void add_scheduler_commands(CLI::App& app, Context& ctx) {
     const S::JobRecord j = store.get(cf->job);
     std::unique_ptr<S::Escrow> escrow;
     if (j.hold) escrow = S::make_escrow(cfg, dir);  // before anything is stopped
-    auto backend = j.backend == "remote" ? remote_backend_for(cfg, j) : S::make_backend(j.backend, cfg, dir, {S::self_executable()});
-    S::cancel_job(store, *backend, escrow.get(), cfg, j.id);
+    if (j.backend == "remote") {
+      if (!escrow) escrow = S::make_escrow(cfg, dir);
+      cancel_remote(store, cfg, *escrow, j.id);  // the peer is told; its charge settles the hold
+    } else {
+      auto backend = S::make_backend(j.backend, cfg, dir, {S::self_executable()});
+      S::cancel_job(store, *backend, escrow.get(), cfg, j.id);
+    }
     const S::JobRecord after = store.get(j.id);
     print("job " + std::to_string(after.id) + ": cancelled (" + std::to_string(after.frames_done) + "/" +
           std::to_string(after.frame_count) + " frames rendered, cost " + S::format_tokens(after.cost, cfg) + ")" +

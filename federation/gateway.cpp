@@ -219,6 +219,8 @@ Gateway::Gateway(config::Config config, ledger::Ledger ledger, SigningKey key, G
   s.Post("/v1/quote", route([](const auto& c, const auto& r) { return detail::quote(c, r.params, r.body); }));
   s.Post("/v1/submit", route([](const auto& c, const auto& r) { return detail::submit(c, r.params, r.body); }));
   s.Get(R"(/v1/jobs/(\d{1,18}))", route([num](const auto& c, const auto& r) { return detail::job_status(c, r.params, num(r, 1)); }));
+  s.Delete(R"(/v1/jobs/(\d{1,18}))", route([num](const auto& c, const auto& r) { return detail::job_cancel(c, r.params, num(r, 1)); }));
+  s.Get(R"(/v1/jobs/(\d{1,18})/charge)", route([num](const auto& c, const auto& r) { return detail::job_charge(c, r.params, num(r, 1)); }));
   s.Get(R"(/v1/jobs/(\d{1,18})/outputs)",
         route([num](const auto& c, const auto& r) { return detail::job_outputs(c, r.params, num(r, 1)); }));
   s.Get(R"(/v1/jobs/(\d{1,18})/outputs/(\d{1,18}))", route([num](const auto& c, const auto& r) {

@@ -34,6 +34,15 @@ void write_all(const fs::path& p, const std::string& data) {
   if (!ok) throw Error(Error::Kind::Io, "cannot write " + p.string());
 }
 
+// A frame that fails our checks: the job fails here with its verification failed, which
+// settle_remote_job reads as "do not pay the peer" (the user's hold is released; the peer's charge,
+// if it made one, stays disputed and shows at `rfarm federation settle`).
+[[noreturn]] void refuse_outputs(S::JobStore& store, std::int64_t id, const std::string& why) {
+  store.set_verification(id, "", S::State::Failed);
+  store.set_state(id, S::State::Failed, "REFUSED the peer's outputs: " + why);
+  throw Error(Error::Kind::Integrity, why);
+}
+
 }  // namespace
 
 std::optional<RemoteRef> parse_remote_ref(const std::string& id) {
@@ -51,10 +60,13 @@ RemoteBackend::RemoteBackend(config::Config config, SigningKey key, std::string 
 
 void RemoteBackend::submit(S::JobStore& store, const S::JobRecord& job) {
   const S::JobRequest& r = job.request;
-  const json order = {{"quote", to_json(quote_)},
+  json order = {{"quote", to_json(quote_)},
                       {"job", {{"frames", r.frames}, {"width", r.width}, {"height", r.height}, {"spp", r.spp},
                                {"max_depth", r.max_depth}, {"tile_size", r.tile_size}, {"chunk_size", r.chunk_size}}},
                       {"bundle", {{"sha256", bundle_sha256(bundle_)}, {"text", bundle_}}}};
+  // Our user's hold for the job: the peer writes it on its charge, which is how we recognise the
+  // charge later (remote_settlement.h) and how its ledger names our record (traceback).
+  if (job.hold) order["ref"] = {{"hold", job.hold->id.hex()}};
   const PeerClient client(config_, find_peer(config_, peer_), key_);
   const PeerResponse res = client.call("POST", "/v1/submit", order.dump());
   if (res.status != 200)
@@ -80,7 +92,24 @@ void RemoteBackend::refresh(S::JobStore& store, std::int64_t job) {
 }
 
 void RemoteBackend::cancel(S::JobStore& store, std::int64_t job) {
-  store.set_state(job, S::State::Cancelled, "cancelled here; the peer was not told (no cancel endpoint yet)");
+  const S::JobRecord j = store.get(job);
+  const auto ref = parse_remote_ref(j.backend_id);
+  std::string told;
+  if (!ref) {
+    told = "it was never ordered from a peer";
+  } else {
+    try {
+      const PeerClient client(config_, find_peer(config_, ref->peer), key_);
+      const PeerResponse r = client.call("DELETE", "/v1/jobs/" + std::to_string(ref->job));
+      told = r.status == 200   ? "peer " + ref->peer + " cancelled its job " + std::to_string(ref->job)
+             : r.status == 409 ? "peer " + ref->peer + " had already finished its job: " + r.error()
+                               : "peer " + ref->peer + " refused the cancel (" + std::to_string(r.status) + "): " + r.error();
+    } catch (const Error& e) {
+      told = std::string("the peer could not be told: ") + e.what();
+    }
+  }
+  // The hold stays until the peer's charge for what it rendered is proven (settle_remote_job).
+  store.set_state(job, S::State::Cancelled, "cancelled; " + told);
 }
 
 std::size_t fetch_remote_outputs(const config::Config& config, const SigningKey& key, S::JobStore& store, std::int64_t id) {
@@ -108,10 +137,9 @@ std::size_t fetch_remote_outputs(const config::Config& config, const SigningKey&
     const PeerResponse file = client.call("GET", base + "/outputs/" + std::to_string(frame));
     if (file.status != 200) throw Error(Error::Kind::Io, where + ": " + file.error());
     const auto data = detail::base64_decode(file.json.value("data", ""));
-    if (!data) throw Error(Error::Kind::Integrity, where + ": the EXR is not base64");
+    if (!data) refuse_outputs(store, id, where + ": the EXR is not base64");
     const std::string sha = sha256(*data).hex();
-    if (sha != f.value("sha256", ""))
-      throw Error(Error::Kind::Integrity, where + ": SHA-256 " + sha + " differs from the listed " + f.value("sha256", ""));
+    if (sha != f.value("sha256", "")) refuse_outputs(store, id, where + ": SHA-256 " + sha + " differs from the listed " + f.value("sha256", ""));
     const fs::path target = S::output_for_frame(j.request.output, frame);
     fs::create_directories(target.parent_path());
     const fs::path tmp = target.string() + ".part";
@@ -119,17 +147,17 @@ std::size_t fetch_remote_outputs(const config::Config& config, const SigningKey&
     const S::FrameEvidence ev = S::inspect_frame(tmp, j.request, frame);
     if (!ev.valid || ev.tile_root.hex() != f.value("tile_root", "")) {
       fs::remove(tmp);
-      throw Error(Error::Kind::Integrity, where + ": " + (ev.valid ? "tile root " + ev.tile_root.hex() + " differs from the listed " +
-                                                                        f.value("tile_root", "")
-                                                                  : "not this job's frame: " + ev.why));
+      refuse_outputs(store, id, where + ": " + (ev.valid ? "tile root " + ev.tile_root.hex() + " differs from the listed " +
+                                                             f.value("tile_root", "")
+                                                       : "not this job's frame: " + ev.why));
     }
     fs::rename(tmp, target);
     ++written;
   }
   if (written == j.frame_count)
     store.set_state(id, S::State::Rendered, std::to_string(written) + " frames rendered by peer " + ref->peer +
-                                                " fetched and checked (SHA-256, header, tile root); the hold stays open "
-                                                "until `rfarm cancel` voids it (settlement between clusters not built)");
+                                                " fetched and checked (SHA-256, header, tile root); it settles when the "
+                                                "peer's charge is proven (remote_settlement.h)");
   return written;
 }
 

@@ -5,8 +5,11 @@
 // hold is voided there (submit.h). The job's backend_id is "<peer>/<remote job>/<quote id>".
 // refresh() asks the peer for the job's state and, when it rendered, fetches and checks the
 // outputs (fetch_remote_outputs), keeping any failure as the job's message (cancel_job calls it
-// first, and a silent or tampering peer must not block a cancel). cancel() marks the job cancelled here, which lets
-// scheduler::cancel_job void the hold; the peer is not told (no cancel endpoint yet).
+// first, and a silent or tampering peer must not block a cancel). cancel() tells the peer
+// (DELETE /v1/jobs/<id>) and marks the job cancelled here; the hold is settled, like a finished
+// job's, by settle_remote_job (remote_settlement.h) once the peer's charge for what it rendered
+// before the cancel is proven. Do not cancel through scheduler::cancel_job, which would settle the
+// hold from this cluster's own (empty) charges: cancel_remote_job (remote_settlement.h) does both steps.
 #include <cstdint>
 #include <string>
 

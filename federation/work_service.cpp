@@ -78,6 +78,26 @@ std::optional<json> WorkService::status(const config::PeerConfig& peer, std::int
               {"message", j->message}};
 }
 
+std::optional<S::JobRecord> WorkService::job(const config::PeerConfig& peer, std::int64_t id) const {
+  S::JobStore store(state_dir_);
+  auto j = store.find(id);
+  if (!j || j->request.account != peer.account) return std::nullopt;
+  return j;
+}
+
+std::optional<json> WorkService::cancel(const config::PeerConfig& peer, std::int64_t id) {
+  {
+    S::JobStore store(state_dir_);
+    const auto j = store.find(id);
+    if (!j || j->request.account != peer.account) return std::nullopt;
+    if (S::is_finished(*j) || !j->hold)
+      throw Error(Error::Kind::Refused, "job " + std::to_string(id) + " has already finished (" +
+                                            std::string(S::to_string(j->state)) + "): nothing to cancel");
+    store.set_state(id, S::State::Cancelled, "cancelled by peer " + peer.name);
+  }
+  return status(peer, id);
+}
+
 std::optional<json> WorkService::outputs(const config::PeerConfig& peer, std::int64_t id) const {
   S::JobStore store(state_dir_);
   const auto j = store.find(id);

@@ -38,6 +38,12 @@ class WorkService {
 
   // The job, when it exists and belongs to `peer` (its account): nullopt otherwise.
   std::optional<nlohmann::json> status(const config::PeerConfig& peer, std::int64_t job) const;
+  // The job's record, when it belongs to `peer`.
+  std::optional<scheduler::JobRecord> job(const config::PeerConfig& peer, std::int64_t job) const;
+  // Cancels the peer's job: its state becomes cancelled in the store, which stops the chunks of a
+  // job rendering here (LocalBackend::refresh kills them) and lets it settle on the frames rendered
+  // (by the thread that ran it). Returns status(); Error(Refused) when the job had finished.
+  std::optional<nlohmann::json> cancel(const config::PeerConfig& peer, std::int64_t job);
   // Its rendered frames: frame, sha256, tile_root, bytes; nullopt as status().
   std::optional<nlohmann::json> outputs(const config::PeerConfig& peer, std::int64_t job) const;
   // One rendered frame's EXR bytes; nullopt when the job is not the peer's or the frame not rendered.

@@ -33,6 +33,10 @@ struct Settlement {
   Amount burn_share;      // fees.burn_bps of the charge
   std::string verifier;   // account paid for verification; empty when none
   Amount verifier_reward;
+  // Written as user_data.usage on every transfer of the settlement (at most 128 bytes): the other
+  // cluster's record for a job routed between clusters (JobRequest::origin on the provider's side,
+  // "fed:<peer>:<its charge transfer id>:<its timestamp ns>" on the requester's). Empty otherwise.
+  std::string reference;
   Amount total() const;
 };
 

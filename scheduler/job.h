@@ -46,6 +46,10 @@ struct JobRequest {
   std::uint32_t nodes = 0, ntasks = 1, cpus_per_task = 1, gpus_per_task = 0;
   std::optional<int> nice;
   std::string gpu_model;                    // from --gres gpu:MODEL:N; empty: CPU or any GPU
+  // For a job a peer cluster ordered (federation): "fed:<peer>:<its hold transfer id>", the
+  // traceback to the requester's own records, written on this job's settlement transfers
+  // (Settlement::reference). Empty for a job submitted here.
+  std::string origin;
 };
 
 struct ChunkPlan {

@@ -25,6 +25,9 @@ Id128 derived_transfer_id(const Id128& base, std::string_view role) {
   return Id128::derived("rfarm-escrow-v1:" + std::string(role) + ":" + base.hex());
 }
 
+Id128 hold_transfer_id(const Id128& job) { return derived_transfer_id(job, "hold"); }
+Id128 charge_transfer_id(const Id128& job) { return derived_transfer_id(hold_transfer_id(job), "post"); }
+
 LedgerEscrow::LedgerEscrow(L::Ledger ledger, const config::Config& config)
     : ledger_(std::move(ledger)), config_(config) {
   // Fixed ids make creation idempotent across processes and runs.
@@ -92,7 +95,7 @@ HoldId LedgerEscrow::hold(std::string_view name, Amount amount, const Id128& job
                                           " (available " + format_amount(free, config_.token.decimals) + ")");
   }
   const L::Account escrow = account(kEscrowAccount, "the escrow");
-  const Id128 id = derived_transfer_id(job, "hold");
+  const Id128 id = hold_transfer_id(job);
   const L::TransferResult r = ledger_.submit_one(L::hold(id, payer.id, escrow.id, amount,
                                                          static_cast<std::uint64_t>(timeout.count()), {job.hex(), "", ""}));
   if (r != L::TransferResult::ok && r != L::TransferResult::exists) refuse("escrow hold for job " + job.hex(), r);
@@ -110,12 +113,12 @@ void LedgerEscrow::post(HoldId hold, const Settlement& s) {
   const auto t = ledger_.find_transfer(hold.id);
   const std::string job = t ? t->user_data.job : std::string();
   // 1. What was used moves from the user's hold into escrow (the rest of the hold is released).
-  batch.push_back(L::post(derived_transfer_id(hold.id, "post"), hold.id, total, L::TransferCode::charge, {job, "", ""}));
+  batch.push_back(L::post(derived_transfer_id(hold.id, "post"), hold.id, total, L::TransferCode::charge, {job, "", s.reference}));
   // 2. Escrow pays each party its share, in the same atomic batch.
   auto pay = [&](std::string_view to, Amount amount, L::TransferCode code, std::string_view role) {
     if (amount.units == 0) return;
     const L::Account payee = account(to, role);
-    batch.push_back(L::single(derived_transfer_id(hold.id, role), escrow.id, payee.id, amount, code, {job, "", ""}));
+    batch.push_back(L::single(derived_transfer_id(hold.id, role), escrow.id, payee.id, amount, code, {job, "", s.reference}));
   };
   pay(s.provider, s.provider_share, L::TransferCode::settle, "provider");
   pay(s.treasury, s.treasury_share, L::TransferCode::fee, "treasury");

@@ -67,5 +67,9 @@ class LedgerEscrow final : public Escrow {
 
 // Transfer ids for a job's money: SHA-256("rfarm-escrow-v1:" + role + ":" + hold id) truncated.
 Id128 derived_transfer_id(const Id128& base, std::string_view role);
+// The hold of job `job` (its uid), and the post of that hold at settlement: the transfer that
+// charges the paying account (for a peer's job, what this cluster charged the peer for it).
+Id128 hold_transfer_id(const Id128& job);
+Id128 charge_transfer_id(const Id128& job);
 
 }  // namespace rfarm::scheduler

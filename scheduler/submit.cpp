@@ -109,6 +109,7 @@ void settle_job(JobStore& store, Escrow& escrow, const config::Config& config, s
     if (s.treasury_share.units > 0 && treasury.empty())
       throw Error(Error::Kind::Refused, "settle: rfarm.yaml has no treasury account for the treasury fee (add one with kind: treasury)");
     s.treasury = treasury;
+    s.reference = job.request.origin;  // a peer's job: its traceback on every transfer
     escrow.post(*job.hold, s);
   }
   // Per-frame charges, for rfarm show and the statement's frame ranges.

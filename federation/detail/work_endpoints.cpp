@@ -1,5 +1,7 @@
 #include "federation/detail/work_endpoints.h"
 
+#include <cctype>
+
 #include "core/error.h"
 #include "core/hash.h"
 #include "core/ids.h"
@@ -8,6 +10,9 @@
 #include "federation/scene_bundle.h"
 #include "federation/signed_quote.h"
 #include "federation/work_service.h"
+#include "ledger/proof.h"
+#include "scheduler/ledger_escrow.h"
+#include "scheduler/submit.h"
 
 namespace rfarm::federation::detail {
 
@@ -40,6 +45,20 @@ std::optional<Reply> read_job(const json& j, scheduler::JobRequest* r) {
   return std::nullopt;
 }
 
+std::optional<Reply> read_ref(const json& r, const std::string& peer, std::string* origin) {
+  const auto hex32 = [](const json& v) {
+    if (!v.is_string() || v.get_ref<const std::string&>().size() != 32) return false;
+    for (const char ch : v.get_ref<const std::string&>())
+      if (!std::isxdigit(static_cast<unsigned char>(ch)) || std::isupper(static_cast<unsigned char>(ch))) return false;
+    return true;
+  };
+  if (!r.is_object() || r.size() != 1 || !r.contains("hold") || !hex32(r["hold"]))
+    return refuse(400, "ref: must be {\"hold\": <the caller's hold transfer id, 32 lowercase hex>}");
+  // At most 4 + 64 + 1 + 32 bytes: fits a transfer's user_data.usage (128).
+  *origin = "fed:" + peer + ":" + r["hold"].get<std::string>();
+  return std::nullopt;
+}
+
 // The quoted prices replace this cluster's current ones for the job: the signed quote holds them.
 config::PricesConfig quoted_prices(const json& quote, int decimals) {
   config::PricesConfig p;
@@ -59,7 +78,7 @@ Reply submit(const EndpointContext& c, const Query& q, const std::string& body) 
   const json req = json::parse(body, nullptr, false);
   if (req.is_discarded() || !req.is_object()) return refuse(400, "the body must be a JSON object {quote, job, bundle}");
   for (const auto& [k, v] : req.items())
-    if (k != "quote" && k != "job" && k != "bundle") return refuse(400, "unknown field '" + k.substr(0, 40) + "'");
+    if (k != "quote" && k != "job" && k != "bundle" && k != "ref") return refuse(400, "unknown field '" + k.substr(0, 40) + "'");
   if (!req.contains("quote") || !req.contains("job") || !req.contains("bundle"))
     return refuse(400, "quote, job and bundle are required");
   std::string why;
@@ -69,6 +88,11 @@ Reply submit(const EndpointContext& c, const Query& q, const std::string& body) 
   if (!quote) return refuse(why.find("expired") != std::string::npos ? 410 : 403, why);
   scheduler::JobRequest request;
   if (auto bad = read_job(req["job"], &request)) return *bad;
+  if (req.contains("ref")) {
+    // The caller's own record of this order (its user's hold, whose user data names its job): kept with the job
+    // and written on our settlement transfers, so each ledger names the other's records.
+    if (auto bad = read_ref(req["ref"], c.peer.name, &request.origin)) return *bad;
+  }
   const json& b = req["bundle"];
   if (!b.is_object() || !b.contains("sha256") || !b["sha256"].is_string() || !b.contains("text") || !b["text"].is_string())
     return refuse(400, "bundle: {sha256, text} (strings) required");
@@ -112,6 +136,60 @@ Reply job_output_file(const EndpointContext& c, const Query& q, std::int64_t job
   const auto data = c.work->output_file(c.peer, job, frame);
   if (!data) return refuse(404, "no rendered frame " + std::to_string(frame) + " of job " + std::to_string(job) + " of peer " + c.peer.name);
   return {200, {{"job", job}, {"frame", frame}, {"sha256", sha256(*data).hex()}, {"data", base64_encode(*data)}}};
+}
+
+Reply job_cancel(const EndpointContext& c, const Query& q, std::int64_t job) {
+  if (auto bad = no_query(q)) return *bad;
+  if (!c.work) return refuse(503, "this gateway takes no work");
+  try {
+    const auto s = c.work->cancel(c.peer, job);
+    if (!s) return refuse(404, "no job " + std::to_string(job) + " of peer " + c.peer.name + " here");
+    return {200, *s};
+  } catch (const Error& e) {
+    return refuse(e.kind() == Error::Kind::Refused ? 409 : 503, e.what());
+  }
+}
+
+Reply job_charge(const EndpointContext& c, const Query& q, std::int64_t id) {
+  for (const auto& [k, v] : q)
+    if (k != "size") return refuse(400, "unknown query parameter '" + k.substr(0, 40) + "'");
+  if (!c.work) return refuse(503, "this gateway takes no work");
+  const auto j = c.work->job(c.peer, id);
+  if (!j) return refuse(404, "no job " + std::to_string(id) + " of peer " + c.peer.name + " here");
+  if (j->hold || !scheduler::is_finished(*j))
+    return refuse(409, "job " + std::to_string(id) + " is not settled yet (" + std::string(scheduler::to_string(j->state)) +
+                           "): ask again later");
+  json out = {{"job", id}, {"uid", j->uid.hex()}, {"state", std::string(scheduler::to_string(j->state))},
+              {"origin", j->request.origin}, {"cost_units", j->cost.units}};
+  if (j->cost.units == 0) {
+    out["charged"] = false;  // the hold was voided: nothing to prove, nothing owed
+    return {200, out};
+  }
+  const auto t = c.ledger.find_transfer(scheduler::charge_transfer_id(j->uid));
+  if (!t || t->amount != j->cost || t->user_data.job != j->uid.hex())
+    return refuse(500, "job " + std::to_string(id) + " is settled but its charge transfer is not in the ledger as recorded");
+  std::uint64_t size = 0;
+  if (const auto it = q.find("size"); it != q.end()) {
+    const std::string& text = it->second;
+    if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos)
+      return refuse(400, "size: must be a tree size (a whole number)");
+    size = std::stoull(text);
+    if (!c.ledger.head_at(size)) return refuse(404, "size: no head of size " + text + " was signed here");
+  } else {
+    const auto h = c.ledger.head();
+    if (!h) return refuse(503, "this cluster's ledger has no signed head yet");
+    size = h->size;
+  }
+  if (t->event >= size)
+    return refuse(409, "the charge is event #" + std::to_string(t->event) + ", not inside the head of size " +
+                           std::to_string(size) + ": sync this cluster's head and ask again");
+  out["charged"] = true;
+  out["transfer_id"] = t->id.hex();
+  out["amount_units"] = t->amount.units;
+  out["timestamp_ns"] = t->timestamp;
+  out["event"] = t->event;
+  out["proof"] = ledger::to_json(c.ledger.prove_inclusion(t->event, size));
+  return {200, out};
 }
 
 }  // namespace rfarm::federation::detail

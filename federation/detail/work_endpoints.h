@@ -16,6 +16,15 @@ namespace rfarm::federation::detail {
 Reply submit(const EndpointContext& c, const Query& q, const std::string& body);
 // GET /v1/jobs/<id>: state, frames done, cost (404 unknown or another peer's job).
 Reply job_status(const EndpointContext& c, const Query& q, std::int64_t job);
+// DELETE /v1/jobs/<id>: cancels the job here (no new chunks start, running ones are stopped); it
+// then settles as any cancelled job, charging the frames rendered. 409 when it had finished.
+Reply job_cancel(const EndpointContext& c, const Query& q, std::int64_t job);
+// GET /v1/jobs/<id>/charge[?size=N]: once the job is settled, what we charged the caller for it: the
+// charge transfer (the post of the job's hold on the caller's account) with an inclusion proof
+// against our signed head of size N (default: the latest), so the caller can charge its user and
+// later prove what we claimed. {"charged": false} when the job cost nothing. 409 not settled yet, or
+// the charge is not inside the head of size N; 404 no head of size N was signed.
+Reply job_charge(const EndpointContext& c, const Query& q, std::int64_t job);
 // GET /v1/jobs/<id>/outputs: the rendered frames, each with its SHA-256 and tile root.
 Reply job_outputs(const EndpointContext& c, const Query& q, std::int64_t job);
 // GET /v1/jobs/<id>/outputs/<frame>: {"frame", "sha256", "data": base64 EXR}.

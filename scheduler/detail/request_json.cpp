@@ -18,6 +18,7 @@ nlohmann::json request_to_json(const JobRequest& r) {
   };
   j["max_cost"] = r.max_cost ? nlohmann::json(r.max_cost->units) : nlohmann::json(nullptr);
   j["nice"] = r.nice ? nlohmann::json(*r.nice) : nlohmann::json(nullptr);
+  if (!r.origin.empty()) j["origin"] = r.origin;  // only peer jobs: older stores have no such key
   return j;
 }
 
@@ -49,6 +50,7 @@ JobRequest request_from_json(const nlohmann::json& j) {
     r.gpu_model = j.at("gpu_model").get<std::string>();
     if (!j.at("max_cost").is_null()) r.max_cost = Amount(j.at("max_cost").get<std::uint64_t>());
     if (!j.at("nice").is_null()) r.nice = j.at("nice").get<int>();
+    r.origin = j.value("origin", "");
     return r;
   } catch (const nlohmann::json::exception& e) {
     throw Error(Error::Kind::Integrity, std::string("job store: a stored request does not parse: ") + e.what());

@@ -74,6 +74,12 @@ void LocalBackend::start(JobStore& store, const JobRecord& job, ChunkRecord chun
 }
 
 void LocalBackend::refresh(JobStore& store, std::int64_t job_id) {
+  // A job cancelled by another process (`rfarm cancel`, a peer's DELETE through the gateway) is
+  // only a state in the store: stop its chunks here, where they are our children. They are reaped
+  // below (their chunks are already cancelled in the store, so they are not re-queued).
+  if (store.get(job_id).state == State::Cancelled)
+    for (const auto& [pid, child] : children_)
+      if (child.job == job_id) kill(-pid, SIGTERM);
   // Reap every finished child of this job.
   for (auto it = children_.begin(); it != children_.end();) {
     if (it->second.job != job_id) {

@@ -111,7 +111,8 @@ TEST(Routing, SubmitToPeerRendersThereUnderThePeerAccountAndOutputsComeBackCheck
                   "users: {root: alice}\naccounts:\n  - {name: alice, kind: user, unix_users: [root]}\n",
                   peer_line("studio", url, G::studio_key().public_key(), pki.studio_ca.cert, true, true) +
                       peer_line("lab", "https://127.0.0.1:1", G::lab_key().public_key(), pki.lab_ca.cert, true, true));
-  for (auto [name, kind] : {std::pair{"alice", "user"}, {"nodes", "provider"}, {"treasury", "treasury"}})
+  // peer-studio: what uni owes studio for work studio rendered (paid from its users' holds).
+  for (auto [name, kind] : {std::pair{"alice", "user"}, {"nodes", "provider"}, {"treasury", "treasury"}, {"peer-studio", "provider"}})
     ASSERT_EQ(a.rfarm({"ledger", "account", "create", name, "--kind", kind}).exit_code, 0);
   ASSERT_EQ(a.rfarm({"ledger", "deposit", "alice", "100"}).exit_code, 0);
   {
@@ -202,15 +203,19 @@ TEST(Routing, SubmitToPeerRendersThereUnderThePeerAccountAndOutputsComeBackCheck
   EXPECT_EQ(PeerClient(lcfg, lcfg.federation.peers.front(), G::lab_key()).call("GET", "/v1/jobs/1").status, 404)
       << "another peer's job is not shown";
 
-  // uni follows it (rfarm show asks studio) until the outputs are fetched and checked.
+  // uni follows it (rfarm show asks studio) until the outputs are fetched and checked, and then
+  // until studio's charge is proven and alice's hold settled on it.
   std::string shown;
-  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (std::chrono::steady_clock::now() < end) {
-    shown = a.rfarm({"show", "1"}).out;
-    if (shown.find("fetched and checked") != std::string::npos) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  ASSERT_NE(shown.find("fetched and checked"), std::string::npos) << shown << rfarm::testing::read_file(tmp.path() / "serve.err");
+  auto show_until = [&](const std::string& id, const std::string& text) {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < end) {
+      shown = a.rfarm({"show", id}).out;
+      if (shown.find(text) != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return false;
+  };
+  ASSERT_TRUE(show_until("1", "settled: peer studio charged")) << shown << rfarm::testing::read_file(tmp.path() / "serve.err");
   EXPECT_NE(shown.find("studio"), std::string::npos) << shown;
   // Each frame is byte for byte the EXR studio rendered (and fetch checked its hash and tile root).
   std::vector<fs::path> rendered;
@@ -231,6 +236,34 @@ TEST(Routing, SubmitToPeerRendersThereUnderThePeerAccountAndOutputsComeBackCheck
   EXPECT_EQ(b.units("nodes", "credits_posted") + b.units("treasury", "credits_posted") + b.units("burn", "credits_posted"),
             b.units("peer-uni", "debits_posted"));
 
+  // Settlement between the clusters: alice paid exactly what studio charged peer-uni, into
+  // peer-studio (what uni owes studio); the rest of her hold is released.
+  const std::int64_t charge1 = b.units("peer-uni", "debits_posted");
+  EXPECT_EQ(a.units("alice", "debits_posted"), charge1);
+  EXPECT_EQ(a.units("alice", "debits_pending"), 0);
+  EXPECT_EQ(a.units("peer-studio", "credits_posted"), charge1);
+  // Each ledger names the other's record (traceback): studio's charge carries uni's hold id, uni's
+  // payment carries studio's charge transfer id and time.
+  const json a_hist = json::parse(a.rfarm({"ledger", "--json", "history", "peer-studio"}).out);
+  const json b_hist = json::parse(b.rfarm({"ledger", "--json", "history", "peer-uni"}).out);
+  const std::string a_hist_text = a_hist.dump(), b_hist_text = b_hist.dump();
+  std::smatch ref;
+  ASSERT_TRUE(std::regex_search(a_hist_text, ref, std::regex("\"usage\":\"fed:studio:([0-9a-f]{32}):[0-9]+\""))) << a_hist_text;
+  EXPECT_NE(b_hist_text.find(ref[1].str()), std::string::npos) << "uni's record names studio's charge transfer\n" << b_hist_text;
+  EXPECT_TRUE(std::regex_search(b_hist_text, std::regex("\"usage\":\"fed:uni:[0-9a-f]{32}\""))) << b_hist_text;
+  // The proof of studio's charge is kept on uni and checks offline with studio's public key.
+  const fs::path proof = a.dir / "state/federation/charges/job-1.json";
+  ASSERT_TRUE(fs::exists(proof));
+  r = a.rfarm({"ledger", "verify-proof", proof.string(), "--pubkey", (b.dir / "ledger.sqlite3.key.pub").string()});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  // Settling again pays nothing twice.
+  EXPECT_EQ(a.rfarm({"settle"}).exit_code, 0);
+  EXPECT_EQ(a.units("alice", "debits_posted"), charge1);
+  // studio proves its charge only against a head it signed, and only for the caller's own job.
+  EXPECT_EQ(uni.call("GET", "/v1/jobs/1/charge?size=999999").status, 404);
+  EXPECT_EQ(uni.call("GET", "/v1/jobs/1/charge?sise=1").status, 400);
+  EXPECT_EQ(PeerClient(lcfg, lcfg.federation.peers.front(), G::lab_key()).call("GET", "/v1/jobs/1/charge").status, 404);
+
   // An order over uni's credit limit at studio (0.1 RFT; the order holds ~0.74): studio refuses it, uni voids that hold.
   r = a.rfarm({"submit", "--clusters", "studio", "--frames", "1-50", "--resolution", "320x180", "--spp", "16",
                "-o", out_pattern, rfarm::testing::demo_scene()});
@@ -239,7 +272,7 @@ TEST(Routing, SubmitToPeerRendersThereUnderThePeerAccountAndOutputsComeBackCheck
   EXPECT_EQ(b.units("peer-uni", "debits_pending"), 0);
   EXPECT_EQ(uni.call("GET", "/v1/jobs/2").status, 404);
 
-  EXPECT_EQ(a.units("alice", "debits_pending"), held) << "the refused order's hold must be voided";
+  EXPECT_EQ(a.units("alice", "debits_pending"), 0) << "the refused order's hold must be voided (job 1's is settled)";
 
   // A peer returning a tampered EXR (changed after studio took its evidence): uni refuses it and
   // writes nothing.
@@ -262,14 +295,39 @@ TEST(Routing, SubmitToPeerRendersThereUnderThePeerAccountAndOutputsComeBackCheck
   EXPECT_NE(r.err.find("differs from the listed"), std::string::npos) << r.out << r.err;
   EXPECT_FALSE(fs::exists(tmp.path() / "out3/f_0001.exr"));
   EXPECT_FALSE(fs::exists(tmp.path() / "out3/f_0001.exr.part"));
+  // The refused job is failed here; settling it releases alice's hold and pays studio nothing,
+  // though studio charged peer-uni for it (a disputed charge, on studio's side only).
+  ASSERT_EQ(a.rfarm({"settle", "3"}).exit_code, 0);
+  EXPECT_NE(a.rfarm({"show", "3"}).out.find("not paid (disputed)"), std::string::npos) << a.rfarm({"show", "3"}).out;
+  EXPECT_EQ(a.units("alice", "debits_pending"), 0);
+  EXPECT_EQ(a.units("alice", "debits_posted"), charge1);
+  for (int i = 0; i < 100 && uni.call("GET", "/v1/jobs/2/charge").status != 200; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const std::int64_t disputed = uni.call("GET", "/v1/jobs/2/charge").json.value("amount_units", std::int64_t{0});
+  EXPECT_GT(disputed, 0);
 
-  // Settlement between the clusters is not built: cancel voids alice's holds on uni.
-  for (const char* id : {"1", "3"}) {
-    r = a.rfarm({"cancel", id});
+  // Cancel: uni tells studio (DELETE), which stops the job and charges what it rendered; uni then
+  // charges alice exactly that. Either studio was still rendering or had just finished: both
+  // sides agree on the amount in both cases.
+  const std::string out4 = (tmp.path() / "out4/f_####.exr").string();
+  r = a.rfarm({"submit", "--clusters", "studio", "--frames", "1-6", "--chunk", "1", "--resolution", "128x72", "--spp", "64",
+               "-o", out4, rfarm::testing::demo_scene()});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  r = a.rfarm({"cancel", "4"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(show_until("4", "settled: peer studio")) << shown;
+  EXPECT_TRUE(shown.find("cancelled") != std::string::npos || shown.find("Cancelled") != std::string::npos) << shown;
+  EXPECT_EQ(uni.call("GET", "/v1/jobs/3").json.value("state", ""), "cancelled") << "studio was told";
+  EXPECT_EQ(a.rfarm({"cancel", "4"}).exit_code, 3) << "a job is cancelled once";
+  EXPECT_EQ(a.units("alice", "debits_pending"), 0);
+  EXPECT_EQ(b.units("peer-uni", "debits_pending"), 0);
+  // Every token accounted for on both sides: alice paid what studio charged, less the disputed job.
+  EXPECT_EQ(a.units("alice", "debits_posted"), b.units("peer-uni", "debits_posted") - disputed);
+  EXPECT_EQ(a.units("peer-studio", "credits_posted"), a.units("alice", "debits_posted"));
+  for (const Cluster* c : {&a, &b}) {
+    r = c->rfarm({"ledger", "audit"});
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   }
-  EXPECT_EQ(a.units("alice", "debits_pending"), 0);
-  EXPECT_EQ(a.units("alice", "debits_posted"), 0);
 }
 
 }  // namespace
