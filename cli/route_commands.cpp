@@ -10,6 +10,7 @@
 #include "federation/scene_bundle.h"
 #include "federation/work_service.h"
 #include "scheduler/escrow.h"
+#include "scheduler/plan.h"
 #include "scheduler/submit.h"
 
 namespace rfarm::cli {
@@ -50,8 +51,14 @@ void route_submit(const S::JobPlan& plan, const config::Config& cfg, const Route
   auto escrow = S::make_escrow(cfg, state_dir);
   S::JobStore store(state_dir);
   F::RemoteBackend backend(cfg, key, row.peer, row.quote, bundle);
-  // The user's hold here as for a local job; a refusal by the peer voids it (submit_job).
-  const S::JobRecord job = S::submit_job(plan, cfg, store, backend, *escrow);
+  // The user's hold here as for a local job, but large enough for what the peer may charge at its
+  // quoted prices (it cannot charge more than its own hold, planned with them); a refusal by the
+  // peer voids it (submit_job).
+  S::JobPlan held = plan;
+  config::Config at_quote = cfg;
+  at_quote.prices = F::quoted_prices(nlohmann::json::parse(row.quote.body), cfg.token.decimals);
+  if (const S::JobPlan q = S::plan_job(plan.request, at_quote); q.quote.total > held.quote.total) held.quote = q.quote;
+  const S::JobRecord job = S::submit_job(held, cfg, store, backend, *escrow);
   const S::JobRecord after = store.get(job.id);
   if (f.parsable) say(std::to_string(job.id) + "\n");
   else say("Submitted rfarm job " + std::to_string(job.id) + " to peer " + row.peer + " (quote " + row.quote_id + ", " +

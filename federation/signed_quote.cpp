@@ -1,5 +1,7 @@
 #include "federation/signed_quote.h"
 
+#include "core/error.h"
+#include "core/money.h"
 #include "federation/envelope.h"
 
 namespace rfarm::federation {
@@ -53,6 +55,19 @@ std::optional<json> check_signed_quote(const SignedQuote& q, const PublicKey& is
     return std::nullopt;
   }
   return body;
+}
+
+config::PricesConfig quoted_prices(const nlohmann::json& quote, int decimals) {
+  if (!quote.is_object() || !quote.contains("cpu_core_hour") || !quote["cpu_core_hour"].is_string() ||
+      !quote.contains("gpu_hour") || !quote["gpu_hour"].is_object())
+    throw Error(Error::Kind::BadInput, "quote: cpu_core_hour (string) and gpu_hour (object) are required");
+  config::PricesConfig p;
+  p.cpu_core_hour = parse_amount(quote["cpu_core_hour"].get<std::string>(), decimals, "quote.cpu_core_hour");
+  for (const auto& [model, price] : quote["gpu_hour"].items()) {
+    if (!price.is_string()) throw Error(Error::Kind::BadInput, "quote.gpu_hour." + model + ": must be a string amount");
+    p.gpu_hour[model] = parse_amount(price.get<std::string>(), decimals, "quote.gpu_hour");
+  }
+  return p;
 }
 
 }  // namespace rfarm::federation

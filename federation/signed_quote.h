@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "config/config.h"
 #include "core/signing.h"
 
 namespace rfarm::federation {
@@ -32,5 +33,10 @@ std::optional<SignedQuote> signed_quote_from_json(const nlohmann::json& j, std::
 std::optional<nlohmann::json> check_signed_quote(const SignedQuote& q, const PublicKey& issuer_key,
                                                  const std::string& issuer, const std::string& caller,
                                                  std::uint64_t now_ns, std::string* why);
+
+// The prices in a quote's body (cpu_core_hour, gpu_hour.<model>), in base units of a token with
+// `decimals`: the issuer plans an order with them instead of its current prices, and the caller
+// sizes its user's hold with them. Error(BadInput) naming the field when one does not parse.
+config::PricesConfig quoted_prices(const nlohmann::json& quote_body, int decimals);
 
 }  // namespace rfarm::federation

@@ -59,15 +59,6 @@ std::optional<Reply> read_ref(const json& r, const std::string& peer, std::strin
   return std::nullopt;
 }
 
-// The quoted prices replace this cluster's current ones for the job: the signed quote holds them.
-config::PricesConfig quoted_prices(const json& quote, int decimals) {
-  config::PricesConfig p;
-  p.cpu_core_hour = parse_amount(quote.at("cpu_core_hour").get<std::string>(), decimals, "quote.cpu_core_hour");
-  for (const auto& [model, price] : quote.at("gpu_hour").items())
-    p.gpu_hour[model] = parse_amount(price.get<std::string>(), decimals, "quote.gpu_hour");
-  return p;
-}
-
 }  // namespace
 
 Reply submit(const EndpointContext& c, const Query& q, const std::string& body) {
@@ -104,7 +95,7 @@ Reply submit(const EndpointContext& c, const Query& q, const std::string& body) 
                        (b["sha256"].get<std::string>().substr(0, 64) + "-" + Id128::random().hex());
   try {
     request.scene = unpack_scene_bundle(text, b["sha256"].get<std::string>(), dir / "scene").string();
-    const scheduler::JobRecord job = c.work->submit(c.peer, request, dir, quoted_prices(*quote, c.config.token.decimals));
+    const scheduler::JobRecord job = c.work->submit(c.peer, request, dir, quoted_prices(*quote, c.config.token.decimals) /* the signed quote holds them */);
     return {200, {{"job", job.id}, {"quote_id", (*quote)["quote_id"]}, {"account", job.request.account},
                   {"hold", job.quote.total.units}, {"frames", job.frame_count}}};
   } catch (const Error& e) {
