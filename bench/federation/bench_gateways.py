@@ -318,18 +318,22 @@ def bench_overhead(home, providers, gateways, runs, poll, base):
     """Wall time of the demo job local vs routed (interleaved pairs), and where the CPU goes."""
     peer = "p1"
     local, routed, parts = [], [], []
-    for i in range(runs):
-        d = os.path.join(base, f"demo-{i}")
-        # local: render, commit, settle in the foreground; render CPU as the backend metered it
+    def run_local(d):
+        """render, commit, settle in the foreground; render CPU as the local backend metered it"""
         wall, cpu, out = run_rusage(home.argv("submit", "--parsable", "--frames", "1-6", *DEMO,
                                               "-o", f"{d}/local/frame_####.exr", SCENE))
         job = out.strip().splitlines()[0]
         shown = json.loads(sh(home.argv("show", job, "--json")).stdout)
         if shown["state"] != "rendered":
             sys.exit(f"bench: local demo job ended {shown['state']}")
-        local_render_cpu = sum(c["device_ms"] for c in shown["chunk_states"]) / 1000
-        local.append(wall)
-        # routed: submit, then poll `rfarm show` until the frames are fetched and checked here
+        render_cpu = sum(c["device_ms"] for c in shown["chunk_states"]) / 1000
+        return {"local_wall_s": wall, "local_render_cpu_s": render_cpu,
+                # wait4's CPU should include the chunks the submit reaped; on this VM's kernel it
+                # does not (bash's `time` agrees), so it is then the submit's own CPU.
+                "local_orchestration_cpu_s": cpu - render_cpu if cpu > render_cpu else cpu}
+
+    def run_routed(d):
+        """submit, then poll `rfarm show` until the frames are fetched and checked here"""
         g = gateways[peer]
         gw0 = proc_cpu(g.proc.pid)
         t0 = time.monotonic()
@@ -354,7 +358,6 @@ def bench_overhead(home, providers, gateways, runs, poll, base):
         frames = sorted(glob.glob(f"{d}/routed/frame_*.exr"))
         if len(frames) != 6:
             sys.exit(f"bench: routed demo job wrote {len(frames)} frames")
-        routed.append(t_done - t0)
         time.sleep(0.5)  # let the provider settle its job (its thread runs right after the last chunk)
         gw1 = proc_cpu(g.proc.pid)
         # The provider's side: when the order was accepted, when its last EXR was written.
@@ -364,12 +367,7 @@ def bench_overhead(home, providers, gateways, runs, poll, base):
         rendered = [os.path.getmtime(p) - wall_minus_mono for p in glob.glob(f"{pdir}/*/renders/frame_*.exr")]
         last_exr = max(t for t in rendered if t > t0)
         status = polls[:-1]
-        parts.append({
-            "local_wall_s": wall,
-            "local_render_cpu_s": local_render_cpu,
-            # The submit's CPU from wait4 should include the chunks it reaped; on this VM's kernel it
-            # has not (bash's `time` agrees), so it is then the submit's own CPU.
-            "local_orchestration_cpu_s": cpu - local_render_cpu if cpu > local_render_cpu else cpu,
+        return {
             "routed_wall_s": t_done - t0,
             "submit_wall_s": wall_submit,
             "submit_cpu_s": cpu_submit,
@@ -385,13 +383,27 @@ def bench_overhead(home, providers, gateways, runs, poll, base):
             "status_poll_cpu_s_median": statistics.median(c for _, _, c, _ in status) if status else 0.0,
             "status_polls_cpu_s": sum(c for _, _, c, _ in status),
             "fetched_bytes": sum(os.path.getsize(p) for p in frames),
-        })
-        p = parts[-1]
+        }
+
+    for i in range(runs):
+        d = os.path.join(base, f"demo-{i}")
+        # Alternate which goes first (ABBA): a load change during a pair then favours neither.
+        if i % 2 == 0:
+            p = run_local(d)
+            p.update(run_routed(d))
+        else:
+            p = run_routed(d)
+            p.update(run_local(d))
+        p["first"] = "local" if i % 2 == 0 else "routed"
+        p["loadavg_after"] = loadavg()[0]
+        parts.append(p)
+        local.append(p["local_wall_s"])
+        routed.append(p["routed_wall_s"])
         print(f"overhead pair {i + 1}: local {local[-1]:.2f} s, routed {routed[-1]:.2f} s "
               f"({(routed[-1] - local[-1]) / local[-1] * 100:+.1f}%), "
-              + ", ".join(f"{k} {v:.3f}" for k, v in p.items()) + f", load {loadavg()[0]}", flush=True)
+              + ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in p.items()), flush=True)
     per_pair = [(r - l) / l for r, l in zip(routed, local)]
-    pm = {k: med([p[k] for p in parts]) for k in parts[0]}
+    pm = {k: med([p[k] for p in parts]) for k in parts[0] if k != "first"}
     # CPU the routing adds besides rendering and besides what a local job's orchestration costs,
     # without the status polls (their number is the job's duration / the poll interval):
     fixed = pm["submit_cpu_s"] + pm["fetch_and_check_cpu_s"] + pm["provider_gateway_cpu_s"] - pm["local_orchestration_cpu_s"]
