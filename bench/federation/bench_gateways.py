@@ -31,10 +31,13 @@ command pays its own start-up, config load, TLS handshakes and signatures.
      routed  `rfarm submit --clusters p1`, then `rfarm show JOB --json` every --poll seconds (what
              `rfarm watch` does) until the frames are fetched and checked on home (hash, EXR
              header, tile root) and written (wall, from the submit to the last show's exit)
-   overhead = (routed - local) / local, per pair and of the medians. Parts of a routed run:
-   the submit, the provider's render (order accepted -> last EXR written there, from the EXR's
-   mtime), the polling delay (last EXR written -> start of the show that fetched), the fetch and
-   checks (that show's wall), and the cost of one status poll.
+   overhead = (routed - local) / local, per pair and of the medians; the pairs alternate which
+   goes first (ABBA), so a load change favours neither. Parts of a routed run: the submit, the
+   provider's render (order accepted -> last EXR written there, from the EXR's mtime), the delay
+   to the fetch (last EXR written -> start of the show that fetched: the provider's commit, then
+   the next poll), the fetch and checks (that show's wall and CPU), each status poll's wall and
+   CPU, the provider gateway's own CPU and its reaped chunks' CPU (/proc/PID/stat), and the local
+   job's render CPU (metered per chunk) and orchestration CPU.
 
 Usage: bench/federation/bench_gateways.py BUILD_DIR [--runs N] [--overhead-runs M] [--poll S] [--out FILE]
 Writes JSON (every sample, medians, ranges, machine, load averages from /proc/loadavg).
