@@ -23,7 +23,7 @@ std::pair<std::uint64_t, std::uint64_t> period_window(std::string_view period, s
     throw_input_error({}, field, "\"" + std::string(period) + "\" is not YYYY-MM", "use e.g. 2026-11");
   const int year = std::stoi(std::string(period.substr(0, 4)));
   const int month = std::stoi(std::string(period.substr(5, 2)));
-  char next[16];
+  char next[32];
   std::snprintf(next, sizeof next, "%04d-%02d-01", month == 12 ? year + 1 : year, month == 12 ? 1 : month + 1);
   return {L::parse_utc_time(std::string(period) + "-01", field), L::parse_utc_time(next, field)};
 }

@@ -10,7 +10,7 @@
 #include "core/error.h"
 #include "ledger/statement.h"
 
-namespace rfarm::federation {
+namespace rfarm::federation::pair_ledger_testing {
 namespace {
 
 namespace L = rfarm::ledger;
@@ -119,4 +119,4 @@ TEST(PairLedger, NoAccountForThePeerIsAnEmptySignedStatement) {
 }
 
 }  // namespace
-}  // namespace rfarm::federation
+}  // namespace rfarm::federation::pair_ledger_testing

@@ -23,7 +23,7 @@
 #include "ledger/tree_head.h"
 #include "support/daemon.h"
 
-namespace rfarm::federation {
+namespace rfarm::federation::settle_testing {
 namespace {
 
 using json = nlohmann::json;
@@ -367,4 +367,4 @@ TEST_F(Settlement, GatewayRefusesMismatchedUnsignedOrSecondRecordsForAPeriod) {
 }
 
 }  // namespace
-}  // namespace rfarm::federation
+}  // namespace rfarm::federation::settle_testing
