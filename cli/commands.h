@@ -23,5 +23,6 @@ void add_scheduler_commands(CLI::App& app, Context& ctx);
 void add_verify_commands(CLI::App& app, Context& ctx);
 void add_federation_commands(CLI::App& app, Context& ctx);  // serve, peers
 void add_federation_sync_commands(CLI::App& app, Context& ctx);  // federation sync, alarms, clear-stop
+void add_federation_settle_command(CLI::App& app, Context& ctx);  // federation settle
 
 }  // namespace rfarm::cli

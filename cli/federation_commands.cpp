@@ -42,12 +42,15 @@ void add_serve_command(CLI::App& app, Context& ctx) {
     const std::string listen = o->listen.empty() ? c.federation.listen : o->listen;
     const auto address = config::parse_listen_address(listen, &why);
     if (!address) throw_input_error({}, "--listen", why, "write HOST:PORT, e.g. 0.0.0.0:8443");
-    ledger::Ledger l = open_ledger(resolve_ledger(o->ledger, ctx), ledger::Access::read);
+    const ResolvedLedger resolved = resolve_ledger(o->ledger, ctx);
+    ledger::Ledger l = open_ledger(resolved, ledger::Access::read);
     const std::string name = c.federation.name;
     const std::size_t peers = c.federation.peers.size();
     SigningKey key = SigningKey::load(c.federation.signing_key);
     federation::GatewayOptions gateway_options;
     gateway_options.work = serve_work_service(c, ctx);  // POST /v1/submit runs jobs here (route_commands.h)
+    // POST /v1/settlement/post writes a netting record's transfers: a writer, opened per record.
+    gateway_options.open_writer = [resolved] { return open_ledger(resolved, ledger::Access::write); };
     federation::Gateway gateway(std::move(c), std::move(l), std::move(key), std::move(gateway_options));
     const int port = gateway.bind(address->host, address->port);
     print_now("rfarm serve: gateway " + name + " listening on " + address->host + ":" + std::to_string(port) + " for " +

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   rfarm::cli::add_verify_commands(app, ctx);
   rfarm::cli::add_federation_commands(app, ctx);
   rfarm::cli::add_federation_sync_commands(app, ctx);
+  rfarm::cli::add_federation_settle_command(app, ctx);  // after sync: adds to its `federation`
 
   try {
     app.parse(argc, argv);

@@ -15,6 +15,7 @@
 
 #include "core/error.h"
 #include "federation/detail/endpoints.h"
+#include "federation/detail/settlement_endpoints.h"
 #include "federation/detail/tls.h"
 #include "federation/detail/work_endpoints.h"
 #include "federation/envelope.h"
@@ -121,7 +122,7 @@ Reply Gateway::Impl::authenticate_and_run(const httplib::Request& req, const End
   const CheckResult check = checker.check(*e, peer->public_key, req.method, req.target, req.body, now());
   if (!check.ok()) return detail::refuse(check.status, check.reason);
   std::lock_guard lock(ledger_mutex);
-  const detail::EndpointContext ctx{config, *peer, ledger, now(), options.work.get()};
+  const detail::EndpointContext ctx{config, *peer, ledger, now(), options.work.get(), &key, &options.open_writer};
   return fn(ctx, req);
 }
 
@@ -226,6 +227,9 @@ Gateway::Gateway(config::Config config, ledger::Ledger ledger, SigningKey key, G
   s.Get(R"(/v1/jobs/(\d{1,18})/outputs/(\d{1,18}))", route([num](const auto& c, const auto& r) {
           return detail::job_output_file(c, r.params, num(r, 1), num(r, 2));
         }));
+  s.Get("/v1/settlement/statement", route([](const auto& c, const auto& r) { return detail::settlement_statement(c, r.params); }));
+  s.Post("/v1/settlement/sign", route([](const auto& c, const auto& r) { return detail::settlement_sign(c, r.params, r.body); }));
+  s.Post("/v1/settlement/post", route([](const auto& c, const auto& r) { return detail::settlement_post(c, r.params, r.body); }));
   // Refusals by the HTTP layer itself (before any handler): give them the same JSON shape.
   s.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;

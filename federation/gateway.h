@@ -30,6 +30,8 @@ struct GatewayOptions {
   std::function<void(std::string_view)> log;   // one line per request; default: stderr
   // Work peers send here (POST /v1/submit, /v1/jobs/...); null: those endpoints answer 503.
   std::shared_ptr<WorkService> work;
+  // Opens this cluster's ledger for writing (POST /v1/settlement/post); null: that endpoint answers 503.
+  std::function<ledger::Ledger()> open_writer;
 };
 
 class Gateway {

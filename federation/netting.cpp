@@ -394,6 +394,20 @@ void verify_netting(const NettingRecord& r, const KeyMap& keys) {
   for (const auto& [who, sig] : r.signatures) {
     if (!std::binary_search(r.parties.begin(), r.parties.end(), who)) fail("carries a signature of non-party " + who);
   }
+  check_netting_arithmetic(r);
+}
+
+void check_netting_arithmetic(const NettingRecord& r) {
+  const auto fail = [&](const std::string& what) {
+    throw Error(Error::Kind::Integrity, "netting record for " + r.period + ": " + what);
+  };
+  if (!valid_period(r.period)) fail("period \"" + r.period + "\" is not YYYY-MM");
+  if (r.parties.empty()) fail("has no parties");
+  if (r.parties.size() > kMaxNettingParties) fail("has more than " + std::to_string(kMaxNettingParties) + " parties");
+  for (std::size_t i = 0; i < r.parties.size(); ++i) {
+    if (!valid_peer_name(r.parties[i])) fail("party \"" + r.parties[i] + "\" is not a valid cluster name");
+    if (i > 0 && !(r.parties[i - 1] < r.parties[i])) fail("parties are not sorted and unique");
+  }
   for (std::size_t i = 0; i < r.pairs.size(); ++i) {
     const PairTotal& t = r.pairs[i];
     if (!(t.a < t.b)) fail("pair " + t.a + "/" + t.b + " is not in order");

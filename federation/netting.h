@@ -125,6 +125,9 @@ void sign_netting(NettingRecord& record, std::string_view party, const SigningKe
 // position. Error(Integrity) naming the first check that fails; Error(BadInput) when a party has
 // no key in `keys`.
 void verify_netting(const NettingRecord& record, const KeyMap& keys);
+// The arithmetic alone (what a party checks before it signs, when the others have not yet): the
+// checks of verify_netting after the signatures. Error(Integrity) naming the first that fails.
+void check_netting_arithmetic(const NettingRecord& record);
 
 nlohmann::json to_json(const NettingRecord& record);
 NettingRecord netting_from_json(const nlohmann::json& j, std::string_view where);

@@ -2,6 +2,7 @@
 // The gateway's endpoints as plain functions: (who asks, query/body) -> (status, JSON). The server
 // (gateway.cpp) has already authenticated the caller; these check only what each endpoint needs.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -32,6 +33,9 @@ struct EndpointContext {
   ledger::Ledger& ledger;          // read-only; the caller holds the gateway's ledger lock
   std::uint64_t now_ns = 0;
   WorkService* work = nullptr;     // jobs peers send here; null: this gateway takes no work
+  const SigningKey* key = nullptr; // this cluster's key (settlement statements and signatures)
+  // Opens this cluster's ledger for writing (posting a netting record); null: it cannot write.
+  const std::function<ledger::Ledger()>* open_writer = nullptr;
 };
 
 // GET /v1/ping: who we are, our token, the time, and what this peer may do here.
