@@ -2,14 +2,17 @@
 #include "cli/route_commands.h"
 
 #include <cstdio>
+#include <cstdlib>
 
 #include "core/error.h"
 #include "federation/remote_backend.h"
+#include "federation/remote_verify.h"
 #include "federation/route.h"
 #include "federation/scene_bundle.h"
 #include "federation/work_service.h"
 #include "scheduler/escrow.h"
 #include "scheduler/submit.h"
+#include "scheduler/verification.h"
 
 namespace rfarm::cli {
 
@@ -61,6 +64,17 @@ void route_submit(const S::JobPlan& plan, const config::Config& cfg, const Route
 void refresh_remote_job(S::JobStore& store, const config::Config& cfg, std::int64_t job) {
   require_federation(cfg);
   F::fetch_remote_outputs(cfg, SigningKey::load(cfg.federation.signing_key), store, job);
+}
+
+void verify_remote_job_when_due(S::JobStore& store, const config::Config& cfg, const std::filesystem::path& state_dir,
+                                std::int64_t job, const std::vector<std::string>& program) {
+  if (!cfg.federation.enabled || !F::remote_verification_due(store.get(job), state_dir)) return;
+  const std::string verifier = S::verifier_account(cfg);
+  if (verifier.empty()) return;  // no verifier here: the frames stay checked for integrity only
+  const char* env_db = std::getenv("RFARM_LEDGER");
+  const S::VerifierSetup setup{program, env_db && *env_db ? std::string(env_db) : cfg.ledger.path.string(), verifier, {}};
+  auto escrow = S::make_escrow(cfg, state_dir);
+  F::verify_remote_job(cfg, SigningKey::load(cfg.federation.signing_key), store, *escrow, job, setup, state_dir);
 }
 
 std::unique_ptr<S::Backend> remote_backend_for(const config::Config& cfg, const S::JobRecord& job) {

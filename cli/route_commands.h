@@ -1,8 +1,10 @@
 #pragma once
 // rfarm submit --clusters (routing to a peer cluster) and the remote jobs' refresh: kept apart from
 // scheduler_commands.cpp, which calls these.
+#include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "cli/commands.h"
 #include "config/config.h"
@@ -28,6 +30,13 @@ void route_submit(const scheduler::JobPlan& plan, const config::Config& config, 
 
 // For a job routed to a peer: asks the peer and fetches the outputs when it has rendered them.
 void refresh_remote_job(scheduler::JobStore& store, const config::Config& config, std::int64_t job);
+
+// For a routed job whose outputs were fetched: verifies its frames here, slashes the peer's stake
+// for failed ones and sends the peer the signed verdict (federation/remote_verify.h), when that is
+// still due and rfarm.yaml has a verifier account. `program`: this binary and its --config.
+void verify_remote_job_when_due(scheduler::JobStore& store, const config::Config& config,
+                                const std::filesystem::path& state_dir, std::int64_t job,
+                                const std::vector<std::string>& program);
 
 // The backend a routed job is cancelled through (it voids the hold here; the peer is not told).
 std::unique_ptr<scheduler::Backend> remote_backend_for(const config::Config& config, const scheduler::JobRecord& job);

@@ -244,6 +244,7 @@ void refresh(S::JobStore& store, const config::Config& cfg, const std::filesyste
   for (const auto& listed : jobs) try {
     if (listed.backend == "remote") {  // routed to a peer: ask it, fetch its outputs (route_commands.h)
       if (!S::is_finished(listed)) refresh_remote_job(store, cfg, listed.id);
+      verify_remote_job_when_due(store, cfg, state_dir, listed.id, program);  // then judged here
       continue;
     }
     const bool on_slurm = listed.backend == "slurm";
