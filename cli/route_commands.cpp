@@ -2,16 +2,19 @@
 #include "cli/route_commands.h"
 
 #include <cstdio>
+#include <cstdlib>
 
 #include "core/error.h"
 #include "federation/remote_backend.h"
 #include "federation/remote_settlement.h"
+#include "federation/remote_verify.h"
 #include "federation/route.h"
 #include "federation/scene_bundle.h"
 #include "federation/work_service.h"
 #include "scheduler/escrow.h"
 #include "scheduler/plan.h"
 #include "scheduler/submit.h"
+#include "scheduler/verification.h"
 
 namespace rfarm::cli {
 
@@ -71,8 +74,21 @@ void refresh_remote_job(S::JobStore& store, const config::Config& cfg, std::int6
   F::fetch_remote_outputs(cfg, SigningKey::load(cfg.federation.signing_key), store, job);
 }
 
+void verify_remote_job_when_due(S::JobStore& store, const config::Config& cfg, const std::filesystem::path& state_dir,
+                                std::int64_t job, const std::vector<std::string>& program) {
+  if (!cfg.federation.enabled || !F::remote_verification_due(store.get(job), state_dir)) return;
+  const std::string verifier = S::verifier_account(cfg);
+  if (verifier.empty()) return;  // no verifier here: the frames stay checked for integrity only
+  const char* env_db = std::getenv("RFARM_LEDGER");
+  const S::VerifierSetup setup{program, env_db && *env_db ? std::string(env_db) : cfg.ledger.path.string(), verifier, {}};
+  auto escrow = S::make_escrow(cfg, state_dir);
+  F::verify_remote_job(cfg, SigningKey::load(cfg.federation.signing_key), store, *escrow, job, setup, state_dir);
+}
+
 void settle_remote(S::JobStore& store, const config::Config& cfg, S::Escrow& escrow, std::int64_t job) {
   require_federation(cfg);
+  // Judged here first (verify_remote_job_when_due): its verdict decides whether the peer is paid.
+  if (!S::verifier_account(cfg).empty() && F::remote_verification_due(store.get(job), store.path().parent_path())) return;
   F::settle_remote_job(cfg, SigningKey::load(cfg.federation.signing_key), store, escrow, job);
 }
 

@@ -1,8 +1,10 @@
 #pragma once
 // rfarm submit --clusters (routing to a peer cluster) and the remote jobs' refresh: kept apart from
 // scheduler_commands.cpp, which calls these.
+#include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "cli/commands.h"
 #include "config/config.h"
@@ -36,6 +38,14 @@ void settle_remote(scheduler::JobStore& store, const config::Config& config, sch
 
 // Cancels a routed job: tells the peer, then settles when its charge is proven (remote_settlement.h).
 void cancel_remote(scheduler::JobStore& store, const config::Config& config, scheduler::Escrow& escrow, std::int64_t job);
+
+// For a routed job whose outputs were fetched: verifies its frames here, slashes the peer's stake
+// for failed ones and sends the peer the signed verdict (federation/remote_verify.h), when that is
+// still due and rfarm.yaml has a verifier account. `program`: this binary and its --config.
+void verify_remote_job_when_due(scheduler::JobStore& store, const config::Config& config,
+                                const std::filesystem::path& state_dir, std::int64_t job,
+                                const std::vector<std::string>& program);
+
 
 // rfarm serve's work service: jobs peers send run on the local backend, kept in the state
 // directory's job store, with this binary (and --config) rendering their chunks.

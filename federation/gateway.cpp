@@ -17,6 +17,7 @@
 #include "federation/detail/endpoints.h"
 #include "federation/detail/settlement_endpoints.h"
 #include "federation/detail/tls.h"
+#include "federation/detail/verdict_endpoint.h"
 #include "federation/detail/work_endpoints.h"
 #include "federation/envelope.h"
 #include "federation/limits.h"
@@ -224,6 +225,9 @@ Gateway::Gateway(config::Config config, ledger::Ledger ledger, SigningKey key, G
   s.Get(R"(/v1/jobs/(\d{1,18})/charge)", route([num](const auto& c, const auto& r) { return detail::job_charge(c, r.params, num(r, 1)); }));
   s.Get(R"(/v1/jobs/(\d{1,18})/outputs)",
         route([num](const auto& c, const auto& r) { return detail::job_outputs(c, r.params, num(r, 1)); }));
+  s.Post(R"(/v1/jobs/(\d{1,18})/verdict)", route([num](const auto& c, const auto& r) {
+    return detail::job_verdict(c, r.params, num(r, 1), r.body);
+  }));
   s.Get(R"(/v1/jobs/(\d{1,18})/outputs/(\d{1,18}))", route([num](const auto& c, const auto& r) {
           return detail::job_output_file(c, r.params, num(r, 1), num(r, 2));
         }));

@@ -7,6 +7,7 @@
 #include "federation/client.h"
 #include "federation/head_sync.h"
 #include "federation/remote_backend.h"
+#include "federation/remote_verify.h"
 #include "ledger/event.h"
 #include "ledger/proof.h"
 #include "scheduler/plan.h"
@@ -107,8 +108,9 @@ RemoteSettleResult settle_remote_job(const config::Config& config, const Signing
   if (j.backend != kRemoteBackendName || !ref)
     throw Error(Error::Kind::BadInput, "job " + std::to_string(id) + " was not routed to a peer");
   const config::PeerConfig& peer = configured_peer(config, ref->peer);
-  if (j.verify_state == S::State::Failed) {
-    // Its outputs failed our checks (fetch_remote_outputs): the user pays nothing, and we do not
+  if (j.verify_state == S::State::Failed || !failed_frames(store, id).empty()) {
+    // Its outputs failed our checks (fetch_remote_outputs), or our verifier failed a frame
+    // (remote_verify.h: the peer's stake here was slashed for it): the user pays nothing, and we do not
     // pay the peer; a charge it made stays on its side only, so the period's settlement between
     // the clusters names it as a disagreement for the operators.
     escrow.void_hold(*j.hold);

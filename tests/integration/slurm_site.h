@@ -19,6 +19,7 @@
 #include "scheduler/escrow.h"
 #include "scheduler/plan.h"
 #include "scheduler/slurm/slurm_backend.h"
+#include "support/doctored_scene.h"
 #include "support/process.h"
 #include "support/slurm_testbed.h"
 
@@ -110,20 +111,8 @@ inline std::string slow_rfarm(const SlurmTestbed& tb, int seconds) {
   return slow.string();
 }
 
-// A cheating provider's scene: a copy of the demo scene (with its buffer and texture) under
-// <work>/cheat/ whose key light is at a sixth of its intensity. Returns the copy's .gltf.
-inline std::filesystem::path doctored_scene(const SlurmTestbed& tb) {
-  const std::filesystem::path cheat_dir = tb.work_dir() / "cheat";
-  std::filesystem::create_directories(cheat_dir);
-  for (const char* f : {"animated_demo.gltf", "animated_demo.bin", "checker.png"})
-    std::filesystem::copy_file(source_dir() / "examples/scenes" / f, cheat_dir / f);
-  std::string gltf = read_file(cheat_dir / "animated_demo.gltf");
-  const auto at = gltf.find("\"intensity\": 12.0");
-  EXPECT_NE(at, std::string::npos) << "the demo scene's key light changed: update doctored_scene";
-  if (at != std::string::npos) gltf.replace(at, 17, "\"intensity\": 2.0");
-  write_file(cheat_dir / "animated_demo.gltf", gltf);
-  return cheat_dir / "animated_demo.gltf";
-}
+// A cheating provider's scene under <work>/cheat/ (support/doctored_scene.h).
+inline std::filesystem::path doctored_scene(const SlurmTestbed& tb) { return doctored_scene_in(tb.work_dir()); }
 
 inline int count_exrs(const std::filesystem::path& dir) {
   int n = 0;
