@@ -36,6 +36,8 @@ inline constexpr int kGatewayPort = 8443;  // every host has its own port space
 class NetnsPostgres {
  public:
   NetnsPostgres(const NetnsLab& lab, const std::string& host, const fs::path& dir) : dir_(dir) {
+    // The server runs as `postgres`: it must be able to pass through the (0700) testbed directory.
+    fs::permissions(dir.parent_path(), fs::perms::others_exec, fs::perm_options::add);
     const RunResult r = lab.run_in(host, {"bash", (source_dir() / "scripts/pg-testbed.sh").string(), "start", dir.string()});
     log_ = r.out + r.err;
     std::smatch m;
@@ -114,9 +116,9 @@ class NetnsCluster {
     if (spec_.postgres)
       init.insert(init.end(), {"--ledger", pg_->url("owner"), "--password-file", pg_->password_file("owner").string()});
     std::vector<std::vector<std::string>> steps = {init};
-    for (auto it = std::sregex_iterator(accounts.begin(), accounts.end(), std::regex("name: ([a-z0-9-]+), kind: ([a-z]+)"));
-         it != std::sregex_iterator(); ++it)
-      steps.push_back({"ledger", "account", "create", (*it)[1], "--kind", (*it)[2]});
+    static const std::regex account_item("name: ([a-z0-9-]+), kind: ([a-z]+)");
+    for (auto it = std::sregex_iterator(accounts.begin(), accounts.end(), account_item); it != std::sregex_iterator(); ++it)
+      steps.push_back({"ledger", "account", "create", (*it)[1].str(), "--kind", (*it)[2].str()});
     steps.push_back({"ledger", "account", "create", "nodes", "--kind", "provider"});
     steps.push_back({"ledger", "account", "create", "treasury", "--kind", "treasury"});
     for (const auto& s : steps) {
@@ -149,7 +151,7 @@ class NetnsCluster {
 
   // Starts `rfarm serve` on the host's address; false (see serve_log()) when it did not come up.
   bool serve() {
-    std::vector<std::string> argv = {"env"};
+    std::vector<std::string> argv = {"/usr/bin/env"};
     for (const auto& [k, v] : env()) argv.push_back(k + "=" + v);
     argv.insert(argv.end(), {rfarm_binary(), "--config", config_.string(), "serve"});
     serve_ = std::make_unique<Daemon>(lab_.in(spec_.name, argv), dir() / "serve.err");

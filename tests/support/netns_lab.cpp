@@ -117,7 +117,8 @@ std::string NetnsLab::ip(const std::string& host) const {
 }
 
 std::vector<std::string> NetnsLab::in(const std::string& host, std::vector<std::string> argv) const {
-  argv.insert(argv.begin(), {"nsenter", "--net=/run/netns/" + ns(host), "--"});
+  // An absolute path: callers may execv() it without a PATH search (support/daemon.h).
+  argv.insert(argv.begin(), {"/usr/bin/nsenter", "--net=/run/netns/" + ns(host), "--"});
   return argv;
 }
 
