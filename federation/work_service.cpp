@@ -44,6 +44,11 @@ S::JobRecord WorkService::submit(const config::PeerConfig& peer, S::JobRequest r
                                           S::format_tokens(peer.credit_limit, config_));
   auto store = std::make_unique<S::JobStore>(state_dir_);
   auto escrow = S::make_escrow(config_, state_dir_);
+  if (config_.cluster.backend == config::ClusterBackend::Slurm) {
+    // One sbatch array on this cluster's Slurm; refresh() follows it when the peer asks.
+    const auto slurm = S::make_backend("slurm", config_, state_dir_, program_);
+    return S::submit_job(plan, cfg, *store, *slurm, *escrow);
+  }
   std::shared_ptr<S::Backend> backend = S::make_backend("local", config_, state_dir_, program_);
   const S::JobRecord job = S::submit_job(plan, cfg, *store, *backend, *escrow);
   // Local chunks run as children of this process: render, commit, settle, in the background.
@@ -63,7 +68,32 @@ S::JobRecord WorkService::submit(const config::PeerConfig& peer, S::JobRequest r
   return job;
 }
 
+void WorkService::refresh(const config::PeerConfig& peer, std::int64_t id) const {
+  if (config_.cluster.backend != config::ClusterBackend::Slurm) return;  // local jobs drive themselves
+  std::lock_guard lock(refresh_mutex_);
+  S::JobStore store(state_dir_);
+  const auto j = store.find(id);
+  if (!j || j->request.account != peer.account || j->backend != "slurm" || (!j->hold && S::is_finished(*j))) return;
+  try {
+    const auto backend = S::make_backend("slurm", config_, state_dir_, program_);
+    if (!S::is_finished(*j)) backend->refresh(store, id);
+    const S::JobRecord now = store.get(id);
+    if (now.hold && S::is_finished(now)) {
+      // Commit, verdicts, then settlement once the SPANK usage of its chunks is ingested (the
+      // charge is the metered device time at the job's quoted price, stored with the job).
+      const auto escrow = S::make_escrow(config_, state_dir_);
+      S::finish_job(store, *backend, *escrow, config_, id);
+    }
+  } catch (const std::exception& e) {
+    try {
+      store.set_message(id, std::string("not refreshed from Slurm: ") + e.what());
+    } catch (...) {
+    }
+  }
+}
+
 std::optional<json> WorkService::status(const config::PeerConfig& peer, std::int64_t id) const {
+  refresh(peer, id);
   S::JobStore store(state_dir_);
   const auto j = store.find(id);
   if (!j || j->request.account != peer.account) return std::nullopt;
@@ -99,6 +129,7 @@ std::optional<json> WorkService::cancel(const config::PeerConfig& peer, std::int
 }
 
 std::optional<json> WorkService::outputs(const config::PeerConfig& peer, std::int64_t id) const {
+  refresh(peer, id);
   S::JobStore store(state_dir_);
   const auto j = store.find(id);
   if (!j || j->request.account != peer.account) return std::nullopt;

@@ -2,7 +2,12 @@
 // Work a peer sends here (POST /v1/submit), run on this cluster's own scheduler: the job is
 // planned with this cluster's configuration and prices, charged to the account this cluster keeps
 // for the peer (federation.peers[].account, default peer-<name>) with the usual escrow hold on it,
-// run on the local backend in the background, and settled on that account as any local job.
+// run on this cluster's backend (cluster.backend), and settled on that account as any job:
+//   local  the chunks run as children of this process, in the background, then settle;
+//   slurm  the job is one sbatch array on this cluster's Slurm (scheduler::make_backend, as
+//          `rfarm submit` does), so the SPANK plugin meters it under the peer's account; each
+//          status/outputs request refreshes it from Slurm and, once finished, settles it when its
+//          usage is metered (finish_job / settle_when_metered, as `rfarm queue/show/settle` do).
 // The gateway's endpoints (detail/work_endpoints.cpp) check the caller first; this owns the jobs.
 #include <cstdint>
 #include <filesystem>
@@ -52,10 +57,18 @@ class WorkService {
   const std::filesystem::path& state_dir() const { return state_dir_; }
 
  private:
+  // A Slurm job of `peer`'s: its state read from Slurm into the store and, once finished with its
+  // hold open, finished and settled (when metered). No-op for local jobs and other peers' jobs. A
+  // failure (Slurm or the ledger unreachable) is recorded in the job's message, not thrown: the
+  // peer still gets the job's last known state.
+  void refresh(const config::PeerConfig& peer, std::int64_t job) const;
   config::Config config_;
   std::filesystem::path state_dir_;
   std::vector<std::string> program_;
   mutable std::mutex mutex_;
+  // Serialises refresh(): the gateway answers on several threads, and two concurrent settlements
+  // of one job would race on its hold.
+  mutable std::mutex refresh_mutex_;
   std::vector<std::thread> running_;
 };
 

@@ -50,6 +50,7 @@ SlurmTestbed::SlurmTestbed(TestbedOptions options)
       argv.push_back(options_.plugin_args);
     }
   }
+  if (!options_.netns.empty()) argv.insert(argv.begin(), {"nsenter", "--net=/run/netns/" + options_.netns, "--"});
   RunResult r = run(argv);
   start_log_ = r.out + r.err;
   started_ = r.exit_code == 0;
@@ -68,6 +69,7 @@ RunResult SlurmTestbed::slurm(std::vector<std::string> argv,
                               const std::map<std::string, std::string>& extra_env) const {
   auto e = env();
   for (const auto& [k, v] : extra_env) e[k] = v;
+  if (!options_.netns.empty()) argv.insert(argv.begin(), {"nsenter", "--net=/run/netns/" + options_.netns, "--"});
   return run(argv, e);
 }
 

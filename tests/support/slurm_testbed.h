@@ -17,6 +17,11 @@ struct TestbedOptions {
   std::string plugin_args;   // plugstack arguments for the plugin
   int gpus = 2;              // GPUs declared in gres.conf (per node)
   int nodes = 1;             // 1: one node named after this host; N > 1: HOST-n1..HOST-nN (--nodes N)
+  // A network namespace (`ip netns add NETNS`) to run the cluster in: the script and slurm()'s
+  // client commands run under `nsenter --net=/run/netns/NETNS` (they reach slurmctld on that
+  // namespace's loopback). Not `ip netns exec`: it remounts /sys, hiding the cgroup mounts
+  // slurmd needs ("No filesystem mounted on /sys/fs/cgroup"). Empty: this process's namespace.
+  std::string netns;
 };
 
 class SlurmTestbed {

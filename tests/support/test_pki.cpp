@@ -25,14 +25,14 @@ CertFiles make_test_ca(const std::filesystem::path& dir, const std::string& name
 }
 
 CertFiles issue_test_cert(const std::filesystem::path& dir, const CertFiles& ca, const std::string& cn,
-                          const std::string& file) {
+                          const std::string& file, const std::string& sans) {
   CertFiles leaf{dir / (file + ".pem"), dir / (file + ".key")};
   const auto csr = dir / (file + ".csr");
   const auto ext = write_file(dir / (file + ".ext"),
                               "basicConstraints=CA:FALSE\n"
                               "keyUsage=digitalSignature,keyEncipherment\n"
                               "extendedKeyUsage=serverAuth,clientAuth\n"
-                              "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+                              "subjectAltName=" + sans + "\n");
   openssl({"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", leaf.key.string(),
            "-out", csr.string(), "-subj", "/CN=" + cn});
   openssl({"x509", "-req", "-in", csr.string(), "-CA", ca.cert.string(), "-CAkey", ca.key.string(), "-CAcreateserial",

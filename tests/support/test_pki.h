@@ -15,8 +15,9 @@ struct CertFiles {
 CertFiles make_test_ca(const std::filesystem::path& dir, const std::string& name);
 
 // A leaf certificate "CN=<cn>" issued by `ca`, usable as TLS server and client, with subject
-// alternative names IP:127.0.0.1 and DNS:localhost, in dir/<file>.pem and dir/<file>.key.
+// alternative names `sans` (openssl's syntax; default IP:127.0.0.1 and DNS:localhost), in
+// dir/<file>.pem and dir/<file>.key.
 CertFiles issue_test_cert(const std::filesystem::path& dir, const CertFiles& ca, const std::string& cn,
-                          const std::string& file);
+                          const std::string& file, const std::string& sans = "IP:127.0.0.1,DNS:localhost");
 
 }  // namespace rfarm::testing

@@ -1,0 +1,224 @@
+// Three federated clusters, each a test host of its own (a network namespace with a veth link to a
+// bridge: all peer traffic crosses a real interface), each with its own Slurm testbed metered by
+// the SPANK plugin, ledger, keys, TLS certificate and gateway (`rfarm serve` on its address):
+//   uni     (A, 10.77.0.1) the users' cluster, SQLite ledger; alice submits with --clusters any;
+//   studio  (B, 10.77.0.2) the cheapest, its ledger on PostgreSQL (in its namespace); renders
+//           A's jobs on its Slurm under its account peer-uni, charged from the SPANK usage;
+//   lab     (C, 10.77.0.3) dearer: asked for a quote, not chosen.
+// Step 1: 24 frames routed with --clusters any render on studio's Slurm; uni's `rfarm show` fetches
+// and checks every EXR; studio's ledger charges peer-uni from the metered usage; lab runs nothing.
+// Step 2: studio's link is cut mid-job (`ip link set eth0 down` in its namespace): uni reports the
+// peer unreachable with the reason, alice's hold is whole; the link comes back, the job completes.
+// Every ledger audits clean. The steps share one federation (set up once, ~10-15 s): add new
+// steps as methods of the fixture and call them from the test in order.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <future>
+#include <thread>
+
+#include "integration/federation_netns_site.h"
+
+namespace rfarm::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using netns_site::ClusterSpec;
+using netns_site::NetnsCluster;
+using netns_site::peer_line;
+
+class FederationNetns : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (auto why = NetnsLab::unavailable_reason()) GTEST_SKIP() << "needs network namespaces: " << *why;
+    if (auto why = SlurmTestbed::unavailable_reason()) GTEST_SKIP() << "needs a Slurm testbed: " << *why;
+    if (!fs::exists(rfarm_binary())) GTEST_SKIP() << "rfarm is not built";
+    lab_ = std::make_unique<NetnsLab>(std::vector<std::string>{"uni", "studio", "lab"});
+    ASSERT_TRUE(lab_->ok()) << lab_->error();
+    ca_ = make_test_ca(pki_.path(), "federation");
+    // The three clusters boot in parallel (Slurm ~2 s each, PostgreSQL ~2 s).
+    auto boot = [&](ClusterSpec spec) { return std::make_unique<NetnsCluster>(*lab_, std::move(spec), ca_); };
+    auto a = std::async(std::launch::async, boot, ClusterSpec{"uni", "36"});
+    auto b = std::async(std::launch::async, boot, ClusterSpec{"studio", "3.6", true});
+    auto c = std::async(std::launch::async, boot, ClusterSpec{"lab", "7.2"});
+    uni_ = a.get();
+    studio_ = b.get();
+    lab_cluster_ = c.get();
+    for (const NetnsCluster* k : {uni_.get(), studio_.get(), lab_cluster_.get()})
+      ASSERT_TRUE(k->ready()) << k->name() << " did not start:\n" << k->why_not_ready();
+
+    std::string why;
+    const fs::path ca = ca_.cert;
+    ASSERT_TRUE(uni_->configure("  - {name: alice, kind: user, unix_users: [root]}\n",
+                                peer_line(*studio_, ca, false, true) + peer_line(*lab_cluster_, ca, false, true),
+                                "users: {root: alice}\n", &why)) << why;
+    for (NetnsCluster* provider : {studio_.get(), lab_cluster_.get()})
+      ASSERT_TRUE(provider->configure("  - {name: peer-uni, kind: user}\n", peer_line(*uni_, ca, true, false), "", &why))
+          << why;
+    ASSERT_EQ(uni_->rfarm({"ledger", "deposit", "alice", "100"}).exit_code, 0);
+    for (NetnsCluster* provider : {studio_.get(), lab_cluster_.get()})
+      ASSERT_EQ(provider->rfarm({"ledger", "deposit", "peer-uni", "50"}).exit_code, 0);
+    for (NetnsCluster* k : {uni_.get(), studio_.get(), lab_cluster_.get()}) ASSERT_TRUE(k->serve()) << k->serve_log();
+    // The first connection over a fresh link may need a moment (the link shows DOWN for <1 s).
+    for (const NetnsCluster* provider : {studio_.get(), lab_cluster_.get()})
+      ASSERT_TRUE(lab_->wait_tcp("uni", provider->name(), netns_site::kGatewayPort)) << provider->name();
+  }
+
+  // The 24-frame job's argv (small frames: the test is about the federation, not the renderer).
+  std::vector<std::string> job_args(const std::string& frames, const std::string& out) const {
+    return {"--frames", frames, "--chunk", "6", "--resolution", "32x18", "--spp", "1",
+            "-o", (uni_->dir() / out / "f_####.exr").string(), slurm_site::kScene};
+  }
+
+  // uni's `rfarm show JOB` until it says the outputs were fetched and checked (or `seconds` pass).
+  RunResult show_until_fetched(const std::string& job, int seconds) const {
+    RunResult r;
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    while (std::chrono::steady_clock::now() < end) {
+      r = uni_->rfarm({"show", job});
+      if (r.out.find("fetched and checked") != std::string::npos) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    }
+    return r;
+  }
+
+  // studio settles its job (`rfarm settle`, as a cron job would: the gateway settles when asked,
+  // but the usage records may arrive after uni's last question) until peer-uni has nothing pending.
+  std::string settle_on_studio(const std::string& job) const {
+    std::string out;
+    for (int i = 0; i < 50 && studio_->units("peer-uni", "debits_pending") != 0; ++i) {
+      out = studio_->rfarm({"settle", job}).out;
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    }
+    return out;
+  }
+
+  // uni's `frames` EXRs under `out` are each byte for byte one that studio rendered.
+  void expect_same_frames(const std::string& out, int frames) const {
+    std::vector<fs::path> got;
+    for (const auto& e : fs::directory_iterator(uni_->dir() / out))
+      if (e.path().extension() == ".exr") got.push_back(e.path());
+    std::sort(got.begin(), got.end());
+    ASSERT_EQ(got.size(), static_cast<std::size_t>(frames));
+    std::vector<std::string> studio_frames;  // every EXR studio rendered for its peers
+    for (const auto& e : fs::recursive_directory_iterator(studio_->dir() / "state/federation"))
+      if (e.path().extension() == ".exr") studio_frames.push_back(read_file(e.path()));
+    for (const fs::path& g : got) {
+      const std::string bytes = read_file(g);
+      const bool found = std::find(studio_frames.begin(), studio_frames.end(), bytes) != studio_frames.end();
+      EXPECT_TRUE(found) << g << " is not byte for byte a frame studio rendered";
+    }
+  }
+
+  // Step 1: routed to the cheapest peer, rendered on its Slurm, fetched, charged from metering.
+  void route_to_cheapest_and_render_there() {
+    const RunResult r = uni_->rfarm([&] {
+      std::vector<std::string> a = {"submit", "--clusters", "any"};
+      for (auto& s : job_args("1-24", "out1")) a.push_back(s);
+      return a;
+    }());
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("Submitted rfarm job 1 to peer studio"), std::string::npos) << r.out;
+    // The table: both asked, studio chosen as the cheapest.
+    std::smatch m;
+    EXPECT_TRUE(std::regex_search(r.out, m, std::regex("\\nstudio +3\\.60* .*<- chosen \\(cheapest\\)\\n"))) << r.out;
+    EXPECT_TRUE(std::regex_search(r.out, m, std::regex("\\nlab +7\\.20* [^\\n]*Z\\n"))) << "lab quoted, not chosen:\n" << r.out;
+    hold1_ = uni_->units("alice", "debits_pending");
+    EXPECT_GT(hold1_, 0);
+
+    const RunResult shown = show_until_fetched("1", 90);
+    ASSERT_NE(shown.out.find("fetched and checked"), std::string::npos)
+        << shown.out << shown.err << studio_->serve_log() << studio_->slurm().logs_tail();
+    expect_same_frames("out1", 24);
+
+    // studio ran it on its Slurm cluster under peer-uni and charged peer-uni from the SPANK usage.
+    const std::string settled = settle_on_studio("1");
+    EXPECT_EQ(studio_->units("peer-uni", "debits_pending"), 0) << settled;
+    const std::int64_t charged = studio_->units("peer-uni", "debits_posted");
+    EXPECT_GT(charged, 0);
+    EXPECT_EQ(studio_->units("nodes", "credits_posted") + studio_->units("treasury", "credits_posted") +
+                  studio_->units("burn", "credits_posted"),
+              charged);
+    const json q = studio_->rfarm_json({"queue", "--json"});
+    ASSERT_TRUE(q.is_array() && q.size() == 1) << q.dump(2);
+    EXPECT_EQ(q[0]["account"], "peer-uni") << q.dump(2);
+    EXPECT_EQ(q[0]["backend"], "slurm") << q.dump(2);
+    EXPECT_EQ(q[0]["settlement"], "settled") << q.dump(2);
+    // The usage the plugin metered on studio's nodes, ingested by its ledger, names peer-uni.
+    const RunResult usage = studio_->rfarm({"ledger", "export-usage", "--format", "apel", "-A", "peer-uni"});
+    EXPECT_EQ(usage.exit_code, 0) << usage.err;
+    EXPECT_NE(usage.out.find("VO: peer-uni"), std::string::npos) << usage.out;
+    EXPECT_NE(usage.out.find("MachineName: studio"), std::string::npos) << usage.out;
+
+    // lab quoted but ran and held nothing.
+    EXPECT_EQ(lab_cluster_->rfarm({"queue", "--json"}).out, "[]\n");
+    EXPECT_EQ(lab_cluster_->units("peer-uni", "debits_pending"), 0);
+    EXPECT_EQ(lab_cluster_->units("peer-uni", "debits_posted"), 0);
+  }
+
+  // Step 2: studio cut off mid-job, then back.
+  void peer_cut_off_mid_job_then_back() {
+    const RunResult r = uni_->rfarm([&] {
+      std::vector<std::string> a = {"submit", "--clusters", "studio"};
+      for (auto& s : job_args("1-12", "out2")) a.push_back(s);
+      return a;
+    }());
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("Submitted rfarm job 2 to peer studio"), std::string::npos) << r.out;
+    const std::int64_t held = uni_->units("alice", "debits_pending");
+    EXPECT_GT(held, hold1_);
+    const std::int64_t balance = uni_->units("alice", "balance");
+
+    ASSERT_TRUE(lab_->set_link("studio", false));
+    const RunResult cut = uni_->rfarm({"show", "2"});
+    EXPECT_NE(cut.exit_code, 0) << cut.out;
+    EXPECT_NE(cut.err.find("peer studio (" + studio_->url() + "/v1/jobs/"), std::string::npos) << cut.err;
+    EXPECT_NE(cut.err.find("no response"), std::string::npos) << "the reason: " << cut.err;
+    // No token lost: both holds stand as placed, nothing posted, the balance unchanged.
+    EXPECT_EQ(uni_->units("alice", "debits_pending"), held);
+    EXPECT_EQ(uni_->units("alice", "debits_posted"), 0);
+    EXPECT_EQ(uni_->units("alice", "balance"), balance);
+
+    ASSERT_TRUE(lab_->set_link("studio", true));
+    ASSERT_TRUE(lab_->wait_tcp("uni", "studio", netns_site::kGatewayPort));
+    const RunResult back = show_until_fetched("2", 90);
+    ASSERT_NE(back.out.find("fetched and checked"), std::string::npos) << back.out << back.err << studio_->serve_log();
+    expect_same_frames("out2", 12);
+    EXPECT_EQ(uni_->units("alice", "debits_pending"), held) << "the hold is whole after the cut";
+    EXPECT_EQ(uni_->units("alice", "debits_posted"), 0);
+    settle_on_studio("2");
+    EXPECT_EQ(studio_->units("peer-uni", "debits_pending"), 0);
+  }
+
+  // Every ledger audits clean; studio's escrow holds nothing (all its peer jobs settled).
+  void every_ledger_audits_clean() {
+    for (const NetnsCluster* k : {uni_.get(), studio_.get(), lab_cluster_.get()}) {
+      const RunResult a = k->rfarm({"ledger", "audit"});
+      EXPECT_EQ(a.exit_code, 0) << k->name() << ": " << a.out << a.err;
+    }
+    const json e = studio_->rfarm_json({"ledger", "balance", "escrow", "--json"});
+    EXPECT_EQ(e.value("balance", "?"), "0") << e.dump();
+    EXPECT_EQ(e.value("pending_credits", "?"), "0") << e.dump();
+    EXPECT_EQ(e.value("pending_debits", "?"), "0") << e.dump();
+  }
+
+  TempDir pki_{"rfarm-netns-pki"};
+  CertFiles ca_;
+  // Declared first, destroyed last: it removes what the clusters left in their namespaces.
+  std::unique_ptr<NetnsLab> lab_;
+  std::unique_ptr<NetnsCluster> uni_, studio_, lab_cluster_;
+  std::int64_t hold1_ = 0;
+};
+
+TEST_F(FederationNetns, RoutedToTheCheapestPeerOverRealLinksAndACutLinkLosesNoToken) {
+  route_to_cheapest_and_render_there();
+  if (HasFatalFailure()) return;
+  peer_cut_off_mid_job_then_back();
+  if (HasFatalFailure()) return;
+  every_ledger_audits_clean();
+}
+
+}  // namespace
+}  // namespace rfarm::testing
