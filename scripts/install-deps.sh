@@ -23,6 +23,8 @@ PACKAGES=(
   postgresql libpq-dev libpqxx-dev libcpp-httplib-dev libssl-dev
   # the federation tests make throwaway TLS certificates with the openssl command line
   openssl
+  # the three-cluster federation test: network namespaces (ip), nsenter
+  iproute2 util-linux
 )
 
 SUDO=""
