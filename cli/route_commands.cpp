@@ -52,6 +52,17 @@ void route_submit(const S::JobPlan& plan, const config::Config& cfg, const Route
   const std::string bundle = F::make_scene_bundle(plan.request.scene);
   const auto state_dir = S::resolve_state_dir(f.state_dir, cfg.state_dir);
   auto escrow = S::make_escrow(cfg, state_dir);
+  // The peer is paid into its account here when the job settles: refuse now, before anything is
+  // held or sent, rather than after it rendered.
+  const std::string& peer_account = F::configured_peer(cfg, row.peer).account;
+  try {
+    escrow->require_account(peer_account, "peer " + row.peer + "'s");
+  } catch (const Error& e) {
+    if (e.kind() != Error::Kind::Refused) throw;
+    throw Error(Error::Kind::Refused, "--clusters: peer " + row.peer + " is paid into the account '" + peer_account +
+                                          "' of this cluster's ledger, which has no such account; nothing was held (run: "
+                                          "rfarm ledger account create " + peer_account + " --kind provider)");
+  }
   S::JobStore store(state_dir);
   F::RemoteBackend backend(cfg, key, row.peer, row.quote, bundle);
   // The user's hold here as for a local job, but large enough for what the peer may charge at its

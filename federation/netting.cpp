@@ -369,7 +369,9 @@ void sign_netting(NettingRecord& r, std::string_view party, const SigningKey& ke
   r.signatures[std::string(party)] = key.sign(netting_signed_text(r));
 }
 
-void verify_netting(const NettingRecord& r, const KeyMap& keys) {
+namespace {
+// Period and parties: what both checks below need before anything else.
+void check_netting_header(const NettingRecord& r) {
   const auto fail = [&](const std::string& what) {
     throw Error(Error::Kind::Integrity, "netting record for " + r.period + ": " + what);
   };
@@ -380,6 +382,14 @@ void verify_netting(const NettingRecord& r, const KeyMap& keys) {
     if (!valid_peer_name(r.parties[i])) fail("party \"" + r.parties[i] + "\" is not a valid cluster name");
     if (i > 0 && !(r.parties[i - 1] < r.parties[i])) fail("parties are not sorted and unique");
   }
+}
+}  // namespace
+
+void verify_netting(const NettingRecord& r, const KeyMap& keys) {
+  const auto fail = [&](const std::string& what) {
+    throw Error(Error::Kind::Integrity, "netting record for " + r.period + ": " + what);
+  };
+  check_netting_header(r);
   // Signatures first: an unsigned record proves nothing, whatever its arithmetic.
   const std::string message = netting_signed_text(r);
   for (const std::string& p : r.parties) {
@@ -401,13 +411,7 @@ void check_netting_arithmetic(const NettingRecord& r) {
   const auto fail = [&](const std::string& what) {
     throw Error(Error::Kind::Integrity, "netting record for " + r.period + ": " + what);
   };
-  if (!valid_period(r.period)) fail("period \"" + r.period + "\" is not YYYY-MM");
-  if (r.parties.empty()) fail("has no parties");
-  if (r.parties.size() > kMaxNettingParties) fail("has more than " + std::to_string(kMaxNettingParties) + " parties");
-  for (std::size_t i = 0; i < r.parties.size(); ++i) {
-    if (!valid_peer_name(r.parties[i])) fail("party \"" + r.parties[i] + "\" is not a valid cluster name");
-    if (i > 0 && !(r.parties[i - 1] < r.parties[i])) fail("parties are not sorted and unique");
-  }
+  check_netting_header(r);
   for (std::size_t i = 0; i < r.pairs.size(); ++i) {
     const PairTotal& t = r.pairs[i];
     if (!(t.a < t.b)) fail("pair " + t.a + "/" + t.b + " is not in order");

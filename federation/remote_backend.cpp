@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <map>
+
 #include "core/error.h"
 #include "core/hash.h"
 #include "federation/client.h"
@@ -19,12 +21,6 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 namespace {
-
-const config::PeerConfig& find_peer(const config::Config& config, const std::string& name) {
-  for (const auto& p : config.federation.peers)
-    if (p.name == name) return p;
-  throw Error(Error::Kind::BadInput, "peer " + name + " is no longer configured (rfarm peers list)");
-}
 
 void write_all(const fs::path& p, const std::string& data) {
   const int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -44,6 +40,12 @@ void write_all(const fs::path& p, const std::string& data) {
 }
 
 }  // namespace
+
+const config::PeerConfig& configured_peer(const config::Config& config, const std::string& name) {
+  for (const auto& p : config.federation.peers)
+    if (p.name == name) return p;
+  throw Error(Error::Kind::BadInput, "peer " + name + " is no longer configured (rfarm peers list)");
+}
 
 std::optional<RemoteRef> parse_remote_ref(const std::string& id) {
   const auto a = id.find('/'), b = id.rfind('/');
@@ -67,7 +69,7 @@ void RemoteBackend::submit(S::JobStore& store, const S::JobRecord& job) {
   // Our user's hold for the job: the peer writes it on its charge, which is how we recognise the
   // charge later (remote_settlement.h) and how its ledger names our record (traceback).
   if (job.hold) order["ref"] = {{"hold", job.hold->id.hex()}};
-  const PeerClient client(config_, find_peer(config_, peer_), key_);
+  const PeerClient client(config_, configured_peer(config_, peer_), key_);
   const PeerResponse res = client.call("POST", "/v1/submit", order.dump());
   if (res.status != 200)
     throw Error(res.status == 402 || res.status == 403 || res.status == 410 ? Error::Kind::Refused : Error::Kind::Io,
@@ -99,7 +101,7 @@ void RemoteBackend::cancel(S::JobStore& store, std::int64_t job) {
     told = "it was never ordered from a peer";
   } else {
     try {
-      const PeerClient client(config_, find_peer(config_, ref->peer), key_);
+      const PeerClient client(config_, configured_peer(config_, ref->peer), key_);
       const PeerResponse r = client.call("DELETE", "/v1/jobs/" + std::to_string(ref->job));
       told = r.status == 200   ? "peer " + ref->peer + " cancelled its job " + std::to_string(ref->job)
              : r.status == 409 ? "peer " + ref->peer + " had already finished its job: " + r.error()
@@ -117,7 +119,7 @@ std::size_t fetch_remote_outputs(const config::Config& config, const SigningKey&
   const auto ref = parse_remote_ref(j.backend_id);
   if (j.backend != kRemoteBackendName || !ref)
     throw Error(Error::Kind::BadInput, "job " + std::to_string(id) + " was not routed to a peer");
-  const PeerClient client(config, find_peer(config, ref->peer), key);
+  const PeerClient client(config, configured_peer(config, ref->peer), key);
   const std::string base = "/v1/jobs/" + std::to_string(ref->job);
   const PeerResponse st = client.call("GET", base);
   if (st.status != 200) throw Error(Error::Kind::Io, "peer " + ref->peer + ": job status: " + st.error());
@@ -131,6 +133,8 @@ std::size_t fetch_remote_outputs(const config::Config& config, const SigningKey&
   const PeerResponse list = client.call("GET", base + "/outputs");
   if (list.status != 200) throw Error(Error::Kind::Io, "peer " + ref->peer + ": outputs: " + list.error());
   std::size_t written = 0;
+  std::map<std::int64_t, S::FrameRecord> frames;
+  for (const S::FrameRecord& f : store.frames(id)) frames.emplace(f.frame, f);
   for (const json& f : list.json.at("frames")) {
     const std::int64_t frame = f.at("frame").get<std::int64_t>();
     const std::string where = "peer " + ref->peer + " frame " + std::to_string(frame);
@@ -153,7 +157,20 @@ std::size_t fetch_remote_outputs(const config::Config& config, const SigningKey&
     }
     fs::rename(tmp, target);
     ++written;
+    // The frame's evidence as for a local render (what `rfarm show` lists); it is committed to
+    // the ledger when it is verified here (remote_verify.h). The chunks stay as they are: the
+    // job's state follows the peer's (set below), not chunks run here.
+    if (auto it = frames.find(frame); it != frames.end()) {
+      it->second.state = S::State::Rendered;
+      it->second.exr_sha256 = sha;
+      it->second.tile_root = ev.tile_root.hex();
+      it->second.host = ev.host.empty() ? "peer " + ref->peer : ev.host + " (peer " + ref->peer + ")";
+      it->second.note.clear();
+    }
   }
+  std::vector<S::FrameRecord> evidence;
+  for (auto& [n, f] : frames) evidence.push_back(std::move(f));
+  store.update_frames(id, evidence);
   if (written == j.frame_count)
     store.set_state(id, S::State::Rendered, std::to_string(written) + " frames rendered by peer " + ref->peer +
                                                 " fetched and checked (SHA-256, header, tile root); it settles when the "

@@ -27,6 +27,8 @@ struct RemoteRef {
   std::int64_t job = 0;
   std::string quote_id;
 };
+// The configured peer a routed job names; Error(BadInput) when it is no longer configured.
+const config::PeerConfig& configured_peer(const config::Config& config, const std::string& name);
 // Parses a remote job's backend_id; nullopt when it is not one.
 std::optional<RemoteRef> parse_remote_ref(const std::string& backend_id);
 

@@ -24,12 +24,6 @@ namespace {
   throw Error(Error::Kind::Integrity, where + ": " + what);
 }
 
-const config::PeerConfig& configured_peer(const config::Config& config, const std::string& name) {
-  for (const auto& p : config.federation.peers)
-    if (p.name == name) return p;
-  throw Error(Error::Kind::BadInput, "peer " + name + " is no longer configured (rfarm peers list)");
-}
-
 std::uint64_t json_u64(const json& j, const char* key, const std::string& where) {
   // A non-negative integer (nlohmann keeps small values it parsed or was given as signed).
   if (!j.contains(key) || !j[key].is_number_integer() || (!j[key].is_number_unsigned() && j[key].get<std::int64_t>() < 0))

@@ -22,11 +22,6 @@ using json = nlohmann::json;
 
 namespace {
 
-const config::PeerConfig& peer_of(const config::Config& config, const std::string& name) {
-  for (const auto& p : config.federation.peers)
-    if (p.name == name) return p;
-  throw Error(Error::Kind::BadInput, "peer " + name + " is no longer configured (rfarm peers list)");
-}
 
 json read_record(const fs::path& path) {
   std::ifstream in(path);
@@ -157,7 +152,7 @@ RemoteVerification verify_remote_job(const config::Config& config, const Signing
   if (j.state != S::State::Rendered)
     throw Error(Error::Kind::Refused, "job " + std::to_string(id) + " is " + std::string(S::to_string(j.state)) +
                                           ": only a job whose outputs were all fetched is verified (rfarm show fetches them)");
-  const config::PeerConfig& peer = peer_of(config, ref->peer);
+  const config::PeerConfig& peer = configured_peer(config, ref->peer);
   const fs::path path = verdict_record_path(state_dir, id);
   json record = read_record(path);
   RemoteVerification out;

@@ -120,6 +120,13 @@ class Escrow {
   // <state_dir>/node-keys) into the ledger, as `rfarm ledger ingest` does; idempotent. Deferred
   // settlement calls it while a job awaits its chunks' records. Default: nothing to read.
   virtual UsageIngestResult ingest_usage() { return {}; }
+  // Error(Refused) naming `role` and the fix when `account` is not in the ledger, so a caller can
+  // refuse before it holds anything (a routed job's peer account is only paid at settlement).
+  // Default: every account exists (the in-memory escrow creates them on first use).
+  virtual void require_account(std::string_view account, std::string_view role) {
+    (void)account;
+    (void)role;
+  }
 };
 
 // An in-memory escrow with the ledger's rules, for tests and dry runs: integer balances, holds

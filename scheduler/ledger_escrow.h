@@ -51,6 +51,7 @@ class LedgerEscrow final : public Escrow {
   // one escrow, and each spool pass re-reads (and re-verifies) every line.
   UsageIngestResult ingest_usage() override;
   void set_min_ingest_interval(std::chrono::milliseconds interval) { min_ingest_interval_ = interval; }
+  void require_account(std::string_view name, std::string_view role) override { (void)account(name, role); }
 
   ledger::Ledger& ledger() { return ledger_; }
 

@@ -74,8 +74,9 @@ TEST(Routing, SubmitToPeerRendersThereUnderThePeerAccountAndOutputsComeBackCheck
                   "users: {root: alice}\naccounts:\n  - {name: alice, kind: user, unix_users: [root]}\n",
                   peer_line("studio", url, G::studio_key().public_key(), pki.studio_ca.cert, true, true) +
                       peer_line("lab", "https://127.0.0.1:1", G::lab_key().public_key(), pki.lab_ca.cert, true, true));
-  // peer-studio: what uni owes studio for work studio rendered (paid from its users' holds).
-  for (auto [name, kind] : {std::pair{"alice", "user"}, {"nodes", "provider"}, {"treasury", "treasury"}, {"peer-studio", "provider"}})
+  // peer-studio (what uni owes studio for work studio rendered) is created further down, after
+  // an order without it was refused.
+  for (auto [name, kind] : {std::pair{"alice", "user"}, {"nodes", "provider"}, {"treasury", "treasury"}})
     ASSERT_EQ(a.rfarm({"ledger", "account", "create", name, "--kind", kind}).exit_code, 0);
   ASSERT_EQ(a.rfarm({"ledger", "deposit", "alice", "100"}).exit_code, 0);
   {
@@ -112,6 +113,17 @@ TEST(Routing, SubmitToPeerRendersThereUnderThePeerAccountAndOutputsComeBackCheck
   EXPECT_NE(r.out.find("refused: stopped"), std::string::npos) << r.out << r.err;
   EXPECT_EQ(jobs_of(a), "[]\n");
   EXPECT_EQ(a.units("alice", "debits_pending"), 0);
+
+  // studio could not be paid here: uni's ledger has no peer-studio account. Refused before any
+  // hold or order, with the command that fixes it.
+  r = submit({"--clusters", "studio"});
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_NE(r.err.find("peer studio is paid into the account 'peer-studio' of this cluster's ledger, which has no such "
+                       "account; nothing was held (run: rfarm ledger account create peer-studio --kind provider)"),
+            std::string::npos) << r.err;
+  EXPECT_EQ(jobs_of(a), "[]\n");
+  EXPECT_EQ(a.units("alice", "debits_pending"), 0);
+  ASSERT_EQ(a.rfarm({"ledger", "account", "create", "peer-studio", "--kind", "provider"}).exit_code, 0);
 
   // Orders refused by studio's gateway itself.
   const config::Config ucfg = G::caller_config("uni", pki.uni, pki, port);

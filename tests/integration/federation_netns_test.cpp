@@ -6,9 +6,11 @@
 //           A's jobs on its Slurm under its account peer-uni, charged from the SPANK usage;
 //   lab     (C, 10.77.0.3) dearer: asked for a quote, not chosen.
 // Step 1: 24 frames routed with --clusters any render on studio's Slurm; uni's `rfarm show` fetches
-// and checks every EXR; studio's ledger charges peer-uni from the metered usage; lab runs nothing.
+// and checks every EXR; studio's ledger charges peer-uni from the metered usage; uni, shown the
+// proof of that charge, pays exactly it from alice's hold into peer-studio; lab runs nothing.
 // Step 2: studio's link is cut mid-job (`ip link set eth0 down` in its namespace): uni reports the
-// peer unreachable with the reason, alice's hold is whole; the link comes back, the job completes.
+// peer unreachable with the reason, alice's hold is whole; the link comes back, the job completes
+// and settles: alice pays, once, exactly what studio charged.
 // Every ledger audits clean. The steps share one federation (set up once, ~10-15 s): add new
 // steps as methods of the fixture and call them from the test in order.
 #include <gtest/gtest.h>
@@ -58,6 +60,10 @@ class FederationNetns : public ::testing::Test {
       ASSERT_TRUE(provider->configure("  - {name: peer-uni, kind: user}\n", peer_line(*uni_, ca, true, false), "", &why))
           << why;
     ASSERT_EQ(uni_->rfarm({"ledger", "deposit", "alice", "100"}).exit_code, 0);
+    // What uni owes each provider for the work it routed there (paid from its users' holds). Not
+    // in rfarm.yaml's accounts: the first provider listed there is credited for uni's own nodes.
+    for (const char* peer : {"peer-studio", "peer-lab"})
+      ASSERT_EQ(uni_->rfarm({"ledger", "account", "create", peer, "--kind", "provider"}).exit_code, 0) << peer;
     for (NetnsCluster* provider : {studio_.get(), lab_cluster_.get()})
       ASSERT_EQ(provider->rfarm({"ledger", "deposit", "peer-uni", "50"}).exit_code, 0);
     for (NetnsCluster* k : {uni_.get(), studio_.get(), lab_cluster_.get()}) ASSERT_TRUE(k->serve()) << k->serve_log();
@@ -72,27 +78,20 @@ class FederationNetns : public ::testing::Test {
             "-o", (uni_->dir() / out / "f_####.exr").string(), slurm_site::kScene};
   }
 
-  // uni's `rfarm show JOB` until it says the outputs were fetched and checked (or `seconds` pass).
-  RunResult show_until_fetched(const std::string& job, int seconds) const {
+  // uni's `rfarm show JOB` until its output contains `what` (or `seconds` pass). Meanwhile studio
+  // settles its job `studio_job` when one is named (`rfarm settle`, as a cron job would: its
+  // gateway settles when asked, but the SPANK usage records may arrive after uni's last question).
+  RunResult show_until(const std::string& job, const std::string& what, int seconds,
+                       const std::string& studio_job = "") const {
     RunResult r;
     const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
     while (std::chrono::steady_clock::now() < end) {
       r = uni_->rfarm({"show", job});
-      if (r.out.find("fetched and checked") != std::string::npos) break;
+      if (r.out.find(what) != std::string::npos) break;
+      if (!studio_job.empty()) studio_->rfarm({"settle", studio_job});
       std::this_thread::sleep_for(std::chrono::milliseconds(300));
     }
     return r;
-  }
-
-  // studio settles its job (`rfarm settle`, as a cron job would: the gateway settles when asked,
-  // but the usage records may arrive after uni's last question) until peer-uni has nothing pending.
-  std::string settle_on_studio(const std::string& job) const {
-    std::string out;
-    for (int i = 0; i < 50 && studio_->units("peer-uni", "debits_pending") != 0; ++i) {
-      out = studio_->rfarm({"settle", job}).out;
-      std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    }
-    return out;
   }
 
   // uni's `frames` EXRs under `out` are each byte for byte one that studio rendered.
@@ -125,22 +124,27 @@ class FederationNetns : public ::testing::Test {
     std::smatch m;
     EXPECT_TRUE(std::regex_search(r.out, m, std::regex("\\nstudio +3\\.60* .*<- chosen \\(cheapest\\)\\n"))) << r.out;
     EXPECT_TRUE(std::regex_search(r.out, m, std::regex("\\nlab +7\\.20* [^\\n]*Z\\n"))) << "lab quoted, not chosen:\n" << r.out;
-    hold1_ = uni_->units("alice", "debits_pending");
-    EXPECT_GT(hold1_, 0);
+    EXPECT_GT(uni_->units("alice", "debits_pending"), 0);
 
-    const RunResult shown = show_until_fetched("1", 90);
-    ASSERT_NE(shown.out.find("fetched and checked"), std::string::npos)
+    // uni follows it (`rfarm show` asks studio): the outputs fetched and checked, then settled:
+    // studio ran it on its Slurm cluster under peer-uni and charged peer-uni from the SPANK usage;
+    // uni, shown the proof of that charge, paid exactly it from alice's hold into peer-studio.
+    const RunResult shown = show_until("1", "settled: peer studio charged", 120, "1");
+    ASSERT_NE(shown.out.find("settled: peer studio charged"), std::string::npos)
         << shown.out << shown.err << studio_->serve_log() << studio_->slurm().logs_tail();
+    EXPECT_NE(shown.out.find("frames:   24/24 rendered"), std::string::npos) << shown.out;
+    EXPECT_NE(shown.out.find("(peer studio)"), std::string::npos) << "each frame names where it rendered:\n" << shown.out;
     expect_same_frames("out1", 24);
-
-    // studio ran it on its Slurm cluster under peer-uni and charged peer-uni from the SPANK usage.
-    const std::string settled = settle_on_studio("1");
-    EXPECT_EQ(studio_->units("peer-uni", "debits_pending"), 0) << settled;
+    EXPECT_EQ(studio_->units("peer-uni", "debits_pending"), 0);
     const std::int64_t charged = studio_->units("peer-uni", "debits_posted");
     EXPECT_GT(charged, 0);
     EXPECT_EQ(studio_->units("nodes", "credits_posted") + studio_->units("treasury", "credits_posted") +
                   studio_->units("burn", "credits_posted"),
               charged);
+    EXPECT_EQ(uni_->units("alice", "debits_posted"), charged);
+    EXPECT_EQ(uni_->units("alice", "debits_pending"), 0) << "the rest of alice's hold is released";
+    EXPECT_EQ(uni_->units("peer-studio", "credits_posted"), charged);
+    EXPECT_EQ(uni_->units("peer-lab", "credits_posted"), 0);
     const json q = studio_->rfarm_json({"queue", "--json"});
     ASSERT_TRUE(q.is_array() && q.size() == 1) << q.dump(2);
     EXPECT_EQ(q[0]["account"], "peer-uni") << q.dump(2);
@@ -158,8 +162,10 @@ class FederationNetns : public ::testing::Test {
     EXPECT_EQ(lab_cluster_->units("peer-uni", "debits_posted"), 0);
   }
 
-  // Step 2: studio cut off mid-job, then back.
+  // Step 2: studio cut off mid-job, then back: alice pays, once, exactly what studio charged.
   void peer_cut_off_mid_job_then_back() {
+    const std::int64_t paid_before = uni_->units("alice", "debits_posted");
+    const std::int64_t charged_before = studio_->units("peer-uni", "debits_posted");
     const RunResult r = uni_->rfarm([&] {
       std::vector<std::string> a = {"submit", "--clusters", "studio"};
       for (auto& s : job_args("1-12", "out2")) a.push_back(s);
@@ -168,7 +174,7 @@ class FederationNetns : public ::testing::Test {
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
     EXPECT_NE(r.out.find("Submitted rfarm job 2 to peer studio"), std::string::npos) << r.out;
     const std::int64_t held = uni_->units("alice", "debits_pending");
-    EXPECT_GT(held, hold1_);
+    EXPECT_GT(held, 0);
     const std::int64_t balance = uni_->units("alice", "balance");
 
     ASSERT_TRUE(lab_->set_link("studio", false));
@@ -176,20 +182,23 @@ class FederationNetns : public ::testing::Test {
     EXPECT_NE(cut.exit_code, 0) << cut.out;
     EXPECT_NE(cut.err.find("peer studio (" + studio_->url() + "/v1/jobs/"), std::string::npos) << cut.err;
     EXPECT_NE(cut.err.find("no response"), std::string::npos) << "the reason: " << cut.err;
-    // No token lost: both holds stand as placed, nothing posted, the balance unchanged.
+    // No token lost: the hold stands as placed, nothing more posted, the balance unchanged.
     EXPECT_EQ(uni_->units("alice", "debits_pending"), held);
-    EXPECT_EQ(uni_->units("alice", "debits_posted"), 0);
+    EXPECT_EQ(uni_->units("alice", "debits_posted"), paid_before);
     EXPECT_EQ(uni_->units("alice", "balance"), balance);
 
     ASSERT_TRUE(lab_->set_link("studio", true));
     ASSERT_TRUE(lab_->wait_tcp("uni", "studio", netns_site::kGatewayPort));
-    const RunResult back = show_until_fetched("2", 90);
-    ASSERT_NE(back.out.find("fetched and checked"), std::string::npos) << back.out << back.err << studio_->serve_log();
+    const RunResult back = show_until("2", "settled: peer studio charged", 120, "2");
+    ASSERT_NE(back.out.find("settled: peer studio charged"), std::string::npos) << back.out << back.err << studio_->serve_log();
+    EXPECT_NE(back.out.find("frames:   12/12 rendered"), std::string::npos) << back.out;
     expect_same_frames("out2", 12);
-    EXPECT_EQ(uni_->units("alice", "debits_pending"), held) << "the hold is whole after the cut";
-    EXPECT_EQ(uni_->units("alice", "debits_posted"), 0);
-    settle_on_studio("2");
     EXPECT_EQ(studio_->units("peer-uni", "debits_pending"), 0);
+    const std::int64_t charged = studio_->units("peer-uni", "debits_posted") - charged_before;
+    EXPECT_GT(charged, 0);
+    EXPECT_EQ(uni_->units("alice", "debits_posted") - paid_before, charged);
+    EXPECT_EQ(uni_->units("alice", "debits_pending"), 0);
+    EXPECT_EQ(uni_->units("peer-studio", "credits_posted"), studio_->units("peer-uni", "debits_posted"));
   }
 
   // Every ledger audits clean; studio's escrow holds nothing (all its peer jobs settled).
@@ -209,7 +218,6 @@ class FederationNetns : public ::testing::Test {
   // Declared first, destroyed last: it removes what the clusters left in their namespaces.
   std::unique_ptr<NetnsLab> lab_;
   std::unique_ptr<NetnsCluster> uni_, studio_, lab_cluster_;
-  std::int64_t hold1_ = 0;
 };
 
 TEST_F(FederationNetns, RoutedToTheCheapestPeerOverRealLinksAndACutLinkLosesNoToken) {

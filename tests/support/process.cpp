@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -19,6 +20,16 @@ extern char** environ;
 
 namespace rfarm::testing {
 namespace fs = std::filesystem;
+
+namespace {
+// Line-buffered standard output in every test program: ctest shows what a test printed before it
+// killed it at its TIMEOUT, and gtest's failure lines, written to ctest's pipe, would otherwise
+// still sit in the buffer (a hung test then shows nothing of why).
+[[maybe_unused]] const bool stdout_line_buffered = [] {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  return true;
+}();
+}  // namespace
 
 RunResult run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
               const std::string& stdin_data) {
