@@ -502,7 +502,7 @@ void add_statement_command(CLI::App& app, Context& ctx) {
                      json vs = json::array();
                      for (const auto& v : verdicts)
                        vs.push_back({{"job", v.job}, {"frame", v.frame}, {"verdict", std::string(L::to_string(v.outcome))},
-                                     {"reason", v.reason}, {"verifier", v.verifier},
+                                     {"reason", v.reason}, {"provider", v.provider}, {"verifier", v.verifier},
                                      {"evidence_sha256", v.evidence_hash.hex()}, {"event", v.event}});
                      return vs;
                    }()}});
@@ -517,10 +517,10 @@ void add_statement_command(CLI::App& app, Context& ctx) {
       }
       if (!verdicts.empty()) {
         // A second table after a blank line: the verdicts behind the charges.
-        print("\njob,frame,verdict,verifier,evidence_sha256,event,reason\n");
+        print("\njob,frame,verdict,provider,verifier,evidence_sha256,event,reason\n");
         for (const auto& v : verdicts)
           print(csv_field(v.job) + "," + std::to_string(v.frame) + "," + std::string(L::to_string(v.outcome)) + "," +
-                csv_field(v.verifier) + "," + v.evidence_hash.hex() + "," + std::to_string(v.event) + "," +
+                csv_field(v.provider) + "," + csv_field(v.verifier) + "," + v.evidence_hash.hex() + "," + std::to_string(v.event) + "," +
                 csv_field(v.reason) + "\n");
       }
     } else {
@@ -535,9 +535,10 @@ void add_statement_command(CLI::App& app, Context& ctx) {
       }
       print("in " + amount_text(st.total_in, d) + ", out " + amount_text(st.total_out, d) + ", closing balance " +
             bal(st.closing_credits, st.closing_debits) + "\n");
-      if (!verdicts.empty()) print("verdicts (job  frame  verdict  verifier  evidence sha-256):\n");
+      if (!verdicts.empty()) print("verdicts (job  frame  verdict  provider  verifier  evidence sha-256):\n");
       for (const auto& v : verdicts)
-        print("  " + v.job + "  " + std::to_string(v.frame) + "  " + std::string(L::to_string(v.outcome)) + "  " + v.verifier +
+        print("  " + v.job + "  " + std::to_string(v.frame) + "  " + std::string(L::to_string(v.outcome)) + "  " +
+              v.provider + "  " + v.verifier +
               "  " + v.evidence_hash.hex() + (v.reason.empty() ? "" : "  (" + v.reason + ")") + "\n");
     }
     ctx.exit_code = 0;

@@ -122,8 +122,8 @@ std::vector<StatementVerdict> statement_verdicts(Storage& storage, const Stateme
       const std::vector<RecordedVerdict> vs = storage.verdicts_of_job(job);
       if (vs.empty() && round > 0) break;  // rounds are consecutive
       for (const RecordedVerdict& r : vs) {
-        out.push_back({job, r.verdict.frame, r.verdict.outcome, r.verdict.reason, name_of(r.verdict.verifier),
-                       r.verdict.evidence_hash, r.event});
+        out.push_back({job, r.verdict.frame, r.verdict.outcome, r.verdict.reason, name_of(r.verdict.provider),
+                       name_of(r.verdict.verifier), r.verdict.evidence_hash, r.event});
       }
     }
   }

@@ -36,6 +36,7 @@ struct StatementVerdict {
   std::uint64_t frame = 0;
   VerdictOutcome outcome = VerdictOutcome::pass;
   std::string reason;         // "" on pass
+  std::string provider;       // the account that rendered the frame (for a routed job: the peer's)
   std::string verifier;       // the verifier account's name (its id in hex if it has none)
   Hash256 evidence_hash;      // SHA-256 of the verifier's evidence document
   std::uint64_t event = 0;    // the verdict event (provable with an inclusion proof)

@@ -93,6 +93,8 @@ class NetnsCluster {
   const fs::path& dir() const { return testbed_->dir(); }
   const SlurmTestbed& slurm() const { return *testbed_; }
   PublicKey public_key() const { return key_.public_key(); }
+  // The cluster key's public half (what `rfarm ledger verify-proof --pubkey` takes).
+  fs::path public_key_file() const { return key_file().string() + ".pub"; }
 
   // rfarm.yaml: `accounts` (YAML list items), this cluster's federation peers (peer_line items),
   // `extra` top-level lines. Then the ledger: init (as the owner on PostgreSQL), the accounts.

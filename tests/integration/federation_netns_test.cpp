@@ -10,13 +10,19 @@
 // proof of that charge, pays exactly it from alice's hold into peer-studio; lab runs nothing.
 // Step 2: studio's link is cut mid-job (`ip link set eth0 down` in its namespace): uni reports the
 // peer unreachable with the reason, alice's hold is whole; the link comes back, the job completes
-// and settles: alice pays, once, exactly what studio charged.
+// and settles: alice pays, once, exactly what studio charged. uni's own verifier checks a sample
+// of each job's frames before it pays (studio's stake bonded on uni's ledger stays whole).
+// Step 3: `rfarm federation settle` on uni nets the month with studio (on PostgreSQL) and lab: uni
+// pays studio what studio charged; alice's statement names peer-studio as her frames' provider,
+// and the proofs (a verdict in uni's log, studio's charge) check offline with a public key.
 // Every ledger audits clean. The steps share one federation (set up once, ~10-15 s): add new
 // steps as methods of the fixture and call them from the test in order.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <ctime>
 #include <future>
 #include <thread>
 
@@ -53,7 +59,7 @@ class FederationNetns : public ::testing::Test {
 
     std::string why;
     const fs::path ca = ca_.cert;
-    ASSERT_TRUE(uni_->configure("  - {name: alice, kind: user, unix_users: [root]}\n",
+    ASSERT_TRUE(uni_->configure("  - {name: alice, kind: user, unix_users: [root]}\n  - {name: verifiers, kind: verifier}\n",
                                 peer_line(*studio_, ca, false, true) + peer_line(*lab_cluster_, ca, false, true),
                                 "users: {root: alice}\n", &why)) << why;
     for (NetnsCluster* provider : {studio_.get(), lab_cluster_.get()})
@@ -64,6 +70,12 @@ class FederationNetns : public ::testing::Test {
     // in rfarm.yaml's accounts: the first provider listed there is credited for uni's own nodes.
     for (const char* peer : {"peer-studio", "peer-lab"})
       ASSERT_EQ(uni_->rfarm({"ledger", "account", "create", peer, "--kind", "provider"}).exit_code, 0) << peer;
+    // studio's stake with uni, bonded on uni's ledger: what a failed verdict would slash.
+    ASSERT_EQ(uni_->rfarm({"ledger", "deposit", "peer-studio", "10"}).exit_code, 0);
+    const RunResult staked = uni_->rfarm({"ledger", "stake", "peer-studio", "10"});
+    ASSERT_EQ(staked.exit_code, 0) << staked.out << staked.err;
+    peer_studio_credits_ = uni_->units("peer-studio", "credits_posted");
+    peer_studio_balance_ = uni_->units("peer-studio", "balance");
     for (NetnsCluster* provider : {studio_.get(), lab_cluster_.get()})
       ASSERT_EQ(provider->rfarm({"ledger", "deposit", "peer-uni", "50"}).exit_code, 0);
     for (NetnsCluster* k : {uni_.get(), studio_.get(), lab_cluster_.get()}) ASSERT_TRUE(k->serve()) << k->serve_log();
@@ -135,6 +147,15 @@ class FederationNetns : public ::testing::Test {
     EXPECT_NE(shown.out.find("frames:   24/24 rendered"), std::string::npos) << shown.out;
     EXPECT_NE(shown.out.find("(peer studio)"), std::string::npos) << "each frame names where it rendered:\n" << shown.out;
     expect_same_frames("out1", 24);
+    // uni (never studio) verified a sample before it paid: its verifier re-rendered cells of the
+    // fetched frames, its ledger holds the verdicts, and studio recorded the signed verdict too.
+    std::smatch v;
+    ASSERT_TRUE(std::regex_search(shown.out, v, std::regex("verification verified \\(([0-9]+) pass\\)"))) << shown.out;
+    EXPECT_GT(std::stoi(v[1]), 0);
+    const json verdict = json::parse(read_file(uni_->dir() / "state/federation/verdicts/job-1.json"), nullptr, false);
+    ASSERT_TRUE(verdict.is_object());
+    EXPECT_TRUE(verdict.value("delivered", false)) << verdict.dump(2);
+    EXPECT_EQ(verdict.value("slashed_units", std::int64_t{-1}), 0) << "an honest peer is not slashed";
     EXPECT_EQ(studio_->units("peer-uni", "debits_pending"), 0);
     const std::int64_t charged = studio_->units("peer-uni", "debits_posted");
     EXPECT_GT(charged, 0);
@@ -143,7 +164,7 @@ class FederationNetns : public ::testing::Test {
               charged);
     EXPECT_EQ(uni_->units("alice", "debits_posted"), charged);
     EXPECT_EQ(uni_->units("alice", "debits_pending"), 0) << "the rest of alice's hold is released";
-    EXPECT_EQ(uni_->units("peer-studio", "credits_posted"), charged);
+    EXPECT_EQ(uni_->units("peer-studio", "credits_posted") - peer_studio_credits_, charged);
     EXPECT_EQ(uni_->units("peer-lab", "credits_posted"), 0);
     const json q = studio_->rfarm_json({"queue", "--json"});
     ASSERT_TRUE(q.is_array() && q.size() == 1) << q.dump(2);
@@ -198,7 +219,73 @@ class FederationNetns : public ::testing::Test {
     EXPECT_GT(charged, 0);
     EXPECT_EQ(uni_->units("alice", "debits_posted") - paid_before, charged);
     EXPECT_EQ(uni_->units("alice", "debits_pending"), 0);
-    EXPECT_EQ(uni_->units("peer-studio", "credits_posted"), studio_->units("peer-uni", "debits_posted"));
+    EXPECT_EQ(uni_->units("peer-studio", "credits_posted") - peer_studio_credits_, studio_->units("peer-uni", "debits_posted"));
+  }
+
+  // Step 3: the month settles between the clusters (uni coordinates; studio and lab are not peers
+  // of each other, so one bilateral record per peer): uni pays studio exactly what studio charged,
+  // both peer accounts are back where they started, and alice's statement on uni shows her frames
+  // with studio's account as their provider and the verifier's verdicts, provable offline.
+  void settle_the_month_and_prove_the_statement() {
+    const std::int64_t owed = studio_->units("peer-uni", "debits_posted");
+    ASSERT_GT(owed, 0);
+    const std::string period = this_month();
+    const RunResult r = uni_->rfarm({"federation", "settle", "--period", period, "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err << studio_->serve_log();
+    const json rep = json::parse(r.out, nullptr, false);
+    ASSERT_TRUE(rep.is_object()) << r.out;
+    bool paid = false;
+    for (const json& rec : rep["records"])
+      for (const json& p : rec["payments"])
+        if (p == json{{"from", "uni"}, {"to", "studio"}, {"amount", owed}}) paid = true;
+    EXPECT_TRUE(paid) << "uni pays studio " << owed << ":\n" << rep.dump(2);
+    for (const json& p : rep["posts"]) EXPECT_TRUE(p.value("ok", false)) << p.dump();
+    EXPECT_EQ(uni_->units("peer-studio", "balance"), peer_studio_balance_) << "uni owes studio nothing now";
+    EXPECT_EQ(studio_->units("peer-uni", "balance"), 50'000'000) << "studio's account for uni is back at its deposit";
+    for (const NetnsCluster* k : {uni_.get(), studio_.get()})
+      EXPECT_EQ(k->units("federation-clearing", "balance"), 0) << k->name();
+
+    // alice's statement for the month: her charges name studio (the traceback reference), the
+    // verdicts name peer-studio as the provider and uni's verifiers as the verifier.
+    const std::string from = period + "-01", to = next_month(period) + "-01";
+    const json st = uni_->rfarm_json({"statement", "-A", "alice", "--from", from, "--to", to, "--json"});
+    ASSERT_TRUE(st.is_object());
+    int routed_charges = 0;
+    for (const json& line : st["lines"])
+      if (line.dump().find("\"fed:studio:") != std::string::npos) ++routed_charges;
+    EXPECT_EQ(routed_charges, 2) << st.dump(2);
+    ASSERT_FALSE(st["verdicts"].empty()) << st.dump(2);
+    for (const json& v : st["verdicts"]) {
+      EXPECT_EQ(v["provider"], "peer-studio") << v.dump();
+      EXPECT_EQ(v["verifier"], "verifiers") << v.dump();
+      EXPECT_EQ(v["verdict"], "pass") << v.dump();
+    }
+    // Offline: a verdict's inclusion in uni's signed log, with uni's public key only; studio's
+    // charge for job 1, kept by uni, with studio's public key only.
+    const fs::path proof = uni_->dir() / "verdict-proof.json";
+    const std::string event = std::to_string(st["verdicts"][0]["event"].get<std::uint64_t>());
+    ASSERT_EQ(uni_->rfarm({"ledger", "prove", "--event", event, "--out", proof.string()}).exit_code, 0);
+    for (const auto& [file, key] : {std::pair{proof, uni_->public_key_file()},
+                                    {uni_->dir() / "state/federation/charges/job-1.json", studio_->public_key_file()}}) {
+      const RunResult ok = run({rfarm_binary(), "ledger", "verify-proof", file.string(), "--pubkey", key.string()});
+      EXPECT_EQ(ok.exit_code, 0) << file << ": " << ok.out << ok.err;
+    }
+  }
+
+  static std::string this_month() {
+    const std::time_t now = std::time(nullptr);
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    char buf[8];
+    std::strftime(buf, sizeof buf, "%Y-%m", &utc);
+    return buf;
+  }
+  static std::string next_month(const std::string& period) {
+    int y = std::stoi(period.substr(0, 4)), m = std::stoi(period.substr(5, 2)) + 1;
+    if (m == 13) m = 1, ++y;
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "%04d-%02d", y, m);
+    return buf;
   }
 
   // Every ledger audits clean; studio's escrow holds nothing (all its peer jobs settled).
@@ -218,12 +305,15 @@ class FederationNetns : public ::testing::Test {
   // Declared first, destroyed last: it removes what the clusters left in their namespaces.
   std::unique_ptr<NetnsLab> lab_;
   std::unique_ptr<NetnsCluster> uni_, studio_, lab_cluster_;
+  std::int64_t peer_studio_credits_ = 0, peer_studio_balance_ = 0;  // uni's, after studio's stake
 };
 
 TEST_F(FederationNetns, RoutedToTheCheapestPeerOverRealLinksAndACutLinkLosesNoToken) {
   route_to_cheapest_and_render_there();
   if (HasFatalFailure()) return;
   peer_cut_off_mid_job_then_back();
+  if (HasFatalFailure()) return;
+  settle_the_month_and_prove_the_statement();
   if (HasFatalFailure()) return;
   every_ledger_audits_clean();
 }
