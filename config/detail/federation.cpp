@@ -2,7 +2,9 @@
 // its token (symbol or decimals) differs from ours: amounts would not mean the same on both sides.
 #include "config/detail/federation.h"
 
+#include <filesystem>
 #include <fstream>
+#include <system_error>
 
 #include "config/detail/accounts.h"
 #include "config/detail/decimal.h"
@@ -108,7 +110,8 @@ CapacityConfig read_capacity(const Reader& r, const Entry& e, const ClusterConfi
   }
   if (const Entry* x = m.get("slots")) c.slots = static_cast<std::uint32_t>(read_int(r, x->value, x->path, 1, kMaxCapacitySlots));
   if (const Entry* g = m.get("gpu_slots")) {
-    for (const Entry& model : read_free_map(r, g->value, g->path).entries()) {
+    const MapView models = read_free_map(r, g->value, g->path);
+    for (const Entry& model : models.entries()) {
       require_known(r, model.key, model.path, model.name, cluster.gpu_models, "cluster.gpu_models");
       c.gpu_slots[model.name] = static_cast<std::uint32_t>(read_int(r, model.value, model.path, 1, kMaxCapacitySlots));
     }
@@ -149,7 +152,13 @@ FederationConfig read_federation(const Reader& r, const Entry* entry, const Conf
   if (const Entry* x = m.get("tls_certificate")) f.tls_certificate = read_path(r, x->value, x->path);
   if (const Entry* x = m.get("tls_key")) f.tls_key = read_path(r, x->value, x->path);
   if (const Entry* x = m.get("ca_file")) f.ca_file = read_path(r, x->value, x->path);
-  if (const Entry* x = m.get("peers_file")) f.peers_file = read_path(r, x->value, x->path);
+  if (const Entry* x = m.get("peers_file")) {
+    f.peers_file = read_path(r, x->value, x->path);
+    std::error_code ec;
+    if (std::filesystem::is_directory(f.peers_file, ec))
+      r.fail(x->value, x->path, "'" + f.peers_file.string() + "' is a directory",
+             "name the peers file (e.g. /etc/rfarm/peers.yaml), which `rfarm peers add` creates");
+  }
   if (const Entry* x = m.get("listen")) {
     f.listen = read_string(r, x->value, x->path);
     std::string why;

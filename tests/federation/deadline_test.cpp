@@ -172,7 +172,7 @@ TEST(DeadlineRouting, OnlyASplitMeetsTheDeadline) {
 
   // Each part settled on its own peer's charge: alice paid exactly the two charges, into the
   // account of the peer that rendered each part, and no hold is left open.
-  for (const ServedPeer* p : {&studio, &lab})
+  for (const ServedPeer* p : std::vector<const ServedPeer*>{&studio, &lab})
     for (int i = 0; i < 100 && p->cluster.units("peer-uni", "debits_pending") != 0; ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
   const std::int64_t studio_charge = studio.cluster.units("peer-uni", "debits_posted");
@@ -185,7 +185,7 @@ TEST(DeadlineRouting, OnlyASplitMeetsTheDeadline) {
   EXPECT_EQ(a.units("peer-lab", "credits_posted"), lab_charge);
   EXPECT_EQ(a.units("alice", "debits_posted"), studio_charge + lab_charge);
   EXPECT_EQ(a.units("alice", "debits_pending"), 0);
-  for (const Cluster* c : {&a, &studio.cluster, &lab.cluster}) {
+  for (const Cluster* c : std::vector<const Cluster*>{&a, &studio.cluster, &lab.cluster}) {
     r = c->rfarm({"ledger", "audit"});
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   }
