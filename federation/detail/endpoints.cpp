@@ -147,12 +147,12 @@ Reply quote(const EndpointContext& c, const Query& q, const std::string& body) {
   } else {
     for (const auto& [model, price] : p.gpu_hour) gpu[model] = format_amount(price, d);
   }
-  // The quote is held by its signed response (federation/envelope.h): the gateway keeps no state,
-  // and a later submit presents the signed quote back. The id makes each quote distinct evidence.
   // Capacity for the asked device (a GPU model, else CPU), signed with the prices: the caller
   // plans a deadline with it. The queue is the work service's job store, else state_dir's.
   const json capacity = quote_capacity(c.config, c.work ? c.work->state_dir() : c.config.state_dir,
                                        req.contains("gpu_model") ? req["gpu_model"].get<std::string>() : std::string());
+  // The quote is held by its signed response (federation/envelope.h): the gateway keeps no state,
+  // and a later submit presents the signed quote back. The id makes each quote distinct evidence.
   const std::uint64_t expires = c.now_ns + static_cast<std::uint64_t>(c.config.federation.quote_validity_seconds) * 1'000'000'000ULL;
   return {200,
           {{"quote_id", Id128::random().hex()},
