@@ -133,8 +133,8 @@ void route_submit(const S::JobPlan& plan, const config::Config& cfg, const Route
           " frames, " + std::to_string(orders[k].part->chunks) + " chunks), est. finish in " +
           F::format_seconds(orders[k].part->finish_s) + ", hold " + S::format_tokens(orders[k].held.quote.total, cfg) + "\n");
   }
-  if (!f.parsable && placement.kind == F::Placement::Kind::None && !placement.reason.empty() && deadline)
-    say(placement.reason + "\n");
+  // Without --test-only the refusal below carries the reason (on stderr).
+  if (f.test_only && !f.parsable && placement.kind == F::Placement::Kind::None && deadline) say(placement.reason + "\n");
   if (f.test_only) {
     if (!f.parsable) say("test only: nothing was queued or held\n");
     ctx.exit_code = placement.kind != F::Placement::Kind::None ? 0 : 3;

@@ -119,7 +119,10 @@ TEST(DeadlineRouting, OnlyASplitMeetsTheDeadline) {
   EXPECT_NE(r.err.find("the earliest estimated finish is"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("(in 4m23s, split over studio, lab)"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("nothing was held"), std::string::npos) << r.err;
-  EXPECT_EQ(submit("now+1minute", {"--test-only"}).exit_code, 3);
+  r = submit("now+1minute", {"--test-only"});
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_NE(r.out.find("no peer can finish by the deadline"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("test only: nothing was queued or held"), std::string::npos) << r.out;
   EXPECT_EQ(dl_jobs(a), "[]\n");
   EXPECT_EQ(a.units("alice", "debits_pending"), 0);
   EXPECT_EQ(studio.cluster.units("peer-uni", "debits_pending"), 0);
