@@ -40,9 +40,9 @@ struct ServedPeer {
   std::unique_ptr<rfarm::testing::Daemon> serve;
   std::string url;
   ServedPeer(const fs::path& tmp, const std::string& name, const SigningKey& key, const rfarm::testing::CertFiles& tls,
-             const G::Pki& pki, const std::string& capacity)
+             const G::Pki& pki, const std::string& capacity, const std::string& uni_credit = "100")
       : cluster(tmp / name, name, key, tls, "accounts:\n  - {name: peer-uni, kind: user}\n",
-                peer_line("uni", "https://127.0.0.1:1", G::uni_key().public_key(), pki.uni_ca.cert, true, true) +
+                peer_line("uni", "https://127.0.0.1:1", G::uni_key().public_key(), pki.uni_ca.cert, true, true, uni_credit) +
                     "  capacity: " + capacity + "\n") {
     for (auto [account, kind] : {std::pair{"peer-uni", "user"}, {"nodes", "provider"}, {"treasury", "treasury"}}) {
       const RunResult c = cluster.rfarm({"ledger", "account", "create", account, "--kind", kind});
@@ -192,6 +192,39 @@ TEST(DeadlineRouting, OnlyASplitMeetsTheDeadline) {
     r = c->rfarm({"ledger", "audit"});
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   }
+}
+
+TEST(DeadlineRouting, APartRefusedByItsPeerLeavesThePlacedPartsAndSaysSo) {
+  if (!fs::exists(rfarm::testing::rfarm_binary())) GTEST_SKIP() << "rfarm is not built";
+  rfarm::testing::TempDir tmp("rfarm-deadline-refused");
+  const G::Pki pki(tmp.path());
+  // lab lets uni owe it almost nothing: it refuses part 2's order (over the credit limit).
+  ServedPeer studio(tmp.path(), "studio", G::studio_key(), pki.studio, pki, "{speed: \"0.0001\", slots: 1}");
+  ServedPeer lab(tmp.path(), "lab", G::lab_key(), pki.lab, pki, "{speed: \"0.0001\", slots: 2}", "0.000001");
+  const Cluster a(tmp.path() / "uni", "uni", G::uni_key(), pki.uni,
+                  "users: {root: alice}\naccounts:\n  - {name: alice, kind: user, unix_users: [root]}\n",
+                  peer_line("studio", studio.url, G::studio_key().public_key(), pki.studio_ca.cert, true, true) +
+                      peer_line("lab", lab.url, G::lab_key().public_key(), pki.lab_ca.cert, true, true));
+  for (auto [name, kind] : {std::pair{"alice", "user"}, {"nodes", "provider"}, {"treasury", "treasury"},
+                            {"peer-studio", "provider"}, {"peer-lab", "provider"}})
+    ASSERT_EQ(a.rfarm({"ledger", "account", "create", name, "--kind", kind}).exit_code, 0);
+  ASSERT_EQ(a.rfarm({"ledger", "deposit", "alice", "100"}).exit_code, 0);
+  const RunResult r = a.rfarm({"submit", "--clusters", "any", "--deadline", "now+5minutes", "--frames", "1-6", "--chunk", "1",
+                               "--resolution", "64x64", "--spp", "4", "--max-depth", "4", "-o",
+                               (tmp.path() / "out/f_####.exr").string(), rfarm::testing::demo_scene()});
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_NE(r.err.find("split: part 2 (lab frames 3-6) was not placed: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("over its credit limit"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("Placed and kept: job 1 (studio frames 1-2) (cancel with rfarm cancel, or keep them and submit "
+                       "frames 3-6 again)"), std::string::npos) << r.err;
+  std::smatch h1;
+  ASSERT_TRUE(std::regex_search(r.out, h1, std::regex("part 1: studio .*, hold ([0-9.]+) RFT"))) << r.out;
+  // Part 1 stays held and ordered from studio; part 2's hold was voided, lab holds nothing.
+  EXPECT_EQ(a.units("alice", "debits_pending"), parse_amount(h1[1].str(), 6).units);
+  EXPECT_EQ(lab.cluster.units("peer-uni", "debits_pending"), 0);
+  EXPECT_NE(a.rfarm({"show", "1"}).out.find("studio"), std::string::npos);
+  // The placed part is a real job the user can cancel: studio is told and the hold settles.
+  EXPECT_EQ(a.rfarm({"cancel", "1"}).exit_code, 0);
 }
 
 }  // namespace
