@@ -22,11 +22,13 @@ namespace rfarm::cli {
 struct RouteFlags {
   std::string clusters;   // "any" or NAME[,NAME...]
   std::string state_dir;
+  std::string deadline;   // --deadline as given (federation/deadline.h); empty: none
   bool test_only = false, parsable = false;
 };
 
-// Quotes the eligible peers, prints the quote table, and (unless test_only) holds the user's
-// escrow here and orders the job from the cheapest peer.
+// Quotes the eligible peers, prints the quote table and the placement (federation/placement.h),
+// and (unless test_only) holds the user's escrow here and orders the job from the chosen peer, or
+// each part of a split from its peer (one rfarm job, hold and order per part).
 void route_submit(const scheduler::JobPlan& plan, const config::Config& config, const RouteFlags& flags, Context& ctx);
 
 // For a job routed to a peer: asks the peer and fetches the outputs when it has rendered them.

@@ -36,6 +36,7 @@ struct SubmitFlags {
   unsigned nodes = 0, ntasks = 1, cpus_per_task = 1, gpus_per_task = 0;
   int nice = 0;
   std::string clusters;  // -M/--clusters: route to a peer (cli/route_commands.h)
+  std::string deadline;  // --deadline: with --clusters only (federation/deadline.h)
   std::string frames = "1", resolution, output = "renders/frame_####.exr", verify_rate, max_cost, state_dir;
   unsigned chunk = 10, spp = 0, max_depth = 0, tile_size = 0;
   bool parsable = false, test_only = false, json_out = false, wait = false;
@@ -66,6 +67,9 @@ std::vector<CLI::Option*> add_submit_options(CLI::App& a, SubmitFlags& f) {
       a.add_option("-d,--dependency", f.dependency, "Slurm dependency for the render array"),
       a.add_option("--nice", f.nice, "Slurm nice value for the render array"),
       a.add_option("-M,--clusters", f.clusters, "run on a peer cluster: NAME[,NAME...] or any (the cheapest quote wins)"),
+      a.add_option("--deadline", f.deadline,
+                   "with --clusters: finish by then (YYYY-MM-DD[THH:MM[:SS]] UTC, or now+N[seconds|minutes|hours|days|weeks]); "
+                   "the cheapest peer meeting it, or a split of the frames across peers"),
       a.add_flag("--parsable", f.parsable, "print only the rfarm job id"),
       a.add_flag("--test-only", f.test_only, "print the plan and quote; queue nothing, hold nothing"),
       a.add_flag("--wait", f.wait, "follow the job until it finishes (as rfarm watch); exit 0 when it rendered"),
@@ -184,7 +188,11 @@ void submit(const SubmitFlags& f, Context& ctx) {
   const config::Config cfg = load_config(ctx);
   S::JobPlan plan = S::plan_job(to_request(f, cfg), cfg);  // refuses over --max-cost
   plan.request.account = S::resolve_account(plan.request.account, cfg, S::current_unix_user());
-  if (!f.clusters.empty()) return route_submit(plan, cfg, {f.clusters, f.state_dir, f.test_only, f.parsable}, ctx);
+  if (!f.deadline.empty() && f.clusters.empty())
+    throw_input_error({}, "--deadline", "needs --clusters: only routing to peer clusters plans for a deadline",
+                      "add --clusters any (or NAME[,NAME...]), or submit without --deadline");
+  if (!f.clusters.empty())
+    return route_submit(plan, cfg, {f.clusters, f.state_dir, f.deadline, f.test_only, f.parsable}, ctx);
   if (f.test_only) {
     // No store, no hold, no backend: show what would happen.
     if (f.json_out) print(S::plan_json(plan, cfg).dump(2) + "\n");

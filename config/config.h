@@ -35,6 +35,9 @@ inline constexpr std::int64_t kMaxClockSkewSeconds = 3'600;     // federation.cl
 inline constexpr std::int64_t kMaxQuoteValiditySeconds = 7 * 86'400;
 inline constexpr std::size_t kMaxUrlLength = 2'048;
 inline constexpr std::int64_t kMaxUsageGraceSeconds = 86'400;  // 1 day (escrow holds last 7 days)
+inline constexpr int kCapacitySpeedDecimals = 6;                 // federation.capacity.speed: exact to 10^-6
+inline constexpr std::int64_t kMaxCapacitySpeedMicros = 1'000LL * 1'000'000;  // speed at most 1000x the reference
+inline constexpr std::uint32_t kMaxCapacitySlots = 1'000'000;   // federation.capacity.slots / gpu_slots
 
 enum class ClusterBackend { Local, Slurm };
 
@@ -159,6 +162,16 @@ struct PeerConfig {
   bool operator==(const PeerConfig&) const = default;
 };
 
+// What this cluster tells its peers of its capacity in each quote (docs/FEDERATION.md, "Routing").
+struct CapacityConfig {
+  // Its benchmark score relative to rfarm's reference frame, in millionths (1'000'000: as fast as
+  // the reference; the quote's device-seconds are at the reference speed).
+  std::int64_t speed_micros = 1'000'000;
+  std::uint32_t slots = 0;                         // CPU chunks it runs at once; 0: this host's hardware threads
+  std::map<std::string, std::uint32_t> gpu_slots;  // GPU chunks at once per model; a model not listed: 1
+  bool operator==(const CapacityConfig&) const = default;
+};
+
 struct FederationConfig {
   bool enabled = false;                    // the file has a federation section
   std::string name;                        // this cluster's federation name; default cluster.name
@@ -170,6 +183,7 @@ struct FederationConfig {
   std::string listen = "0.0.0.0:8443";     // HOST:PORT the gateway binds
   std::int64_t clock_skew_seconds = 300;   // requests further from our clock are refused
   std::int64_t quote_validity_seconds = 600;
+  CapacityConfig capacity;                 // what its quotes say of its speed and slots
   std::vector<PeerConfig> peers;           // rfarm.yaml's, then the peers file's; names unique
   bool operator==(const FederationConfig&) const = default;
 };

@@ -31,7 +31,10 @@ std::vector<std::string> config_key_paths() {
   add_all(out, "render", kRenderKeys);
   add_all(out, "stake", kStakeKeys);
   for (std::string_view k : kFederationKeys)
-    if (k != "peers") out.push_back("federation." + std::string(k));
+    if (k != "peers" && k != "capacity") out.push_back("federation." + std::string(k));
+  out.push_back("federation.capacity.speed");
+  out.push_back("federation.capacity.slots");
+  out.push_back("federation.capacity.gpu_slots.<gpu model>");
   for (std::string_view k : kPeerKeys)
     if (k != "token") out.push_back("federation.peers[]." + std::string(k));
   out.push_back("federation.peers[].token.symbol");

@@ -1,10 +1,13 @@
 #include "federation/route.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <sstream>
 
 #include "core/error.h"
 #include "federation/client.h"
 #include "federation/head_sync.h"
+#include "federation/placement.h"
 
 namespace rfarm::federation {
 
@@ -31,7 +34,7 @@ std::optional<Amount> price_for(const json& body, const std::string& key, int de
 
 QuoteRow ask(const config::Config& config, const SigningKey& key, const config::PeerConfig& peer,
              const scheduler::JobPlan& plan) {
-  QuoteRow row{peer.name, {}, {}, {}, {}, {}, {}};
+  QuoteRow row{peer.name, {}, {}, {}, {}, {}, {}, {}, 0};
   if (!peer.may_receive) {
     row.refusal = "may_receive is false for this peer here: no work is sent to it";
     return row;
@@ -54,6 +57,13 @@ QuoteRow ask(const config::Config& config, const SigningKey& key, const config::
       row.refusal = "quoted no price for " + plan.quote.price_key;
       return row;
     }
+    std::string why;
+    const auto capacity = read_quoted_capacity(r.json, &why);
+    if (!capacity) {
+      row.refusal = why;
+      return row;
+    }
+    row.capacity = *capacity;
     row.quote = {r.body, r.nonce, r.timestamp_ns, r.signature_hex};
     row.quote_id = r.json.value("quote_id", "");
     row.expires_at = r.json.value("expires_at", "");
@@ -61,6 +71,8 @@ QuoteRow ask(const config::Config& config, const SigningKey& key, const config::
     // device-seconds x price per hour / 3600, rounded up (128-bit: no overflow).
     const U128 cost = static_cast<U128>(price->units) * plan.quote.render_device_seconds;
     row.estimate = Amount(static_cast<std::int64_t>((cost + 3599) / 3600));
+    const PlacementJob job = placement_job(plan);
+    row.finish_s = estimated_finish_s(row, (job.frames.size() + job.chunk_size - 1) / job.chunk_size, job);
   } catch (const Error& e) {
     row.refusal = std::string("unreachable or unverifiable: ") + e.what();
   }
@@ -101,21 +113,39 @@ std::optional<std::size_t> cheapest(const std::vector<QuoteRow>& rows) {
   return best;
 }
 
-std::string quote_table(const std::vector<QuoteRow>& rows, int decimals, std::optional<std::size_t> chosen) {
-  std::string out = "PEER        PRICE/HOUR      ESTIMATE        QUOTE                             EXPIRES\n";
-  char line[512];
+std::string quote_table(const std::vector<QuoteRow>& rows, int decimals, const Placement& placement) {
+  std::string out =
+      "PEER        PRICE/HOUR      ESTIMATE        SPEED    SLOTS   EST.START  EST.FINISH  QUOTE                             EXPIRES\n";
+  char line[768];
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const QuoteRow& r = rows[i];
     if (!r.refusal.empty()) {
       std::snprintf(line, sizeof line, "%-11s refused: %s\n", r.peer.c_str(), r.refusal.substr(0, 400).c_str());
-    } else {
-      std::snprintf(line, sizeof line, "%-11s %-15s %-15s %-33s %s%s\n", r.peer.c_str(),
-                    format_amount(r.price_per_hour, decimals).c_str(), format_amount(r.estimate, decimals).c_str(),
-                    r.quote_id.c_str(), r.expires_at.c_str(), chosen && *chosen == i ? "  <- chosen (cheapest)" : "");
+      out += line;
+      continue;
     }
+    std::string mark;
+    for (std::size_t k = 0; k < placement.parts.size(); ++k) {
+      if (placement.parts[k].row != i) continue;
+      if (placement.kind == Placement::Kind::Split)
+        mark = "  <- part " + std::to_string(k + 1) + ": frames " + placement.parts[k].frame_spec;
+      else if (placement.kind == Placement::Kind::CheapestMeetingDeadline)
+        mark = "  <- chosen (cheapest meeting the deadline)";
+      else
+        mark = "  <- chosen (cheapest)";
+    }
+    const std::string speed = r.capacity.stated ? format_amount(Amount(r.capacity.speed_micros), 6) : "1?";
+    const std::string slots = r.capacity.stated ? std::to_string(r.capacity.slots) : "1?";
+    std::snprintf(line, sizeof line, "%-11s %-15s %-15s %-8s %-7s %-10s %-11s %-33s %s%s\n", r.peer.c_str(),
+                  format_amount(r.price_per_hour, decimals).c_str(), format_amount(r.estimate, decimals).c_str(),
+                  speed.c_str(), slots.c_str(), ("+" + format_seconds(static_cast<double>(r.capacity.estimated_start_s))).c_str(),
+                  ("+" + format_seconds(r.finish_s)).c_str(), r.quote_id.c_str(), r.expires_at.c_str(), mark.c_str());
     out += line;
   }
-  if (!chosen) out += "no peer quoted: nothing can be routed\n";
+  if (std::none_of(rows.begin(), rows.end(), [](const QuoteRow& r) { return r.refusal.empty(); }))
+    out += "no peer quoted: nothing can be routed\n";
+  else if (std::any_of(rows.begin(), rows.end(), [](const QuoteRow& r) { return r.refusal.empty() && !r.capacity.stated; }))
+    out += "1?: the peer's quote states no capacity (an older rfarm): taken as speed 1, 1 slot, starting now\n";
   return out;
 }
 

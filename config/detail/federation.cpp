@@ -2,8 +2,12 @@
 // its token (symbol or decimals) differs from ours: amounts would not mean the same on both sides.
 #include "config/detail/federation.h"
 
+#include <filesystem>
 #include <fstream>
+#include <system_error>
 
+#include "config/detail/accounts.h"
+#include "config/detail/decimal.h"
 #include "config/detail/keys.h"
 #include "config/detail/names.h"
 #include "config/gateway_address.h"
@@ -90,6 +94,31 @@ void read_peer_list(const Reader& r, const Entry& e, const TokenConfig& token, b
   }
 }
 
+// federation.capacity: what this cluster's quotes say of its speed and slots.
+CapacityConfig read_capacity(const Reader& r, const Entry& e, const ClusterConfig& cluster) {
+  CapacityConfig c;
+  const MapView m = read_map(r, e.value, e.path, kCapacityKeys);
+  if (const Entry* x = m.get("speed")) {
+    const std::string text = read_string(r, x->value, x->path);
+    std::string problem;
+    const auto micros = parse_decimal(text, kCapacitySpeedDecimals, false, &problem);
+    if (!micros) r.fail(x->value, x->path, "'" + text + "' is not a decimal number: " + problem, "write e.g. \"1.5\"");
+    if (*micros <= 0 || *micros > kMaxCapacitySpeedMicros)
+      r.fail(x->value, x->path, "'" + text + "' is out of range",
+             "give this cluster's benchmark score relative to the reference frame, above 0 and at most 1000 (e.g. \"1\")");
+    c.speed_micros = *micros;
+  }
+  if (const Entry* x = m.get("slots")) c.slots = static_cast<std::uint32_t>(read_int(r, x->value, x->path, 1, kMaxCapacitySlots));
+  if (const Entry* g = m.get("gpu_slots")) {
+    const MapView models = read_free_map(r, g->value, g->path);
+    for (const Entry& model : models.entries()) {
+      require_known(r, model.key, model.path, model.name, cluster.gpu_models, "cluster.gpu_models");
+      c.gpu_slots[model.name] = static_cast<std::uint32_t>(read_int(r, model.value, model.path, 1, kMaxCapacitySlots));
+    }
+  }
+  return c;
+}
+
 }  // namespace
 
 std::vector<PeerConfig> read_peers_text(std::string_view text, const std::string& file,
@@ -123,7 +152,13 @@ FederationConfig read_federation(const Reader& r, const Entry* entry, const Conf
   if (const Entry* x = m.get("tls_certificate")) f.tls_certificate = read_path(r, x->value, x->path);
   if (const Entry* x = m.get("tls_key")) f.tls_key = read_path(r, x->value, x->path);
   if (const Entry* x = m.get("ca_file")) f.ca_file = read_path(r, x->value, x->path);
-  if (const Entry* x = m.get("peers_file")) f.peers_file = read_path(r, x->value, x->path);
+  if (const Entry* x = m.get("peers_file")) {
+    f.peers_file = read_path(r, x->value, x->path);
+    std::error_code ec;
+    if (std::filesystem::is_directory(f.peers_file, ec))
+      r.fail(x->value, x->path, "'" + f.peers_file.string() + "' is a directory",
+             "name the peers file (e.g. /etc/rfarm/peers.yaml), which `rfarm peers add` creates");
+  }
   if (const Entry* x = m.get("listen")) {
     f.listen = read_string(r, x->value, x->path);
     std::string why;
@@ -135,6 +170,7 @@ FederationConfig read_federation(const Reader& r, const Entry* entry, const Conf
     f.quote_validity_seconds = read_duration(r, x->value, x->path, kMaxQuoteValiditySeconds);
   if (f.quote_validity_seconds < 1)
     r.fail(m.get("quote_validity")->value, "federation.quote_validity", "must be at least 1s", "e.g. 10m");
+  if (const Entry* x = m.get("capacity")) f.capacity = read_capacity(r, *x, so_far.cluster);
   // A gateway without its certificate cannot speak TLS: say so now rather than at `rfarm serve`.
   for (const char* key : {"tls_certificate", "tls_key"}) {
     if (!m.get(key))

@@ -6,6 +6,8 @@
 #include "core/ids.h"
 #include "federation/envelope.h"
 #include "federation/limits.h"
+#include "federation/quote_capacity.h"
+#include "federation/work_service.h"
 #include "ledger/proof.h"
 #include "ledger/statement.h"
 
@@ -145,6 +147,10 @@ Reply quote(const EndpointContext& c, const Query& q, const std::string& body) {
   } else {
     for (const auto& [model, price] : p.gpu_hour) gpu[model] = format_amount(price, d);
   }
+  // Capacity for the asked device (a GPU model, else CPU), signed with the prices: the caller
+  // plans a deadline with it. The queue is the work service's job store, else state_dir's.
+  const json capacity = quote_capacity(c.config, c.work ? c.work->state_dir() : c.config.state_dir,
+                                       req.contains("gpu_model") ? req["gpu_model"].get<std::string>() : std::string());
   // The quote is held by its signed response (federation/envelope.h): the gateway keeps no state,
   // and a later submit presents the signed quote back. The id makes each quote distinct evidence.
   const std::uint64_t expires = c.now_ns + static_cast<std::uint64_t>(c.config.federation.quote_validity_seconds) * 1'000'000'000ULL;
@@ -155,6 +161,7 @@ Reply quote(const EndpointContext& c, const Query& q, const std::string& body) {
            {"token", token_json(c.config.token)},
            {"gpu_hour", gpu},
            {"cpu_core_hour", format_amount(p.cpu_core_hour, d)},
+           {"capacity", capacity},
            {"issued_at_ns", c.now_ns},
            {"expires_at_ns", expires},
            {"expires_at", L::format_utc_time(expires)}}};

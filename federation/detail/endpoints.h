@@ -44,7 +44,8 @@ Reply ping(const EndpointContext& c, const Query& q);
 Reply head(const EndpointContext& c, const Query& q);
 // GET /v1/statement?from=&to=: the caller's account statement, an inclusion proof per line.
 Reply statement(const EndpointContext& c, const Query& q);
-// POST /v1/quote: current prices per GPU-hour and CPU-core-hour, a quote id, and its expiry.
+// POST /v1/quote: current prices per GPU-hour and CPU-core-hour, this cluster's capacity for the
+// asked device (federation/quote_capacity.h), a quote id, and its expiry.
 Reply quote(const EndpointContext& c, const Query& q, const std::string& body);
 
 }  // namespace rfarm::federation::detail

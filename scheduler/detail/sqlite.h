@@ -14,7 +14,8 @@ class Statement;
 
 class Database {
  public:
-  explicit Database(const std::filesystem::path& file);
+  // read_only: opens an existing file without creating or changing it (Error(Io) when absent).
+  explicit Database(const std::filesystem::path& file, bool read_only = false);
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;

@@ -95,6 +95,31 @@ TEST(Federation, NamesAndAccountsAreUnique) {
   EXPECT_NE(testing::load_error(self).find("this cluster's own federation name"), std::string::npos);
 }
 
+TEST(Federation, CapacityDefaultsValuesAndChecks) {
+  // Lines 1-4; a capacity key on line 5 has its value at column 12 (`    speed: `, `    slots: `).
+  const std::string base = "federation:\n  tls_certificate: gw.pem\n  tls_key: gw.key\n  capacity:\n";
+  const std::string gpus = "cluster: {gpu_models: [h100]}\nprices: {gpu_hour: {h100: \"2\"}}\n";
+  Config c = load_text("federation:\n  tls_certificate: gw.pem\n  tls_key: gw.key\n");
+  EXPECT_EQ(c.federation.capacity.speed_micros, 1'000'000);
+  EXPECT_EQ(c.federation.capacity.slots, 0u) << "unset: the host's hardware threads, at quote time";
+  EXPECT_TRUE(c.federation.capacity.gpu_slots.empty());
+  c = load_text(base + "    speed: \"2.25\"\n    slots: 64\n    gpu_slots: {h100: 8}\n" + gpus);
+  EXPECT_EQ(c.federation.capacity.speed_micros, 2'250'000);
+  EXPECT_EQ(c.federation.capacity.slots, 64u);
+  EXPECT_EQ(c.federation.capacity.gpu_slots.at("h100"), 8u);
+  EXPECT_EQ(load_config_text(to_yaml(c), "effective.yaml", "/"), c) << to_yaml(c);
+  EXPECT_CONFIG_ERROR(base + "    speed: \"-1\"\n", "5:12", "federation.capacity.speed", "not a decimal number");
+  EXPECT_CONFIG_ERROR(base + "    speed: fast\n", "5:12", "federation.capacity.speed", "not a decimal number");
+  EXPECT_CONFIG_ERROR(base + "    speed: \"0\"\n", "5:12", "federation.capacity.speed", "out of range");
+  EXPECT_CONFIG_ERROR(base + "    speed: \"1000.5\"\n", "5:12", "federation.capacity.speed", "at most 1000");
+  EXPECT_CONFIG_ERROR(base + "    speed: \"1.0000001\"\n", "5:12", "federation.capacity.speed", "decimal");
+  EXPECT_CONFIG_ERROR(base + "    slots: 0\n", "5:12", "federation.capacity.slots", "");
+  EXPECT_CONFIG_ERROR(base + "    slots: 2000000\n", "5:12", "federation.capacity.slots", "");
+  EXPECT_CONFIG_ERROR(base + "    gpu_slots: {a100: 2}\n" + gpus, "5:17", "federation.capacity.gpu_slots.a100",
+                      "cluster.gpu_models");
+  EXPECT_CONFIG_ERROR(base + "    colour: red\n", "5:5", "federation.capacity.colour", "unknown key");
+}
+
 TEST(Federation, GatewayNeedsItsCertificate) {
   EXPECT_CONFIG_ERROR("federation:\n  name: studio\n  tls_key: k.pem\n", "2:3", "federation.tls_certificate", "missing");
   EXPECT_CONFIG_ERROR("federation:\n  tls_certificate: c\n  tls_key: k\n  listen: 8443\n", "4:11", "federation.listen", "");

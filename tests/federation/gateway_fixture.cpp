@@ -3,8 +3,25 @@
 #include <chrono>
 
 #include "ledger/ledger.h"
+#include "scheduler/job_store.h"
 
 namespace rfarm::federation::gateway_testing {
+
+namespace {
+// A job waiting in studio's job store: what its quotes count as queued (quote_capacity.h).
+scheduler::JobPlan waiting_job(std::uint64_t device_seconds, const std::string& price_key) {
+  scheduler::JobPlan p;
+  p.request.scene = "/nonexistent/waiting.gltf";
+  p.request.frames = "1-4";
+  p.request.job_name = "waiting";
+  p.frames = {1, 2, 3, 4};
+  p.chunks = {{0, {1, 2, 3, 4}, "1-4"}};
+  p.quote.render_device_seconds = device_seconds;
+  p.quote.gpu = price_key != "cpu_core_hour";
+  p.quote.price_key = price_key;
+  return p;
+}
+}  // namespace
 
 Pki::Pki(const std::filesystem::path& d) {
   using rfarm::testing::issue_test_cert;
@@ -57,6 +74,16 @@ GatewayFixture::GatewayFixture() {
                         peer("lab", "https://127.0.0.1:1", lab_key().public_key(), pki.lab_ca.cert, false)};
   c.prices.gpu_hour = {{"h100", Amount(2'500'000)}};
   c.prices.cpu_core_hour = Amount(40'000);
+  // Its capacity (what quotes state), and a queue: 100 CPU device-seconds and 30 on h100 waiting.
+  c.federation.capacity.speed_micros = 2'500'000;
+  c.federation.capacity.slots = 6;
+  c.federation.capacity.gpu_slots = {{"h100", 3}};
+  c.state_dir = dir.path() / "studio-state";
+  {
+    scheduler::JobStore store(c.state_dir);
+    store.create(waiting_job(100, "cpu_core_hour"), "local");
+    store.create(waiting_job(30, "gpu_hour.h100"), "local");
+  }
 
   // The studio's ledger: an account for uni with one deposit, so a statement has a provable line.
   namespace L = rfarm::ledger;

@@ -14,6 +14,8 @@
 #include "core/error.h"
 #include "federation/gateway_fixture.h"
 #include "federation/limits.h"
+#include "federation/quote_capacity.h"
+#include "federation/signed_quote.h"
 #include "ledger/ledger.h"
 #include "ledger/proof.h"
 #include "ledger/tree_head.h"
@@ -125,6 +127,41 @@ TEST_F(GatewayTls, QuoteHasPricesAnIdAndAnExpiry) {
   EXPECT_EQ(refused.status, 403);
   EXPECT_NE(refused.error().find("may not send work"), std::string::npos);
   EXPECT_TRUE(refused.signature_valid) << "refusals are signed evidence too";
+}
+
+TEST_F(GatewayTls, QuoteCarriesCapacityFromConfigAndTheQueueCoveredByItsSignature) {
+  // federation.capacity: speed 2.5, 6 CPU slots, 3 on h100; queued: 100 CPU and 30 h100 device-seconds.
+  PeerClient c = uni();
+  PeerResponse r = c.call("POST", "/v1/quote", "{}");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json["capacity"], nlohmann::json({{"speed", "2.5"}, {"slots", 6}, {"queued_device_seconds", 100},
+                                      {"estimated_start_s", 7}}))  // ceil(100 / (6 x 2.5))
+      << r.body;
+  r = c.call("POST", "/v1/quote", R"({"gpu_model": "h100"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json["capacity"], nlohmann::json({{"speed", "2.5"}, {"slots", 3}, {"queued_device_seconds", 30},
+                                      {"estimated_start_s", 4}}))  // ceil(30 / (3 x 2.5))
+      << r.body;
+  std::string why;
+  const auto cap = read_quoted_capacity(r.json, &why);
+  ASSERT_TRUE(cap) << why;
+  EXPECT_TRUE(cap->stated);
+  EXPECT_EQ(cap->speed_micros, 2'500'000);
+  EXPECT_EQ(cap->slots, 3u);
+  // The capacity is evidence: signed with the rest of the body. Presented back as received it
+  // checks; with a faster speed or an earlier start written in, it does not.
+  const SignedQuote q{r.body, r.nonce, r.timestamp_ns, r.signature_hex};
+  const auto key = gateway_testing::studio_key().public_key();
+  ASSERT_TRUE(check_signed_quote(q, key, "studio", "uni", r.timestamp_ns, &why)) << why;
+  for (const auto& [from, to] : {std::pair{"\"speed\":\"2.5\"", "\"speed\":\"25\""},
+                                 std::pair{"\"estimated_start_s\":4", "\"estimated_start_s\":0"}}) {
+    SignedQuote altered = q;
+    const auto at = altered.body.find(from);
+    ASSERT_NE(at, std::string::npos) << altered.body;
+    altered.body.replace(at, std::string(from).size(), to);
+    EXPECT_FALSE(check_signed_quote(altered, key, "studio", "uni", r.timestamp_ns, &why)) << from;
+    EXPECT_NE(why.find("not signed by studio"), std::string::npos) << why;
+  }
 }
 
 TEST_F(GatewayTls, UnsignedRequestIsRefused) {
