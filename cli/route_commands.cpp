@@ -12,6 +12,7 @@
 #include "federation/remote_backend.h"
 #include "federation/remote_settlement.h"
 #include "federation/remote_verify.h"
+#include "federation/reroute.h"
 #include "federation/route.h"
 #include "federation/scene_bundle.h"
 #include "federation/work_service.h"
@@ -99,14 +100,10 @@ std::string part_label(const PartOrder& o) { return o.row->peer + " frames " + o
 void require_peer_accounts(const config::Config& cfg, S::Escrow& escrow, const std::vector<PartOrder>& orders) {
   for (const PartOrder& o : orders) {
     const std::string& peer_account = F::configured_peer(cfg, o.row->peer).account;
-    try {
-      escrow.require_account(peer_account, "peer " + o.row->peer + "'s");
-    } catch (const Error& e) {
-      if (e.kind() != Error::Kind::Refused) throw;
+    if (!escrow.has_account(peer_account))
       throw Error(Error::Kind::Refused, "--clusters: peer " + o.row->peer + " is paid into the account '" + peer_account +
                                             "' of this cluster's ledger, which has no such account; nothing was held (run: "
                                             "rfarm ledger account create " + peer_account + " --kind provider)");
-    }
   }
 }
 
@@ -191,7 +188,17 @@ void route_submit(const S::JobPlan& plan, const config::Config& cfg, const Route
 
 void refresh_remote_job(S::JobStore& store, const config::Config& cfg, std::int64_t job) {
   require_federation(cfg);
-  F::fetch_remote_outputs(cfg, SigningKey::load(cfg.federation.signing_key), store, job);
+  const SigningKey key = SigningKey::load(cfg.federation.signing_key);
+  try {
+    F::fetch_remote_outputs(cfg, key, store, job);
+  } catch (const Error& e) {
+    // The peer did not answer: past federation.silence_timeout its frames go elsewhere (reroute.h).
+    if (e.kind() != Error::Kind::Io) throw;
+    auto escrow = S::make_escrow(cfg, store.path().parent_path());
+    const F::RerouteResult r = F::reroute_if_silent(cfg, key, store, *escrow, job, S::unix_now());
+    if (r.outcome == F::RerouteOutcome::not_due) throw;
+    if (r.outcome != F::RerouteOutcome::rerouted) throw Error(e.kind(), std::string(e.what()) + "; " + r.message);
+  }
 }
 
 void verify_remote_job_when_due(S::JobStore& store, const config::Config& cfg, const std::filesystem::path& state_dir,

@@ -253,7 +253,8 @@ void refresh(S::JobStore& store, const config::Config& cfg, const std::filesyste
     if (listed.backend == "remote") {  // routed to a peer: ask it, fetch its outputs, settle on its charge
       if (!S::is_finished(listed)) refresh_remote_job(store, cfg, listed.id);
       verify_remote_job_when_due(store, cfg, state_dir, listed.id, program);  // judged here first
-      if (const S::JobRecord j = store.get(listed.id); j.hold && S::is_finished(j)) {
+      // A re-routed job settles its silent peer's charge once that peer answers (reroute.h).
+      if (const S::JobRecord j = store.get(listed.id); (j.hold || j.peer_due) && S::is_finished(j)) {
         if (!escrow) escrow = S::make_escrow(cfg, state_dir);
         settle_remote(store, cfg, *escrow, j.id);
       }

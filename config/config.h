@@ -33,6 +33,7 @@ inline constexpr std::int64_t kMaxUnbondingDelaySeconds = 10LL * 365 * 86'400;
 inline constexpr std::size_t kMaxPeers = 1'000;                // federation.peers plus the peers file
 inline constexpr std::int64_t kMaxClockSkewSeconds = 3'600;     // federation.clock_skew
 inline constexpr std::int64_t kMaxQuoteValiditySeconds = 7 * 86'400;
+inline constexpr std::int64_t kMaxSilenceTimeoutSeconds = 30 * 86'400;  // federation.silence_timeout
 inline constexpr std::size_t kMaxUrlLength = 2'048;
 inline constexpr std::int64_t kMaxUsageGraceSeconds = 86'400;  // 1 day (escrow holds last 7 days)
 inline constexpr int kCapacitySpeedDecimals = 6;                 // federation.capacity.speed: exact to 10^-6
@@ -183,6 +184,9 @@ struct FederationConfig {
   std::string listen = "0.0.0.0:8443";     // HOST:PORT the gateway binds
   std::int64_t clock_skew_seconds = 300;   // requests further from our clock are refused
   std::int64_t quote_validity_seconds = 600;
+  // A job routed to a peer that has not answered about it for this long is re-routed to another
+  // peer (federation/reroute.h). 0: never re-route (the job waits for the peer).
+  std::int64_t silence_timeout_seconds = 600;
   CapacityConfig capacity;                 // what its quotes say of its speed and slots
   std::vector<PeerConfig> peers;           // rfarm.yaml's, then the peers file's; names unique
   bool operator==(const FederationConfig&) const = default;

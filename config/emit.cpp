@@ -44,6 +44,7 @@ void add_federation(nlohmann::ordered_json& doc, const FederationConfig& f, int 
   j["listen"] = f.listen;
   j["clock_skew"] = format_duration(f.clock_skew_seconds);
   j["quote_validity"] = format_duration(f.quote_validity_seconds);
+  j["silence_timeout"] = format_duration(f.silence_timeout_seconds);
   nlohmann::ordered_json capacity = {{"speed", detail::format_decimal(f.capacity.speed_micros, kCapacitySpeedDecimals)}};
   if (f.capacity.slots != 0) capacity["slots"] = f.capacity.slots;  // unset: this host's hardware threads
   if (!f.capacity.gpu_slots.empty()) capacity["gpu_slots"] = f.capacity.gpu_slots;

@@ -77,6 +77,7 @@ void RemoteBackend::submit(S::JobStore& store, const S::JobRecord& job) {
   const std::int64_t remote = res.json.at("job").get<std::int64_t>();
   const std::string quote_id = res.json.value("quote_id", "");
   store.set_backend_id(job.id, peer_ + "/" + std::to_string(remote) + "/" + quote_id);
+  store.set_peer_contact(job.id, S::unix_now());
   store.set_state(job.id, S::State::Queued,
                   "routed to peer " + peer_ + " as its job " + std::to_string(remote) + " (quote " + quote_id + ")");
 }
@@ -123,6 +124,7 @@ std::size_t fetch_remote_outputs(const config::Config& config, const SigningKey&
   const std::string base = "/v1/jobs/" + std::to_string(ref->job);
   const PeerResponse st = client.call("GET", base);
   if (st.status != 200) throw Error(Error::Kind::Io, "peer " + ref->peer + ": job status: " + st.error());
+  store.set_peer_contact(id, S::unix_now());  // a sign of life (reroute.h)
   const std::string state = st.json.value("state", "");
   if (state != "rendered" && state != "verified") {
     store.set_message(id, "on peer " + ref->peer + " (its job " + std::to_string(ref->job) + "): " + state + ", " +

@@ -8,6 +8,7 @@
 #include "federation/head_sync.h"
 #include "federation/remote_backend.h"
 #include "federation/remote_verify.h"
+#include "federation/reroute.h"
 #include "ledger/event.h"
 #include "ledger/proof.h"
 #include "scheduler/plan.h"
@@ -94,9 +95,42 @@ PeerCharge check_peer_charge(const json& a, const config::PeerConfig& peer, cons
   return c;
 }
 
+ProvenCharge prove_peer_charge(const config::Config& config, const SigningKey& key, const config::PeerConfig& peer,
+                               std::int64_t remote_job, const std::string& origin, Amount bound, S::JobStore& store,
+                               std::int64_t id) {
+  // 1. The peer's head, checked for consistency with what we kept.
+  PeerHeadStore heads(peer_heads_dir(config));
+  const PeerHeadSync sync = sync_peer_head(config, peer, key, heads);
+  if (sync.outcome == HeadSyncOutcome::alarm || sync.outcome == HeadSyncOutcome::stopped)
+    throw Error(Error::Kind::Refused, "peer " + peer.name + " is stopped (" +
+                                          (sync.alarm ? sync.alarm->message() : sync.reason) +
+                                          "): its charge for job " + std::to_string(id) + " is not settled");
+  if (sync.outcome == HeadSyncOutcome::unreachable)
+    throw Error(Error::Kind::Io, "peer " + peer.name + " is unreachable (" + sync.reason + "); the hold stays open");
+  if (!sync.kept) throw Error(Error::Kind::Io, "peer " + peer.name + ": no head could be checked (" + sync.reason + ")");
+  // 2. Its charge, proven against that head.
+  const PeerClient client(config, peer, key);
+  const PeerResponse r = client.call("GET", "/v1/jobs/" + std::to_string(remote_job) + "/charge?size=" + std::to_string(sync.kept->size));
+  if (r.status == 409) return {false, {}, 0, r.error()};
+  if (r.status != 200) throw Error(Error::Kind::Io, "peer " + peer.name + ": charge of its job " + std::to_string(remote_job) + ": " + r.error());
+  // 3. Checked: a failure is a dispute, kept as the job's message; nothing is posted.
+  PeerCharge charge;
+  try {
+    charge = check_peer_charge(r.json, peer, *sync.kept, origin, bound);
+  } catch (const Error& e) {
+    store.set_message(id, std::string("DISPUTE, not settled: ") + e.what());
+    throw;
+  }
+  return {true, std::move(charge), sync.kept->size, {}};
+}
+
 RemoteSettleResult settle_remote_job(const config::Config& config, const SigningKey& key, S::JobStore& store,
                                      S::Escrow& escrow, std::int64_t id) {
   const S::JobRecord j = store.get(id);
+  if (j.peer_due) {
+    const OwedSettleResult r = settle_owed_peer_charge(config, key, store, escrow, id);
+    return {r.outcome == OwedSettleOutcome::paid ? RemoteSettleOutcome::settled : RemoteSettleOutcome::waiting, r.message};
+  }
   if (!j.hold) return {RemoteSettleOutcome::nothing, j.message};
   const auto ref = parse_remote_ref(j.backend_id);
   if (j.backend != kRemoteBackendName || !ref)
@@ -113,33 +147,14 @@ RemoteSettleResult settle_remote_job(const config::Config& config, const Signing
     store.set_message(id, m);
     return {RemoteSettleOutcome::settled, m};
   }
-  // 1. The peer's head, checked for consistency with what we kept.
-  PeerHeadStore heads(peer_heads_dir(config));
-  const PeerHeadSync sync = sync_peer_head(config, peer, key, heads);
-  if (sync.outcome == HeadSyncOutcome::alarm || sync.outcome == HeadSyncOutcome::stopped)
-    throw Error(Error::Kind::Refused, "peer " + peer.name + " is stopped (" +
-                                          (sync.alarm ? sync.alarm->message() : sync.reason) +
-                                          "): its charge for job " + std::to_string(id) + " is not settled");
-  if (sync.outcome == HeadSyncOutcome::unreachable)
-    throw Error(Error::Kind::Io, "peer " + peer.name + " is unreachable (" + sync.reason + "); the hold stays open");
-  if (!sync.kept) throw Error(Error::Kind::Io, "peer " + peer.name + ": no head could be checked (" + sync.reason + ")");
-  // 2. Its charge, proven against that head.
-  const PeerClient client(config, peer, key);
-  const PeerResponse r = client.call("GET", "/v1/jobs/" + std::to_string(ref->job) + "/charge?size=" + std::to_string(sync.kept->size));
-  if (r.status == 409) {
-    const std::string m = "rendered by peer " + peer.name + "; waiting for its charge: " + r.error();
+  const ProvenCharge proven = prove_peer_charge(config, key, peer, ref->job, origin_for(config.federation.name, j.hold->id),
+                                                j.quote.total, store, id);
+  if (!proven.ready) {
+    const std::string m = "rendered by peer " + peer.name + "; waiting for its charge: " + proven.waiting;
     store.set_message(id, m);
     return {RemoteSettleOutcome::waiting, m};
   }
-  if (r.status != 200) throw Error(Error::Kind::Io, "peer " + peer.name + ": charge of its job " + std::to_string(ref->job) + ": " + r.error());
-  // 3. Checked: a failure is a dispute, kept as the job's message; nothing is posted.
-  PeerCharge charge;
-  try {
-    charge = check_peer_charge(r.json, peer, *sync.kept, origin_for(config.federation.name, j.hold->id), j.quote.total);
-  } catch (const Error& e) {
-    store.set_message(id, std::string("DISPUTE, not settled: ") + e.what());
-    throw;
-  }
+  const PeerCharge& charge = proven.charge;
   // 4. The user's hold: the peer's charge to our account for it; the rest released.
   if (!charge.charged) {
     escrow.void_hold(*j.hold);
@@ -156,7 +171,7 @@ RemoteSettleResult settle_remote_job(const config::Config& config, const Signing
   const std::string m = charge.charged
                             ? "settled: peer " + peer.name + " charged " + S::format_tokens(charge.amount, config) +
                                   " (its event #" + std::to_string(charge.event) + ", proven against its head of size " +
-                                  std::to_string(sync.kept->size) + "), paid to " + peer.account + "; the rest of the hold released"
+                                  std::to_string(proven.head_size) + "), paid to " + peer.account + "; the rest of the hold released"
                             : "settled: peer " + peer.name + " charged nothing; the hold was released";
   store.set_message(id, m);
   return {RemoteSettleOutcome::settled, m};

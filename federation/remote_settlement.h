@@ -57,6 +57,20 @@ std::string reference_for(const std::string& provider, const PeerCharge& charge)
 PeerCharge check_peer_charge(const nlohmann::json& answer, const config::PeerConfig& peer,
                              const ledger::SignedHead& kept, const std::string& expected_origin, Amount hold);
 
+// Steps 1-3 for the peer's job `remote_job` whose charge must name `origin` and be at most
+// `bound`: ready with the checked charge, or not ready with the peer's reason (it has not settled
+// yet). Errors as settle_remote_job's; a charge that does not check is also kept as job `job`'s
+// message ("DISPUTE, not settled: ...").
+struct ProvenCharge {
+  bool ready = false;
+  PeerCharge charge;
+  std::uint64_t head_size = 0;  // the kept head it is proven against
+  std::string waiting;          // the peer's answer while not ready
+};
+ProvenCharge prove_peer_charge(const config::Config& config, const SigningKey& key, const config::PeerConfig& peer,
+                               std::int64_t remote_job, const std::string& origin, Amount bound,
+                               scheduler::JobStore& store, std::int64_t job);
+
 enum class RemoteSettleOutcome {
   settled,   // the user's hold is posted (or voided when the peer charged nothing)
   waiting,   // the peer has not settled yet, or its charge is not in the head we keep yet
@@ -67,7 +81,8 @@ struct RemoteSettleResult {
   std::string message;  // also stored as the job's message
 };
 
-// Settles a routed job whose hold is open here, as described above. Error(Integrity) when the
+// Settles a routed job whose hold is open here, as described above. A re-routed job whose peer's
+// charge is still owed (JobRecord::peer_due) is settled by settle_owed_peer_charge (reroute.h). Error(Integrity) when the
 // peer's answer does not check (nothing posted; the job's message says why: a dispute for the
 // operators); Error(Refused) when the peer is stopped by a rewrite alarm; Error(Io) when it cannot
 // be reached (the hold stays).

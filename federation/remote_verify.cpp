@@ -22,7 +22,6 @@ using json = nlohmann::json;
 
 namespace {
 
-
 json read_record(const fs::path& path) {
   std::ifstream in(path);
   if (!in) return nullptr;

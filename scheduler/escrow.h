@@ -120,13 +120,19 @@ class Escrow {
   // <state_dir>/node-keys) into the ledger, as `rfarm ledger ingest` does; idempotent. Deferred
   // settlement calls it while a job awaits its chunks' records. Default: nothing to read.
   virtual UsageIngestResult ingest_usage() { return {}; }
-  // Error(Refused) naming `role` and the fix when `account` is not in the ledger, so a caller can
-  // refuse before it holds anything (a routed job's peer account is only paid at settlement).
-  // Default: every account exists (the in-memory escrow creates them on first use).
-  virtual void require_account(std::string_view account, std::string_view role) {
+  // Whether `account` is in the ledger, so a caller can refuse before it holds anything (a routed
+  // job's peer account is only paid at settlement). Default: every account exists (the in-memory
+  // escrow creates them on first use).
+  virtual bool has_account(std::string_view account) {
     (void)account;
-    (void)role;
+    return true;
   }
+  // Moves `amount` from `from` to `to` (code settle) in one transfer, idempotent by `id`, with
+  // `job` and `reference` as its user data: what this cluster's treasury pays a peer for work its
+  // re-route superseded (federation/reroute.h), which no user's hold covers. Error(Refused) when an
+  // account is missing or `from` cannot cover it.
+  virtual void pay(const Id128& id, std::string_view from, std::string_view to, Amount amount, std::string_view job,
+                   std::string_view reference) = 0;
 };
 
 // An in-memory escrow with the ledger's rules, for tests and dry runs: integer balances, holds
@@ -170,6 +176,9 @@ class MemoryEscrow final : public Escrow {
   MeteredJobUsage job_usage(const std::string& job, std::uint32_t slurm_job_id, bool gpu) override;
   std::map<std::uint32_t, MeteredJobUsage> usage_by_slurm_job(const std::string& job, bool gpu) override;
   UsageIngestResult ingest_usage() override;
+  // From `from`'s balance (its floor and holds respected), once per id.
+  void pay(const Id128& id, std::string_view from, std::string_view to, Amount amount, std::string_view job,
+           std::string_view reference) override;
 
  private:
   struct SpooledUsage {
@@ -192,6 +201,7 @@ class MemoryEscrow final : public Escrow {
   std::map<std::pair<std::string, std::int64_t>, FrameCommitRequest> commits_;
   std::map<std::string, std::vector<FrameVerdict>> verdicts_;
   std::map<Id128, Amount> slashes_;
+  std::map<Id128, Amount> payments_;
   std::map<std::pair<std::string, std::uint32_t>, MeteredJobUsage> usage_;
   std::map<std::pair<std::string, std::uint32_t>, std::vector<std::string>> usage_nodes_;
   std::vector<SpooledUsage> spool_;

@@ -87,6 +87,14 @@ constexpr const char* kMigrateToV3 = R"sql(
 ALTER TABLE jobs ADD COLUMN usage_wait_since INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// Version 3 -> 4: a routed job's last answer from its peer, its re-route, and the peer's charge
+// still owed for it (federation/reroute.h).
+constexpr const char* kMigrateToV4 = R"sql(
+ALTER TABLE jobs ADD COLUMN peer_contact INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN rerouted_to INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN peer_due TEXT NOT NULL DEFAULT '';
+)sql";
+
 std::int64_t now_seconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -139,7 +147,7 @@ constexpr const char* kJobColumns =
     "id, uid, request, backend, backend_id, verify_backend_id, state, verify_state, quote, hold, cost, chunk_count, "
     "frame_count, created_at, updated_at, message, "
     "(SELECT COUNT(*) FROM frames f WHERE f.job_id = jobs.id AND f.state IN ('rendered', 'verified')), "
-    "usage_wait_since";
+    "usage_wait_since, peer_contact, rerouted_to, peer_due";
 
 JobRecord job_from_row(const Statement& st) {
   JobRecord j;
@@ -171,6 +179,13 @@ JobRecord job_from_row(const Statement& st) {
   j.message = st.text(15);
   j.frames_done = static_cast<std::uint32_t>(st.int64(16));
   j.usage_wait_since = st.int64(17);
+  j.peer_contact = st.int64(18);
+  j.rerouted_to = st.int64(19);
+  if (const std::string owed = st.text(20); !owed.empty()) {
+    const auto hold = Id128::from_hex(owed);
+    if (!hold) throw Error(Error::Kind::Integrity, "job store: job " + std::to_string(j.id) + " has a malformed owed hold id");
+    j.peer_due = HoldId{*hold};
+  }
   return j;
 }
 
@@ -216,12 +231,14 @@ JobStore::JobStore(const fs::path& state_dir) : path_(state_dir / kJobStoreFile)
     // Each step in order, in this one transaction: a crash leaves the old version whole.
     if (v < 2) db_->exec(kMigrateToV2);
     if (v < 3) db_->exec(kMigrateToV3);
+    if (v < 4) db_->exec(kMigrateToV4);
     if (v != kJobStoreSchemaVersion)
       db_->prepare("UPDATE schema_version SET version = ?").bind(1, std::int64_t{kJobStoreSchemaVersion}).run();
   } else {
     version.reset();
     db_->exec(kMigrateToV2);
     db_->exec(kMigrateToV3);
+    db_->exec(kMigrateToV4);
     db_->prepare("INSERT INTO schema_version(version) VALUES (?)").bind(1, std::int64_t{kJobStoreSchemaVersion}).run();
   }
   tx.commit();
@@ -419,6 +436,15 @@ void JobStore::set_cost(std::int64_t id, Amount cost) {
 void JobStore::set_usage_wait(std::int64_t id, std::int64_t since) {
   db_->prepare("UPDATE jobs SET usage_wait_since = ?, updated_at = ? WHERE id = ?")
       .bind(1, since).bind(2, now_seconds()).bind(3, id).run();
+}
+
+void JobStore::set_peer_contact(std::int64_t id, std::int64_t at) {
+  db_->prepare("UPDATE jobs SET peer_contact = ? WHERE id = ?").bind(1, at).bind(2, id).run();
+}
+
+void JobStore::set_reroute(std::int64_t id, std::int64_t rerouted_to, std::optional<HoldId> peer_due) {
+  db_->prepare("UPDATE jobs SET rerouted_to = ?, peer_due = ?, updated_at = ? WHERE id = ?")
+      .bind(1, rerouted_to).bind(2, peer_due ? peer_due->id.hex() : std::string()).bind(3, now_seconds()).bind(4, id).run();
 }
 
 void JobStore::set_message(std::int64_t id, const std::string& message) {

@@ -20,8 +20,9 @@ class Database;
 
 // 2: frame evidence (EXR hash, tile root, host), verdicts and charges per frame; chunk usage.
 // 3: jobs.usage_wait_since (deferred settlement: since when a finished job awaits usage records).
-// A version-1 or -2 store is migrated in place when opened.
-inline constexpr int kJobStoreSchemaVersion = 3;
+// 4: jobs.peer_contact, rerouted_to, peer_due (a routed job's silent peer and its re-route).
+// An older store is migrated in place when opened.
+inline constexpr int kJobStoreSchemaVersion = 4;
 inline constexpr const char* kStateDirEnvVar = "RFARM_STATE_DIR";
 inline constexpr const char* kJobStoreFile = "jobs.sqlite3";
 
@@ -50,6 +51,14 @@ struct JobRecord {
   // been waiting for its chunks' usage records; 0 when it never waited. With an open hold and a
   // non-zero value the job is "awaiting_usage" (awaiting_usage()).
   std::int64_t usage_wait_since = 0;
+  // A job routed to a peer (federation/reroute.h): unix seconds of the peer's last answer about it
+  // (0: never asked); the job its frames were re-routed to when the peer fell silent (0: none; -1:
+  // a re-route was started and did not finish); while the peer's charge for it is still owed, the
+  // hold its order named (its user's hold, released at the re-route: this cluster's treasury pays
+  // what the peer proves it rendered, and the peer's charge names that hold).
+  std::int64_t peer_contact = 0;
+  std::int64_t rerouted_to = 0;
+  std::optional<HoldId> peer_due;
 };
 
 // Finished, hold still open, waiting for usage records: what rfarm queue/show print as the state.
@@ -117,6 +126,8 @@ class JobStore {
   // Records since when the job awaits usage records (0: clears it).
   void set_usage_wait(std::int64_t id, std::int64_t since);
   // Replaces the job's message (may be empty), leaving its state alone.
+  void set_peer_contact(std::int64_t id, std::int64_t at);
+  void set_reroute(std::int64_t id, std::int64_t rerouted_to, std::optional<HoldId> peer_due);
   void set_message(std::int64_t id, const std::string& message);
   // Sets the job's state (and message, when not empty) directly: cancelled, failed to queue.
   void set_state(std::int64_t id, State state, const std::string& message = {});

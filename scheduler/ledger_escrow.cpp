@@ -55,6 +55,19 @@ L::Account LedgerEscrow::account(std::string_view name, std::string_view role) {
   return *a;
 }
 
+bool LedgerEscrow::has_account(std::string_view name) { return ledger_.storage().find_account_by_name(name).has_value(); }
+
+void LedgerEscrow::pay(const Id128& id, std::string_view from, std::string_view to, Amount amount, std::string_view job,
+                       std::string_view reference) {
+  if (amount.units == 0) return;
+  const L::Account payer = account(from, "the payer");
+  const L::Account payee = account(to, "the payee");
+  const L::TransferResult r = ledger_.submit_one(
+      L::single(id, payer.id, payee.id, amount, L::TransferCode::settle, {std::string(job), "", std::string(reference)}));
+  if (r != L::TransferResult::ok && r != L::TransferResult::exists)
+    refuse("payment " + id.hex() + " from " + std::string(from) + " to " + std::string(to), r);
+}
+
 Amount LedgerEscrow::available(std::string_view name) {
   if (!funds_reader_) return spendable(account(name, "the"), name);
   std::optional<L::Account> found;

@@ -51,7 +51,10 @@ class LedgerEscrow final : public Escrow {
   // one escrow, and each spool pass re-reads (and re-verifies) every line.
   UsageIngestResult ingest_usage() override;
   void set_min_ingest_interval(std::chrono::milliseconds interval) { min_ingest_interval_ = interval; }
-  void require_account(std::string_view name, std::string_view role) override { (void)account(name, role); }
+  bool has_account(std::string_view name) override;
+  // A single transfer (code settle); the treasury, having no overdraft flag, may go below zero.
+  void pay(const Id128& id, std::string_view from, std::string_view to, Amount amount, std::string_view job,
+           std::string_view reference) override;
 
   ledger::Ledger& ledger() { return ledger_; }
 

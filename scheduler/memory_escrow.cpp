@@ -154,6 +154,22 @@ std::vector<FrameVerdict> MemoryEscrow::verdicts(const std::string& job) {
   return it == verdicts_.end() ? std::vector<FrameVerdict>{} : it->second;
 }
 
+void MemoryEscrow::pay(const Id128& id, std::string_view from, std::string_view to, Amount amount, std::string_view job,
+                       std::string_view reference) {
+  (void)job;
+  (void)reference;
+  if (const auto done = payments_.find(id); done != payments_.end()) {
+    if (done->second != amount) refuse("pay: id " + id.hex() + " was used for another amount");
+    return;
+  }
+  if (amount > available(from))
+    refuse("pay: " + std::string(from) + " cannot cover " + std::to_string(amount.units));
+  balances_[std::string(from)] = sub(balances_[std::string(from)], amount, "payer balance");
+  balances_[std::string(to)] = add(balances_[std::string(to)], amount, "payee balance");
+  payments_[id] = amount;
+  check_invariant();
+}
+
 Amount MemoryEscrow::slash(const SlashOrder& o) {
   if (o.slash_bps > 10'000 || o.burn_bps > 10'000) throw Error(Error::Kind::BadInput, "slash: bps above 10000");
   if (auto done = slashes_.find(o.id); done != slashes_.end()) return done->second;

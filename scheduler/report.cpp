@@ -216,7 +216,8 @@ std::string job_text(const JobStore& store, const JobRecord& j, const config::Co
     s += "    " + std::to_string(f.frame) + "  " + std::string(to_string(f.state)) + "  r" + std::to_string(f.round) + "  " +
          (f.host.empty() ? "-" : f.host) + "  " + (f.exr_sha256.empty() ? std::string("-") : f.exr_sha256.substr(0, 16)) +
          (f.committed ? " (committed)" : "") + "  " + (f.verdict.empty() ? std::string("-") : f.verdict) +
-         (f.verdict_reason.empty() ? "" : " (" + f.verdict_reason + ")") + "  " + tokens(charge, c) + "\n";
+         (f.verdict_reason.empty() ? "" : " (" + f.verdict_reason + ")") + "  " + tokens(charge, c) +
+         (f.note.empty() ? "" : "  note: " + f.note) + "\n";
   }
   return s;
 }

@@ -79,13 +79,11 @@ JobCharges job_charges(const JobStore& store, std::int64_t id) {
   return compute_charges(store.get(id), store.chunks(id), store.frames(id));
 }
 
-namespace {
 std::string first_account(const config::Config& config, config::AccountKind kind) {
   for (const auto& a : config.accounts)
     if (a.kind == kind) return a.name;
   return {};
 }
-}  // namespace
 
 void settle_job(JobStore& store, Escrow& escrow, const config::Config& config, std::int64_t id) {
   const JobRecord job = store.get(id);

@@ -23,6 +23,9 @@ inline constexpr std::chrono::seconds kDefaultHoldTimeout{7 * 24 * 3600};
 // (users:). When rfarm.yaml lists accounts, it must be one of them and allow `unix_user`.
 std::string resolve_account(const std::string& requested, const config::Config& config, const std::string& unix_user);
 
+// The first account of `kind` in rfarm.yaml's accounts (the one settlement pays); empty when none.
+std::string first_account(const config::Config& config, config::AccountKind kind);
+
 // The unix user running this process ($USER, else the passwd entry).
 std::string current_unix_user();
 

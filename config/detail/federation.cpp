@@ -170,6 +170,8 @@ FederationConfig read_federation(const Reader& r, const Entry* entry, const Conf
     f.quote_validity_seconds = read_duration(r, x->value, x->path, kMaxQuoteValiditySeconds);
   if (f.quote_validity_seconds < 1)
     r.fail(m.get("quote_validity")->value, "federation.quote_validity", "must be at least 1s", "e.g. 10m");
+  if (const Entry* x = m.get("silence_timeout"))  // 0s: never re-route
+    f.silence_timeout_seconds = read_duration(r, x->value, x->path, kMaxSilenceTimeoutSeconds);
   if (const Entry* x = m.get("capacity")) f.capacity = read_capacity(r, *x, so_far.cluster);
   // A gateway without its certificate cannot speak TLS: say so now rather than at `rfarm serve`.
   for (const char* key : {"tls_certificate", "tls_key"}) {

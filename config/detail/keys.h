@@ -25,9 +25,9 @@ inline constexpr std::array<std::string_view, 6> kLedgerKeys = {"backend",    "p
 inline constexpr std::array<std::string_view, 2> kKeysKeys = {"cluster_signing_key", "node_key"};
 inline constexpr std::array<std::string_view, 4> kRenderKeys = {"spp", "tile_size", "max_depth", "resolution"};
 inline constexpr std::array<std::string_view, 3> kStakeKeys = {"unbonding_delay", "slash_bps", "slash_burn_bps"};
-inline constexpr std::array<std::string_view, 11> kFederationKeys = {
+inline constexpr std::array<std::string_view, 12> kFederationKeys = {
     "name", "signing_key", "tls_certificate", "tls_key", "ca_file", "peers_file", "listen", "clock_skew",
-    "quote_validity", "capacity", "peers"};
+    "quote_validity", "silence_timeout", "capacity", "peers"};
 inline constexpr std::array<std::string_view, 3> kCapacityKeys = {"speed", "slots", "gpu_slots"};
 inline constexpr std::array<std::string_view, 9> kPeerKeys = {
     "name", "url", "public_key", "ca_file", "credit_limit", "may_send", "may_receive", "account", "token"};

@@ -22,6 +22,7 @@
 #include "cli/demo_scene.h"
 #include "core/money.h"
 #include "federation/gateway_fixture.h"
+#include "federation/served_peer.h"
 #include "federation/two_clusters.h"
 #include "support/daemon.h"
 
@@ -33,33 +34,7 @@ namespace G = gateway_testing;
 using rfarm::testing::RunResult;
 using two_clusters::Cluster;
 using two_clusters::peer_line;
-
-// A peer cluster serving on loopback, with peer-uni funded.
-struct ServedPeer {
-  Cluster cluster;
-  std::unique_ptr<rfarm::testing::Daemon> serve;
-  std::string url;
-  ServedPeer(const fs::path& tmp, const std::string& name, const SigningKey& key, const rfarm::testing::CertFiles& tls,
-             const G::Pki& pki, const std::string& capacity, const std::string& uni_credit = "100")
-      : cluster(tmp / name, name, key, tls, "accounts:\n  - {name: peer-uni, kind: user}\n",
-                peer_line("uni", "https://127.0.0.1:1", G::uni_key().public_key(), pki.uni_ca.cert, true, true, uni_credit) +
-                    "  capacity: " + capacity + "\n") {
-    for (auto [account, kind] : {std::pair{"peer-uni", "user"}, {"nodes", "provider"}, {"treasury", "treasury"}}) {
-      const RunResult c = cluster.rfarm({"ledger", "account", "create", account, "--kind", kind});
-      EXPECT_EQ(c.exit_code, 0) << c.out << c.err;
-    }
-    EXPECT_EQ(cluster.rfarm({"ledger", "deposit", "peer-uni", "50"}).exit_code, 0);
-    const fs::path err = tmp / (name + "-serve.err");
-    serve = std::make_unique<rfarm::testing::Daemon>(
-        std::vector<std::string>{rfarm::testing::rfarm_binary(), "--config", cluster.cfg.string(), "serve", "--listen",
-                                 "127.0.0.1:0"},
-        err);
-    EXPECT_TRUE(serve->wait_for(" peer(s)\n")) << serve->out << rfarm::testing::read_file(err);
-    std::smatch m;
-    if (std::regex_search(serve->out, m, std::regex("listening on 127\\.0\\.0\\.1:([0-9]+)")))
-      url = "https://127.0.0.1:" + m[1].str();
-  }
-};
+using two_clusters::ServedPeer;
 
 std::string dl_jobs(const Cluster& c) { return c.rfarm({"queue", "--json"}).out; }
 
@@ -75,8 +50,8 @@ TEST(DeadlineRouting, OnlyASplitMeetsTheDeadline) {
   if (!fs::exists(rfarm::testing::rfarm_binary())) GTEST_SKIP() << "rfarm is not built";
   rfarm::testing::TempDir tmp("rfarm-deadline");
   const G::Pki pki(tmp.path());
-  ServedPeer studio(tmp.path(), "studio", G::studio_key(), pki.studio, pki, "{speed: \"0.0001\", slots: 1}");
-  ServedPeer lab(tmp.path(), "lab", G::lab_key(), pki.lab, pki, "{speed: \"0.0001\", slots: 2}");
+  ServedPeer studio(tmp.path(), "studio", G::studio_key(), pki.studio, pki, "  capacity: {speed: \"0.0001\", slots: 1}\n");
+  ServedPeer lab(tmp.path(), "lab", G::lab_key(), pki.lab, pki, "  capacity: {speed: \"0.0001\", slots: 2}\n");
   ASSERT_FALSE(studio.url.empty());
   ASSERT_FALSE(lab.url.empty());
   const Cluster a(tmp.path() / "uni", "uni", G::uni_key(), pki.uni,
@@ -199,8 +174,8 @@ TEST(DeadlineRouting, APartRefusedByItsPeerLeavesThePlacedPartsAndSaysSo) {
   rfarm::testing::TempDir tmp("rfarm-deadline-refused");
   const G::Pki pki(tmp.path());
   // lab lets uni owe it almost nothing: it refuses part 2's order (over the credit limit).
-  ServedPeer studio(tmp.path(), "studio", G::studio_key(), pki.studio, pki, "{speed: \"0.0001\", slots: 1}");
-  ServedPeer lab(tmp.path(), "lab", G::lab_key(), pki.lab, pki, "{speed: \"0.0001\", slots: 2}", "0.000001");
+  ServedPeer studio(tmp.path(), "studio", G::studio_key(), pki.studio, pki, "  capacity: {speed: \"0.0001\", slots: 1}\n");
+  ServedPeer lab(tmp.path(), "lab", G::lab_key(), pki.lab, pki, "  capacity: {speed: \"0.0001\", slots: 2}\n", "0.000001");
   const Cluster a(tmp.path() / "uni", "uni", G::uni_key(), pki.uni,
                   "users: {root: alice}\naccounts:\n  - {name: alice, kind: user, unix_users: [root]}\n",
                   peer_line("studio", studio.url, G::studio_key().public_key(), pki.studio_ca.cert, true, true) +

@@ -228,7 +228,10 @@ TEST(JobStore, AVersionTwoStoreGetsTheUsageWaitColumn) {
   }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((dir / "state" / kJobStoreFile).c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "ALTER TABLE jobs DROP COLUMN usage_wait_since; UPDATE schema_version SET version = 2",
+  ASSERT_EQ(sqlite3_exec(db,
+                         "ALTER TABLE jobs DROP COLUMN usage_wait_since; ALTER TABLE jobs DROP COLUMN peer_contact; "
+                         "ALTER TABLE jobs DROP COLUMN rerouted_to; ALTER TABLE jobs DROP COLUMN peer_due; "
+                         "UPDATE schema_version SET version = 2",
                          nullptr, nullptr, nullptr),
             SQLITE_OK)
       << sqlite3_errmsg(db);
@@ -242,6 +245,41 @@ TEST(JobStore, AVersionTwoStoreGetsTheUsageWaitColumn) {
   EXPECT_EQ(again.get(id).usage_wait_since, 1'800'000'000);
   EXPECT_TRUE(awaiting_usage(again.get(id)));
   EXPECT_EQ(again.get(id).chunk_count, 6u);
+}
+
+TEST(JobStore, AVersionThreeStoreGetsTheRerouteColumns) {
+  TempDir dir;
+  std::int64_t id = 0;
+  {
+    JobStore store(dir / "state");
+    id = store.create(plan24(dir.path()), "remote").id;
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir / "state" / kJobStoreFile).c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "ALTER TABLE jobs DROP COLUMN peer_contact; ALTER TABLE jobs DROP COLUMN rerouted_to; "
+                         "ALTER TABLE jobs DROP COLUMN peer_due; UPDATE schema_version SET version = 3",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_close(db);
+  {
+    JobStore store(dir / "state");
+    const JobRecord j = store.get(id);
+    EXPECT_EQ(j.peer_contact, 0);
+    EXPECT_EQ(j.rerouted_to, 0);
+    EXPECT_FALSE(j.peer_due.has_value());
+    store.set_peer_contact(id, 1'800'000'123);
+    store.set_reroute(id, 7, HoldId{Id128{3, 4}});
+  }
+  JobStore again(dir / "state");
+  const JobRecord j = again.get(id);
+  EXPECT_EQ(j.peer_contact, 1'800'000'123);
+  EXPECT_EQ(j.rerouted_to, 7);
+  ASSERT_TRUE(j.peer_due.has_value());
+  EXPECT_EQ(j.peer_due->id, (Id128{3, 4}));
+  again.set_reroute(id, 7, std::nullopt);
+  EXPECT_FALSE(again.get(id).peer_due.has_value());
 }
 
 TEST(JobStore, UsesWalAndRefusesAnUnknownSchemaVersion) {
