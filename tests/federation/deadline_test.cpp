@@ -34,17 +34,10 @@ namespace G = gateway_testing;
 using rfarm::testing::RunResult;
 using two_clusters::Cluster;
 using two_clusters::peer_line;
+using two_clusters::rendered_on;
 using two_clusters::ServedPeer;
 
 std::string dl_jobs(const Cluster& c) { return c.rfarm({"queue", "--json"}).out; }
-
-std::vector<fs::path> dl_rendered(const Cluster& c) {
-  std::vector<fs::path> out;
-  for (const auto& e : fs::recursive_directory_iterator(c.dir / "state/federation"))
-    if (e.path().extension() == ".exr") out.push_back(e.path());
-  std::sort(out.begin(), out.end());
-  return out;
-}
 
 TEST(DeadlineRouting, OnlyASplitMeetsTheDeadline) {
   if (!fs::exists(rfarm::testing::rfarm_binary())) GTEST_SKIP() << "rfarm is not built";
@@ -54,14 +47,7 @@ TEST(DeadlineRouting, OnlyASplitMeetsTheDeadline) {
   ServedPeer lab(tmp.path(), "lab", G::lab_key(), pki.lab, pki, "  capacity: {speed: \"0.0001\", slots: 2}\n");
   ASSERT_FALSE(studio.url.empty());
   ASSERT_FALSE(lab.url.empty());
-  const Cluster a(tmp.path() / "uni", "uni", G::uni_key(), pki.uni,
-                  "users: {root: alice}\naccounts:\n  - {name: alice, kind: user, unix_users: [root]}\n",
-                  peer_line("studio", studio.url, G::studio_key().public_key(), pki.studio_ca.cert, true, true) +
-                      peer_line("lab", lab.url, G::lab_key().public_key(), pki.lab_ca.cert, true, true));
-  for (auto [name, kind] : {std::pair{"alice", "user"}, {"nodes", "provider"}, {"treasury", "treasury"},
-                            {"peer-studio", "provider"}, {"peer-lab", "provider"}})
-    ASSERT_EQ(a.rfarm({"ledger", "account", "create", name, "--kind", kind}).exit_code, 0);
-  ASSERT_EQ(a.rfarm({"ledger", "deposit", "alice", "100"}).exit_code, 0);
+  const Cluster a = two_clusters::uni_routing_to(tmp.path(), pki, studio, lab);
 
   const std::string out_pattern = (tmp.path() / "out/f_####.exr").string();
   auto submit = [&](const std::string& deadline, std::vector<std::string> extra) {
@@ -138,7 +124,7 @@ TEST(DeadlineRouting, OnlyASplitMeetsTheDeadline) {
   EXPECT_NE(shown.find("shot-part2"), std::string::npos) << shown;
 
   // Every frame came back to the one output pattern, byte for byte what its peer rendered.
-  const std::vector<fs::path> on_studio = dl_rendered(studio.cluster), on_lab = dl_rendered(lab.cluster);
+  const std::vector<fs::path> on_studio = rendered_on(studio.cluster), on_lab = rendered_on(lab.cluster);
   ASSERT_EQ(on_studio.size(), 2u);
   ASSERT_EQ(on_lab.size(), 4u);
   for (int f = 1; f <= 6; ++f) {
@@ -176,14 +162,7 @@ TEST(DeadlineRouting, APartRefusedByItsPeerLeavesThePlacedPartsAndSaysSo) {
   // lab lets uni owe it almost nothing: it refuses part 2's order (over the credit limit).
   ServedPeer studio(tmp.path(), "studio", G::studio_key(), pki.studio, pki, "  capacity: {speed: \"0.0001\", slots: 1}\n");
   ServedPeer lab(tmp.path(), "lab", G::lab_key(), pki.lab, pki, "  capacity: {speed: \"0.0001\", slots: 2}\n", "0.000001");
-  const Cluster a(tmp.path() / "uni", "uni", G::uni_key(), pki.uni,
-                  "users: {root: alice}\naccounts:\n  - {name: alice, kind: user, unix_users: [root]}\n",
-                  peer_line("studio", studio.url, G::studio_key().public_key(), pki.studio_ca.cert, true, true) +
-                      peer_line("lab", lab.url, G::lab_key().public_key(), pki.lab_ca.cert, true, true));
-  for (auto [name, kind] : {std::pair{"alice", "user"}, {"nodes", "provider"}, {"treasury", "treasury"},
-                            {"peer-studio", "provider"}, {"peer-lab", "provider"}})
-    ASSERT_EQ(a.rfarm({"ledger", "account", "create", name, "--kind", kind}).exit_code, 0);
-  ASSERT_EQ(a.rfarm({"ledger", "deposit", "alice", "100"}).exit_code, 0);
+  const Cluster a = two_clusters::uni_routing_to(tmp.path(), pki, studio, lab);
   const RunResult r = a.rfarm({"submit", "--clusters", "any", "--deadline", "now+5minutes", "--frames", "1-6", "--chunk", "1",
                                "--resolution", "64x64", "--spp", "4", "--max-depth", "4", "-o",
                                (tmp.path() / "out/f_####.exr").string(), rfarm::testing::demo_scene()});

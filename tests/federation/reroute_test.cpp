@@ -23,15 +23,8 @@ namespace G = gateway_testing;
 using rfarm::testing::RunResult;
 using two_clusters::Cluster;
 using two_clusters::peer_line;
+using two_clusters::rendered_on;
 using two_clusters::ServedPeer;
-
-std::vector<fs::path> rendered_on(const Cluster& c) {
-  std::vector<fs::path> out;
-  for (const auto& e : fs::recursive_directory_iterator(c.dir / "state/federation"))
-    if (e.path().extension() == ".exr") out.push_back(e.path());
-  std::sort(out.begin(), out.end());
-  return out;
-}
 
 TEST(SilentPeer, FramesAreReroutedAndTheLatePeerIsPaidOnceByTheTreasuryNotTheUser) {
   if (!fs::exists(rfarm::testing::rfarm_binary())) GTEST_SKIP() << "rfarm is not built";
@@ -41,15 +34,7 @@ TEST(SilentPeer, FramesAreReroutedAndTheLatePeerIsPaidOnceByTheTreasuryNotTheUse
   ServedPeer lab(tmp.path(), "lab", G::lab_key(), pki.lab, pki, "");
   ASSERT_FALSE(studio.url.empty());
   ASSERT_FALSE(lab.url.empty());
-  const Cluster a(tmp.path() / "uni", "uni", G::uni_key(), pki.uni,
-                  "users: {root: alice}\naccounts:\n  - {name: alice, kind: user, unix_users: [root]}\n",
-                  peer_line("studio", studio.url, G::studio_key().public_key(), pki.studio_ca.cert, true, true) +
-                      peer_line("lab", lab.url, G::lab_key().public_key(), pki.lab_ca.cert, true, true) +
-                      "  silence_timeout: 1s\n");
-  for (auto [name, kind] : {std::pair{"alice", "user"}, {"nodes", "provider"}, {"treasury", "treasury"},
-                            {"peer-studio", "provider"}, {"peer-lab", "provider"}})
-    ASSERT_EQ(a.rfarm({"ledger", "account", "create", name, "--kind", kind}).exit_code, 0);
-  ASSERT_EQ(a.rfarm({"ledger", "deposit", "alice", "100"}).exit_code, 0);
+  const Cluster a = two_clusters::uni_routing_to(tmp.path(), pki, studio, lab, "  silence_timeout: 1s\n");
 
   const std::string out_pattern = (tmp.path() / "out/f_####.exr").string();
   RunResult r = a.rfarm({"submit", "--clusters", "studio", "--frames", "1-3", "--chunk", "1", "--resolution", "64x64",

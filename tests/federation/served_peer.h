@@ -2,9 +2,11 @@
 // A peer cluster serving on loopback (`rfarm serve`), with its account for "uni" (peer-uni)
 // funded: the far side of the routing tests (deadline_test.cpp, reroute_test.cpp). It can be
 // stopped and started again on the same port, as a peer that goes silent and comes back.
+#include <algorithm>
 #include <memory>
 #include <regex>
 #include <string>
+#include <vector>
 
 #include "federation/gateway_fixture.h"
 #include "federation/two_clusters.h"
@@ -49,5 +51,30 @@ struct ServedPeer {
   // SIGTERM: the gateway shuts down gracefully (jobs rendering finish and settle first).
   void stop() { serve.reset(); }
 };
+
+// The EXRs a served peer rendered for its peers' jobs, sorted (one per frame, in frame order).
+inline std::vector<fs::path> rendered_on(const Cluster& c) {
+  std::vector<fs::path> out;
+  for (const auto& e : fs::recursive_directory_iterator(c.dir / "state/federation"))
+    if (e.path().extension() == ".exr") out.push_back(e.path());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// "uni", routing to studio and lab: alice (the root user's account, 100 deposited), treasury,
+// and an account for each peer. `federation_extra`: lines appended to its federation section.
+inline Cluster uni_routing_to(const fs::path& tmp, const gateway_testing::Pki& pki, const ServedPeer& studio,
+                              const ServedPeer& lab, const std::string& federation_extra = "") {
+  Cluster a(tmp / "uni", "uni", gateway_testing::uni_key(), pki.uni,
+            "users: {root: alice}\naccounts:\n  - {name: alice, kind: user, unix_users: [root]}\n",
+            peer_line("studio", studio.url, gateway_testing::studio_key().public_key(), pki.studio_ca.cert, true, true) +
+                peer_line("lab", lab.url, gateway_testing::lab_key().public_key(), pki.lab_ca.cert, true, true) +
+                federation_extra);
+  for (auto [name, kind] : {std::pair{"alice", "user"}, {"nodes", "provider"}, {"treasury", "treasury"},
+                            {"peer-studio", "provider"}, {"peer-lab", "provider"}})
+    EXPECT_EQ(a.rfarm({"ledger", "account", "create", name, "--kind", kind}).exit_code, 0) << name;
+  EXPECT_EQ(a.rfarm({"ledger", "deposit", "alice", "100"}).exit_code, 0);
+  return a;
+}
 
 }  // namespace rfarm::federation::two_clusters

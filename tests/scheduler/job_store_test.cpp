@@ -219,6 +219,16 @@ CREATE INDEX jobs_by_account ON jobs(account);
 
 // Version 2 (before deferred settlement): opening adds jobs.usage_wait_since (0: never waited)
 // and keeps every job; the wait is then stored and read back.
+// Runs `sql` on the store file directly (to make an older version of it): true when it ran.
+::testing::AssertionResult rewrite_store(const std::filesystem::path& state, const char* sql) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open((state / kJobStoreFile).c_str(), &db) != SQLITE_OK) return ::testing::AssertionFailure() << "open";
+  const bool ok = sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK;
+  const std::string why = ok ? "" : sqlite3_errmsg(db);
+  sqlite3_close(db);
+  return ok ? ::testing::AssertionSuccess() : ::testing::AssertionFailure() << why;
+}
+
 TEST(JobStore, AVersionTwoStoreGetsTheUsageWaitColumn) {
   TempDir dir;
   std::int64_t id = 0;
@@ -226,16 +236,10 @@ TEST(JobStore, AVersionTwoStoreGetsTheUsageWaitColumn) {
     JobStore store(dir / "state");
     id = store.create(plan24(dir.path()), "slurm").id;
   }
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((dir / "state" / kJobStoreFile).c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db,
-                         "ALTER TABLE jobs DROP COLUMN usage_wait_since; ALTER TABLE jobs DROP COLUMN peer_contact; "
-                         "ALTER TABLE jobs DROP COLUMN rerouted_to; ALTER TABLE jobs DROP COLUMN peer_due; "
-                         "UPDATE schema_version SET version = 2",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK)
-      << sqlite3_errmsg(db);
-  sqlite3_close(db);
+  ASSERT_TRUE(rewrite_store(dir / "state",
+                            "ALTER TABLE jobs DROP COLUMN usage_wait_since; ALTER TABLE jobs DROP COLUMN peer_contact; "
+                            "ALTER TABLE jobs DROP COLUMN rerouted_to; ALTER TABLE jobs DROP COLUMN peer_due; "
+                            "UPDATE schema_version SET version = 2"));
   JobStore store(dir / "state");
   EXPECT_EQ(store.get(id).usage_wait_since, 0);
   EXPECT_FALSE(awaiting_usage(store.get(id)));
@@ -254,15 +258,9 @@ TEST(JobStore, AVersionThreeStoreGetsTheRerouteColumns) {
     JobStore store(dir / "state");
     id = store.create(plan24(dir.path()), "remote").id;
   }
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((dir / "state" / kJobStoreFile).c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db,
-                         "ALTER TABLE jobs DROP COLUMN peer_contact; ALTER TABLE jobs DROP COLUMN rerouted_to; "
-                         "ALTER TABLE jobs DROP COLUMN peer_due; UPDATE schema_version SET version = 3",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK)
-      << sqlite3_errmsg(db);
-  sqlite3_close(db);
+  ASSERT_TRUE(rewrite_store(dir / "state",
+                            "ALTER TABLE jobs DROP COLUMN peer_contact; ALTER TABLE jobs DROP COLUMN rerouted_to; "
+                            "ALTER TABLE jobs DROP COLUMN peer_due; UPDATE schema_version SET version = 3"));
   {
     JobStore store(dir / "state");
     const JobRecord j = store.get(id);
