@@ -5,6 +5,7 @@
 // Each configuration runs 3 times (fresh accounts each time); the median rate is reported with the
 // min and max, and the 1-minute load average before and after (the machine is shared: read rates
 // beside the load). Prints one JSON object per configuration and writes them all to argv[1].
+// RFARM_BENCH_ONLY=BATCHxCLIENTS (e.g. 8190x1) runs that one configuration, for profiling.
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -92,6 +93,10 @@ int main(int argc, char** argv) {
   constexpr int kRepeats = 3;
   for (std::size_t batch : {std::size_t{1}, std::size_t{100}, std::size_t{8190}}) {
     for (int clients : {1, 4, 8}) {
+      if (const char* only = std::getenv("RFARM_BENCH_ONLY");
+          only && *only && std::to_string(batch) + "x" + std::to_string(clients) != only) {
+        continue;
+      }
       // About the same work per configuration: ~400 transactions at batch 1, ~40,000+ transfers beyond.
       const std::size_t batches = batch == 1 ? 400 / clients : batch == 100 ? 160 / clients : std::max(1, 8 / clients);
       const std::size_t transfers = batch * batches * static_cast<std::size_t>(clients);
