@@ -219,6 +219,13 @@ void settle_remote(S::JobStore& store, const config::Config& cfg, S::Escrow& esc
   F::settle_remote_job(cfg, SigningKey::load(cfg.federation.signing_key), store, escrow, job);
 }
 
+void requeue_remote_when_failed(S::JobStore& store, const config::Config& cfg, const std::filesystem::path& state_dir,
+                                std::int64_t job) {
+  if (!cfg.federation.enabled || !F::requeue_due(store, store.get(job))) return;
+  auto escrow = S::make_escrow(cfg, state_dir);
+  F::requeue_if_failed(cfg, SigningKey::load(cfg.federation.signing_key), store, *escrow, job);
+}
+
 void cancel_remote(S::JobStore& store, const config::Config& cfg, S::Escrow& escrow, std::int64_t job) {
   require_federation(cfg);
   F::cancel_remote_job(cfg, SigningKey::load(cfg.federation.signing_key), store, escrow, job);

@@ -38,6 +38,11 @@ void refresh_remote_job(scheduler::JobStore& store, const config::Config& config
 // (federation/remote_settlement.h). A peer not settled yet leaves it open (the job's message says so).
 void settle_remote(scheduler::JobStore& store, const config::Config& config, scheduler::Escrow& escrow, std::int64_t job);
 
+// For a routed job settled as disputed after a failed verdict: places its frames on another peer
+// under a new hold (federation/reroute.h requeue_if_failed); the job's message says where, or why not.
+void requeue_remote_when_failed(scheduler::JobStore& store, const config::Config& config,
+                                const std::filesystem::path& state_dir, std::int64_t job);
+
 // Cancels a routed job: tells the peer, then settles when its charge is proven (remote_settlement.h).
 void cancel_remote(scheduler::JobStore& store, const config::Config& config, scheduler::Escrow& escrow, std::int64_t job);
 

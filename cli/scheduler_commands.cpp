@@ -258,6 +258,8 @@ void refresh(S::JobStore& store, const config::Config& cfg, const std::filesyste
         if (!escrow) escrow = S::make_escrow(cfg, state_dir);
         settle_remote(store, cfg, *escrow, j.id);
       }
+      // Settled as disputed after a failed verdict: its frames go to another peer (reroute.h).
+      requeue_remote_when_failed(store, cfg, state_dir, listed.id);
       continue;
     }
     const bool on_slurm = listed.backend == "slurm";

@@ -19,7 +19,7 @@
 //               <state_dir>/federation/verdicts/job-<id>.json (written before sending, so a retry
 //               sends the same document).
 // Each step is idempotent, so `rfarm show` can drive it again after a crash or an unreachable B.
-// Failed frames are not re-queued on another cluster (not built).
+// Once such a job is settled as disputed, reroute.h requeue_if_failed places it on another peer.
 #include <cstdint>
 #include <filesystem>
 #include <string>

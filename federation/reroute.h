@@ -20,7 +20,15 @@
 //     and tile root, noted "late, superseded by job J'"). They are not fetched over J''s outputs
 //     and never charged to the user.
 // A crash between 1 and 2 leaves J marked rerouted_to = -1: it is not re-routed twice; an operator
-// looks for the new job (its message names J) and cancels one of them.
+// looks for the new job (named <name>-rerouted) and cancels one of them.
+//
+// A failed verdict (docs/FEDERATION.md, "A failed verdict: slash, and render the frames
+// elsewhere"): once a routed job J whose frames failed this cluster's checks or verifier is
+// settled as disputed (its user's hold released, its peer unpaid and slashed, remote_verify.h),
+// requeue_if_failed places the whole job again, as J' on the cheapest peer that has not had these
+// frames, under a new hold: sampled frames failed, so none of that peer's frames is trusted, and
+// the user pays for each frame once, on J'. Frames never go back to a peer that fell silent on
+// them or failed them (every job in the chain of re-routes counts).
 #include <cstdint>
 #include <string>
 
@@ -51,6 +59,16 @@ std::int64_t silent_for(const scheduler::JobRecord& job, std::int64_t now);
 // seconds), as described above. Call it after asking the peer failed.
 RerouteResult reroute_if_silent(const config::Config& config, const SigningKey& key, scheduler::JobStore& store,
                                 scheduler::Escrow& escrow, std::int64_t job, std::int64_t now);
+
+// Whether requeue_if_failed has work for `job`: routed, finished, settled as disputed (no hold, no
+// owed charge), failed, and not re-queued yet (or its re-queue interrupted).
+bool requeue_due(const scheduler::JobStore& store, const scheduler::JobRecord& job);
+
+// Places the frames of routed job `job` again when its verification failed and it was settled as
+// disputed (see above; not_due otherwise, or when it was re-queued already). The job keeps its
+// state and verdicts; its frames are noted "re-queued as job J'"; rerouted_to links it to J'.
+RerouteResult requeue_if_failed(const config::Config& config, const SigningKey& key, scheduler::JobStore& store,
+                                scheduler::Escrow& escrow, std::int64_t job);
 
 enum class OwedSettleOutcome { paid, waiting };
 struct OwedSettleResult {

@@ -1,6 +1,7 @@
 #include "scheduler/report.h"
 
 #include <cstdio>
+#include <optional>
 
 #include "scheduler/charges.h"
 #include "scheduler/plan.h"
@@ -92,6 +93,13 @@ std::string verification_text(const JobStore& store, const JobRecord& j) {
   if (pass + fail > 0) s += " (" + std::to_string(pass) + " pass" + (fail ? ", " + std::to_string(fail) + " fail" : "") + ")";
   return s;
 }
+// The job whose frames were placed again as job `id` (a re-route or re-queue: JobRecord::rerouted_to).
+std::optional<std::int64_t> replaced_job(const JobStore& store, std::int64_t id) {
+  for (const JobRecord& k : store.list())
+    if (k.rerouted_to == id) return k.id;
+  return std::nullopt;
+}
+
 }  // namespace
 
 json job_json(const JobStore& store, const JobRecord& j, const config::Config& c) {
@@ -127,6 +135,10 @@ json job_json(const JobStore& store, const JobRecord& j, const config::Config& c
               // usage records), "settled" (hold closed).
               {"settlement", awaiting_usage(j) ? "awaiting_usage" : j.hold ? "open" : "settled"},
               {"usage_wait_since", j.usage_wait_since}};
+  // Frames placed again on another cluster (federation/reroute.h): where to, and where from.
+  out["rerouted_to"] = j.rerouted_to > 0 ? json(j.rerouted_to) : json(nullptr);
+  const auto replaces = replaced_job(store, j.id);
+  out["replaces"] = replaces ? json(*replaces) : json(nullptr);
   return out;
 }
 
@@ -191,6 +203,8 @@ std::string job_text(const JobStore& store, const JobRecord& j, const config::Co
   s += "  frames:   " + std::to_string(j.frames_done) + "/" + std::to_string(j.frame_count) + " rendered (" +
        j.request.frames + ", " + std::to_string(j.chunk_count) + " chunks of " + std::to_string(j.request.chunk_size) + ")\n";
   s += "  output:   " + j.request.output + "\n";
+  if (j.rerouted_to > 0) s += "  again:    its frames were placed again as job " + std::to_string(j.rerouted_to) + "\n";
+  if (const auto k = replaced_job(store, j.id)) s += "  replaces: job " + std::to_string(*k) + " (its frames, placed again here)\n";
   s += "  quote:    " + tokens(j.quote.total, c) + (j.hold ? " (held)" : "") + "\n";
   s += "  usage:    " + std::to_string(charges.device_ms) + (j.quote.gpu ? " GPU" : " CPU core") + "-ms metered, charged from " +
        (charges.usage_sources.empty() ? std::string("-") : charges.usage_sources) + (charges.capped ? " (capped by the hold)" : "") + "\n";

@@ -62,17 +62,23 @@ inline std::vector<fs::path> rendered_on(const Cluster& c) {
 }
 
 // "uni", routing to studio and lab: alice (the root user's account, 100 deposited), treasury,
-// and an account for each peer. `federation_extra`: lines appended to its federation section.
+// and an account for each peer. `federation_extra`: lines appended to its federation section;
+// `verifier`: the name of a verifier account (none when empty: routed frames are not re-rendered).
 inline Cluster uni_routing_to(const fs::path& tmp, const gateway_testing::Pki& pki, const ServedPeer& studio,
-                              const ServedPeer& lab, const std::string& federation_extra = "") {
+                              const ServedPeer& lab, const std::string& federation_extra = "",
+                              const std::string& verifier = "") {
   Cluster a(tmp / "uni", "uni", gateway_testing::uni_key(), pki.uni,
-            "users: {root: alice}\naccounts:\n  - {name: alice, kind: user, unix_users: [root]}\n",
+            "users: {root: alice}\naccounts:\n  - {name: alice, kind: user, unix_users: [root]}\n" +
+                (verifier.empty() ? std::string() : "  - {name: " + verifier + ", kind: verifier}\n"),
             peer_line("studio", studio.url, gateway_testing::studio_key().public_key(), pki.studio_ca.cert, true, true) +
                 peer_line("lab", lab.url, gateway_testing::lab_key().public_key(), pki.lab_ca.cert, true, true) +
                 federation_extra);
   for (auto [name, kind] : {std::pair{"alice", "user"}, {"nodes", "provider"}, {"treasury", "treasury"},
                             {"peer-studio", "provider"}, {"peer-lab", "provider"}})
     EXPECT_EQ(a.rfarm({"ledger", "account", "create", name, "--kind", kind}).exit_code, 0) << name;
+  if (!verifier.empty()) {
+    EXPECT_EQ(a.rfarm({"ledger", "account", "create", verifier, "--kind", "verifier"}).exit_code, 0) << verifier;
+  }
   EXPECT_EQ(a.rfarm({"ledger", "deposit", "alice", "100"}).exit_code, 0);
   return a;
 }
