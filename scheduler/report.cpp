@@ -89,6 +89,8 @@ std::string verification_text(const JobStore& store, const JobRecord& j) {
     pass += f.verdict == "pass";
     fail += f.verdict == "fail";
   }
+  // A job cancelled before any frame was judged will never be: "not run", not "pending".
+  if (j.state == State::Cancelled && j.verify_state == State::Pending && pass + fail == 0) return "not run";
   std::string s(to_string(j.verify_state));
   if (pass + fail > 0) s += " (" + std::to_string(pass) + " pass" + (fail ? ", " + std::to_string(fail) + " fail" : "") + ")";
   return s;
