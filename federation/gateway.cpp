@@ -150,8 +150,12 @@ void Gateway::Impl::serve(const httplib::Request& req, httplib::Response& res, c
   }
   if (reply.status != 200) t_log.reason = reply.body.value("error", "");
   res.status = reply.status;
-  res.set_content(reply.body.dump(), "application/json");
-  sign(res, envelope.caller, envelope.nonce);
+  if (reply.octets && reply.status == 200) {
+    res.set_content(std::move(*reply.octets), "application/octet-stream");
+  } else {
+    res.set_content(reply.body.dump(), "application/json");
+  }
+  sign(res, envelope.caller, envelope.nonce);  // over the body's hash, whichever it is
 }
 
 Gateway::Gateway(config::Config config, ledger::Ledger ledger, SigningKey key, GatewayOptions options)

@@ -142,7 +142,9 @@ std::size_t fetch_remote_outputs(const config::Config& config, const SigningKey&
     const std::string where = "peer " + ref->peer + " frame " + std::to_string(frame);
     const PeerResponse file = client.call("GET", base + "/outputs/" + std::to_string(frame));
     if (file.status != 200) throw Error(Error::Kind::Io, where + ": " + file.error());
-    const auto data = detail::base64_decode(file.json.value("data", ""));
+    // The EXR's bytes (application/octet-stream); a gateway older than that sent
+    // {"frame", "sha256", "data": base64}, still accepted.
+    const auto data = file.json.is_object() ? detail::base64_decode(file.json.value("data", "")) : std::optional(file.body);
     if (!data) refuse_outputs(store, id, where + ": the EXR is not base64");
     const std::string sha = sha256(*data).hex();
     if (sha != f.value("sha256", "")) refuse_outputs(store, id, where + ": SHA-256 " + sha + " differs from the listed " + f.value("sha256", ""));

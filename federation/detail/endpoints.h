@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -22,6 +23,17 @@ using Query = std::multimap<std::string, std::string>;
 struct Reply {
   int status = 200;
   nlohmann::json body;
+  // When set, the answer is these bytes (application/octet-stream) instead of `body`: an EXR
+  // travels as itself, not as base64 inside JSON (a third larger, and parsed twice).
+  std::optional<std::string> octets;
+
+  Reply() = default;
+  Reply(int status_code, nlohmann::json json_body) : status(status_code), body(std::move(json_body)) {}
+  static Reply bytes(std::string data) {
+    Reply r;
+    r.octets = std::move(data);
+    return r;
+  }
 };
 
 // {"error": reason, "status": status}: every refusal has this shape.

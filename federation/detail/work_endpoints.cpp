@@ -5,7 +5,6 @@
 #include "core/error.h"
 #include "core/hash.h"
 #include "core/ids.h"
-#include "federation/detail/base64.h"
 #include "federation/limits.h"
 #include "federation/scene_bundle.h"
 #include "federation/signed_quote.h"
@@ -126,7 +125,9 @@ Reply job_output_file(const EndpointContext& c, const Query& q, std::int64_t job
   if (!c.work) return refuse(503, "this gateway takes no work");
   const auto data = c.work->output_file(c.peer, job, frame);
   if (!data) return refuse(404, "no rendered frame " + std::to_string(frame) + " of job " + std::to_string(job) + " of peer " + c.peer.name);
-  return {200, {{"job", job}, {"frame", frame}, {"sha256", sha256(*data).hex()}, {"data", base64_encode(*data)}}};
+  // The bytes themselves; the response signature covers them, and the outputs list (also signed)
+  // names their SHA-256 and tile root.
+  return Reply::bytes(std::move(*data));
 }
 
 Reply job_cancel(const EndpointContext& c, const Query& q, std::int64_t job) {

@@ -27,7 +27,7 @@ Reply job_cancel(const EndpointContext& c, const Query& q, std::int64_t job);
 Reply job_charge(const EndpointContext& c, const Query& q, std::int64_t job);
 // GET /v1/jobs/<id>/outputs: the rendered frames, each with its SHA-256 and tile root.
 Reply job_outputs(const EndpointContext& c, const Query& q, std::int64_t job);
-// GET /v1/jobs/<id>/outputs/<frame>: {"frame", "sha256", "data": base64 EXR}.
+// GET /v1/jobs/<id>/outputs/<frame>: the EXR itself (application/octet-stream).
 Reply job_output_file(const EndpointContext& c, const Query& q, std::int64_t job, std::int64_t frame);
 
 }  // namespace rfarm::federation::detail
