@@ -470,7 +470,9 @@ def main():
     try:
         providers = {n: Cluster(rfarm, base, n, price, [("peer-home", "user"), ("nodes", "provider"),
                                                          ("treasury", "treasury")]) for n, price in PROVIDERS}
-        home = Cluster(rfarm, base, "home", "36", [("alice", "user"), ("nodes", "provider"), ("treasury", "treasury")])
+        # home pays each provider into its account for it (peers[].account, default peer-<name>).
+        home = Cluster(rfarm, base, "home", "36", [("alice", "user"), ("nodes", "provider"), ("treasury", "treasury")]
+                       + [(f"peer-{n}", "provider") for n, _ in PROVIDERS])
         home.rf("ledger", "deposit", "alice", "1000000")
         for c in providers.values():
             c.rf("ledger", "deposit", "peer-home", "1000000")
