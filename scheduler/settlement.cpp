@@ -84,7 +84,7 @@ VerdictOutcome apply_verdicts(JobStore& store, Escrow& escrow, const config::Con
   const std::string provider = provider_account(config);
   const std::string spec = compact_frame_spec(failed);
   SlashOrder order{Id128::derived("rfarm-slash-v1:" + ledger_job_id(job, round) + ":" + spec), provider,
-                   job.request.account, config.stake.slash_bps, config.fees.burn_bps, ledger_job_id(job, round), spec};
+                   job.request.account, config.stake.slash_bps, config.stake.slash_burn_bps, ledger_job_id(job, round), spec};
   out.slashed = escrow.slash(order);
   for (const auto& h : failed_hosts) store.exclude_host(id, h);
   if (round + 1 > kMaxVerificationRounds) {

@@ -4,7 +4,7 @@
 //                   the ledger under the provider account, once;
 //   apply_verdicts  the verifier's verdicts are read back from the ledger: passed frames are marked
 //                   pass; failed ones are not charged, the provider's stake is slashed
-//                   (stake.slash_bps, burn share fees.burn_bps, the rest to the job's account), the
+//                   (stake.slash_bps, stake.slash_burn_bps of it burnt, the rest to the job's account), the
 //                   host that rendered them is excluded, and they are re-queued as a new round in a
 //                   new chunk (rendered again, committed under the round's ledger job, verified again);
 //   settle_job      (submit.h) charges the frames that are rendered and not failed, from metered usage.

@@ -96,7 +96,9 @@ TEST(Settlement, PassedFramesAreChargedFailedOnesSlashedExcludedAndRerendered) {
   EXPECT_EQ(v.requeued, (std::vector<std::int64_t>{3}));
   EXPECT_EQ(v.slashed, Amount(1'000));  // stake.slash_bps 10% of 10,000
   EXPECT_EQ(f.escrow.stake("nodes"), Amount(9'000));
-  EXPECT_EQ(f.escrow.balance("studio"), Amount(100'000 + 995));  // compensated, fees.burn_bps 0.5% burnt
+  // Compensated: stake.slash_burn_bps 50% burnt (not fees.burn_bps, a share of charges).
+  EXPECT_EQ(f.config.stake.slash_burn_bps, 5'000u);
+  EXPECT_EQ(f.escrow.balance("studio"), Amount(100'000 + 500));
   EXPECT_EQ(f.store.excluded_hosts(j.id), (std::vector<std::string>{"testhost"}));
   // Applying again changes nothing.
   EXPECT_EQ(apply_verdicts(f.store, f.escrow, f.config, j.id).requeued.size(), 0u);
