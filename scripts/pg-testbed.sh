@@ -49,9 +49,8 @@ as_pg() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
+# A free TCP port on 127.0.0.1 below the ephemeral range (scripts/free-port.py says why).
+free_port() { python3 "$(dirname "${BASH_SOURCE[0]}")/free-port.py" "$@"; }
 
 load_env() {
   [ -f "$dir/testbed.conf" ] || die "$dir is not a pg testbed (no $dir/testbed.conf; run start first)"

@@ -55,10 +55,8 @@ host=$(hostname -s)
 
 pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
 
-# A free TCP port on 127.0.0.1 (bound, then released, by the kernel's choice).
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
+# A free TCP port on 127.0.0.1 below the ephemeral range; arguments: ports to avoid (free-port.py).
+free_port() { python3 "$(dirname "${BASH_SOURCE[0]}")/free-port.py" "$@"; }
 
 # Stops the daemons recorded under DIR/run: SIGTERM to all at once (each shuts down in parallel),
 # then SIGKILL for any still alive after 10 s. Only recorded pids are signalled, never names.
@@ -197,15 +195,14 @@ do_start() {
     for i in $(seq 1 "$nodes"); do node_names+=("$host-n$i"); done
   fi
   ctld_port=$(free_port)
-  used=" $ctld_port "
-  slurmd_port=$(free_port)
-  while [[ "$used" == *" $slurmd_port "* ]]; do slurmd_port=$(free_port); done
-  used+="$slurmd_port "
+  used=$ctld_port
+  slurmd_port=$(free_port $used)
+  used+=" $slurmd_port"
   if [ "$nodes" -gt 1 ]; then
     for _ in "${node_names[@]}"; do
-      p=$(free_port)
-      while [[ "$used" == *" $p "* ]]; do p=$(free_port); done
-      used+="$p "
+      # shellcheck disable=SC2086 # $used: the ports taken so far, one argument each
+      p=$(free_port $used)
+      used+=" $p"
       node_ports+=("$p")
     done
   fi

@@ -15,11 +15,11 @@ namespace rfarm::testing {
 
 Daemon::Daemon(const std::vector<std::string>& argv, const std::filesystem::path& err_file) {
   int fds[2];
-  EXPECT_EQ(pipe(fds), 0);
+  EXPECT_EQ(pipe2(fds, O_CLOEXEC), 0);  // not inherited by what other threads fork (see run())
   pid = fork();
   if (pid == 0) {
     dup2(fds[1], 1);
-    const int err = open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int err = open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     dup2(err, 2);
     close(fds[0]);
     std::vector<char*> args;

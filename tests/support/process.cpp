@@ -38,8 +38,12 @@ RunResult run(const std::vector<std::string>& argv, const std::map<std::string, 
     ADD_FAILURE() << "run: empty argv";
     return result;
   }
+  // O_CLOEXEC: tests run programs from several threads at once (the federation tests boot their
+  // clusters in parallel). A plain pipe's ends would leak into a child another thread forks at
+  // that moment; a daemon among them (munged) then holds our write end open for ever and the
+  // read loop below never sees EOF. dup2 in the child clears the flag on its 0, 1 and 2.
   int out_pipe[2], err_pipe[2], in_pipe[2];
-  if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0 || pipe(in_pipe) != 0) {
+  if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0 || pipe2(in_pipe, O_CLOEXEC) != 0) {
     ADD_FAILURE() << "pipe: " << std::strerror(errno);
     return result;
   }
