@@ -109,7 +109,7 @@ void require_peer_accounts(const config::Config& cfg, S::Escrow& escrow, const s
 
 }  // namespace
 
-void route_submit(const S::JobPlan& plan, const config::Config& cfg, const RouteFlags& f, Context& ctx) {
+std::vector<std::int64_t> route_submit(const S::JobPlan& plan, const config::Config& cfg, const RouteFlags& f, Context& ctx) {
   require_federation(cfg);
   const std::int64_t now = unix_now();
   std::optional<std::int64_t> deadline;
@@ -135,7 +135,7 @@ void route_submit(const S::JobPlan& plan, const config::Config& cfg, const Route
   if (f.test_only) {
     if (!f.parsable) say("test only: nothing was queued or held\n");
     ctx.exit_code = placement.kind != F::Placement::Kind::None ? 0 : 3;
-    return;
+    return {};
   }
   if (placement.kind == F::Placement::Kind::None) {
     if (deadline && placement.best_finish_s)
@@ -184,13 +184,14 @@ void route_submit(const S::JobPlan& plan, const config::Config& cfg, const Route
     say("Submitted rfarm jobs " + ids + " (split: " + parts + ")\n");
   }
   ctx.exit_code = 0;
+  return placed;
 }
 
-void refresh_remote_job(S::JobStore& store, const config::Config& cfg, std::int64_t job) {
+void refresh_remote_job(S::JobStore& store, const config::Config& cfg, std::int64_t job, F::StatusFollow* follow) {
   require_federation(cfg);
   const SigningKey key = SigningKey::load(cfg.federation.signing_key);
   try {
-    F::fetch_remote_outputs(cfg, key, store, job);
+    F::fetch_remote_outputs(cfg, key, store, job, follow);
   } catch (const Error& e) {
     // The peer did not answer: past federation.silence_timeout its frames go elsewhere (reroute.h).
     if (e.kind() != Error::Kind::Io) throw;

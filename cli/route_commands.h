@@ -15,6 +15,7 @@
 
 namespace rfarm::federation {
 class WorkService;
+struct StatusFollow;
 }
 
 namespace rfarm::cli {
@@ -28,11 +29,14 @@ struct RouteFlags {
 
 // Quotes the eligible peers, prints the quote table and the placement (federation/placement.h),
 // and (unless test_only) holds the user's escrow here and orders the job from the chosen peer, or
-// each part of a split from its peer (one rfarm job, hold and order per part).
-void route_submit(const scheduler::JobPlan& plan, const config::Config& config, const RouteFlags& flags, Context& ctx);
+// each part of a split from its peer (one rfarm job, hold and order per part). Returns the ids of
+// the jobs placed (none for test_only).
+std::vector<std::int64_t> route_submit(const scheduler::JobPlan& plan, const config::Config& config, const RouteFlags& flags, Context& ctx);
 
 // For a job routed to a peer: asks the peer and fetches the outputs when it has rendered them.
-void refresh_remote_job(scheduler::JobStore& store, const config::Config& config, std::int64_t job);
+// With `follow` (rfarm watch), the question is a long poll once a status was seen (remote_backend.h).
+void refresh_remote_job(scheduler::JobStore& store, const config::Config& config, std::int64_t job,
+                        federation::StatusFollow* follow = nullptr);
 
 // For a routed job that finished with its hold open here: settles it on the peer's proven charge
 // (federation/remote_settlement.h). A peer not settled yet leaves it open (the job's message says so).

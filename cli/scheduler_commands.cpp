@@ -16,6 +16,7 @@
 #include "cli/route_commands.h"
 #include "config/config.h"
 #include "config/source.h"
+#include "federation/remote_backend.h"
 #include "core/error.h"
 #include "scheduler/backend_factory.h"
 #include "scheduler/directives.h"
@@ -29,7 +30,11 @@ namespace rfarm::cli {
 namespace {
 
 namespace S = rfarm::scheduler;
+namespace F = rfarm::federation;
 using nlohmann::json;
+
+// rfarm watch of a routed job: the least time between two long polls (watch_job).
+constexpr int kLongPollGapMs = 200;
 
 struct SubmitFlags {
   std::string scene, account, partition, qos, job_name, gres, time_limit, mem, dependency;
@@ -148,9 +153,10 @@ S::JobRequest to_request(const SubmitFlags& f, const config::Config& c) {
 
 // on_error set: a job whose refresh throws is reported to it and the others go on (rfarm settle).
 using RefreshError = std::function<void(const S::JobRecord&, const Error&)>;
+// follow: rfarm watch's long poll of a routed job (federation/remote_backend.h), for jobs[0].
 void refresh(S::JobStore& store, const config::Config& cfg, const std::filesystem::path& state_dir,
              const std::vector<S::JobRecord>& jobs, const std::vector<std::string>& program,
-             const RefreshError& on_error = {});
+             const RefreshError& on_error = {}, F::StatusFollow* follow = nullptr);
 
 // This binary with the same configuration: what batch scripts (re-render rounds, verification
 // jobs) and child processes run.
@@ -162,11 +168,15 @@ std::vector<std::string> rfarm_program(const Context& ctx) {
 
 // Follows a job until it finishes, printing a line whenever its state or progress changes.
 // Returns the exit status: 0 when it rendered (and, if verification ran, was verified), else 1.
+// A job routed to a peer is followed by long polls: the peer answers as soon as the job changes
+// (up to kMaxLongPollSeconds), so the frames are fetched moments after the last one renders, not
+// up to an interval later, and no question is asked in between.
 int watch_job(S::JobStore& store, const config::Config& cfg, const std::filesystem::path& state_dir,
               std::int64_t id, double interval_seconds, bool quiet, const std::vector<std::string>& program) {
   std::string last;
+  F::StatusFollow follow;
   for (;;) {
-    refresh(store, cfg, state_dir, {store.get(id)}, program);
+    refresh(store, cfg, state_dir, {store.get(id)}, program, {}, &follow);
     const S::JobRecord j = store.get(id);
     const std::string line = "job " + std::to_string(j.id) + ": " + std::string(S::to_string(j.state)) + ", " +
                              std::to_string(j.frames_done) + "/" + std::to_string(j.frame_count) +
@@ -180,7 +190,11 @@ int watch_job(S::JobStore& store, const config::Config& cfg, const std::filesyst
     // A job awaiting its usage records is followed until it settles (each poll ingests the spool).
     if (S::is_finished(j) && !S::awaiting_usage(j))
       return j.state == S::State::Rendered || j.state == S::State::Verified ? 0 : 1;
-    std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<long>(interval_seconds * 1000)));
+    // The next question to the peer waits there until the job changes; a short pause bounds the
+    // questions asked of a job that changes often (one per kLongPollGapMs at most).
+    const bool long_poll_next = j.backend == F::kRemoteBackendName && !follow.version.empty() && !follow.unsupported;
+    const double pause = long_poll_next ? std::min(interval_seconds, kLongPollGapMs / 1000.0) : interval_seconds;
+    std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<long>(pause * 1000)));
   }
 }
 
@@ -191,8 +205,19 @@ void submit(const SubmitFlags& f, Context& ctx) {
   if (!f.deadline.empty() && f.clusters.empty())
     throw_input_error({}, "--deadline", "needs --clusters: only routing to peer clusters plans for a deadline",
                       "add --clusters any (or NAME[,NAME...]), or submit without --deadline");
-  if (!f.clusters.empty())
-    return route_submit(plan, cfg, {f.clusters, f.state_dir, f.deadline, f.test_only, f.parsable}, ctx);
+  if (!f.clusters.empty()) {
+    const std::vector<std::int64_t> placed =
+        route_submit(plan, cfg, {f.clusters, f.state_dir, f.deadline, f.test_only, f.parsable}, ctx);
+    if (!f.wait || placed.empty()) return;
+    // --wait: follow each placed job (the parts of a split one after another) until it finishes.
+    const auto state_dir = S::resolve_state_dir(f.state_dir, cfg.state_dir);
+    S::JobStore store(state_dir);
+    int worst = 0;
+    for (const std::int64_t id : placed)
+      worst = std::max(worst, watch_job(store, cfg, state_dir, id, 2.0, f.parsable, rfarm_program(ctx)));
+    ctx.exit_code = worst;
+    return;
+  }
   if (f.test_only) {
     // No store, no hold, no backend: show what would happen.
     if (f.json_out) print(S::plan_json(plan, cfg).dump(2) + "\n");
@@ -245,13 +270,13 @@ struct JobFlags {
 // or metering and settlement of its hold.
 void refresh(S::JobStore& store, const config::Config& cfg, const std::filesystem::path& state_dir,
              const std::vector<S::JobRecord>& jobs, const std::vector<std::string>& program,
-             const RefreshError& on_error) {
+             const RefreshError& on_error, F::StatusFollow* follow) {
   // One backend and one escrow (one ledger connection, one spool pass) for all the jobs.
   std::unique_ptr<S::Backend> slurm;
   std::unique_ptr<S::Escrow> escrow;
   for (const auto& listed : jobs) try {
     if (listed.backend == "remote") {  // routed to a peer: ask it, fetch its outputs, settle on its charge
-      if (!S::is_finished(listed)) refresh_remote_job(store, cfg, listed.id);
+      if (!S::is_finished(listed)) refresh_remote_job(store, cfg, listed.id, listed.id == jobs.front().id ? follow : nullptr);
       verify_remote_job_when_due(store, cfg, state_dir, listed.id, program);  // judged here first
       // A re-routed job settles its silent peer's charge once that peer answers (reroute.h).
       if (const S::JobRecord j = store.get(listed.id); (j.hold || j.peer_due) && S::is_finished(j)) {

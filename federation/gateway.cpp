@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <chrono>
@@ -85,8 +86,15 @@ struct Gateway::Impl {
     }
   }
 
-  Reply authenticate_and_run(const httplib::Request& req, const Endpoint& fn, Envelope* envelope);
-  void serve(const httplib::Request& req, httplib::Response& res, const Endpoint& fn);
+  // Checks who calls (certificate, envelope, replay), then runs fn for them; *who names them.
+  Reply authenticate_and_run(const httplib::Request& req, const Endpoint& fn, Envelope* envelope,
+                             const config::PeerConfig** who);
+  // Runs fn for an authenticated caller under the ledger lock.
+  Reply run_endpoint(const config::PeerConfig& peer, const httplib::Request& req, const Endpoint& fn);
+  // A long poll (detail::read_long_poll): runs fn again, outside the lock between looks, until
+  // its answer's version is no longer the caller's, the wait is over, or the gateway stops.
+  Reply wait_for_change(const config::PeerConfig& peer, const httplib::Request& req, const Endpoint& fn, Reply reply);
+  void serve(const httplib::Request& req, httplib::Response& res, const Endpoint& fn, bool long_poll);
   void sign(httplib::Response& res, const std::string& caller, const std::string& nonce) const;
 
   config::Config config;
@@ -97,9 +105,12 @@ struct Gateway::Impl {
   RequestChecker checker;
   PeerRegistry peers;
   std::unique_ptr<httplib::SSLServer> server;
+  std::atomic<int> long_polls{0};      // waiting now (at most kMaxLongPolls)
+  std::atomic<bool> stopping{false};   // stop(): waiting long polls answer at once
 };
 
-Reply Gateway::Impl::authenticate_and_run(const httplib::Request& req, const Endpoint& fn, Envelope* envelope) {
+Reply Gateway::Impl::authenticate_and_run(const httplib::Request& req, const Endpoint& fn, Envelope* envelope,
+                                          const config::PeerConfig** who) {
   // 1-2: the certificate's CN names a peer, and chains to that peer's own CA.
   SSL* ssl = const_cast<SSL*>(req.ssl);
   X509* cert = ssl ? SSL_get1_peer_certificate(ssl) : nullptr;
@@ -122,9 +133,41 @@ Reply Gateway::Impl::authenticate_and_run(const httplib::Request& req, const End
     return detail::refuse(403, "the certificate names " + cn + " but the signature names " + clean(e->caller, 64));
   const CheckResult check = checker.check(*e, peer->public_key, req.method, req.target, req.body, now());
   if (!check.ok()) return detail::refuse(check.status, check.reason);
+  *who = peer;
+  return run_endpoint(*peer, req, fn);
+}
+
+Reply Gateway::Impl::run_endpoint(const config::PeerConfig& peer, const httplib::Request& req, const Endpoint& fn) {
   std::lock_guard lock(ledger_mutex);
-  const detail::EndpointContext ctx{config, *peer, ledger, now(), options.work.get(), &key, &options.open_writer};
+  const detail::EndpointContext ctx{config, peer, ledger, now(), options.work.get(), &key, &options.open_writer};
   return fn(ctx, req);
+}
+
+Reply Gateway::Impl::wait_for_change(const config::PeerConfig& peer, const httplib::Request& req, const Endpoint& fn,
+                                     Reply reply) {
+  const auto parsed = detail::read_long_poll(req.params);
+  const auto* poll = std::get_if<detail::LongPoll>(&parsed);
+  if (!poll || poll->seconds == 0) return reply;
+  // Over kMaxLongPolls the caller gets the answer now and asks again after its own interval.
+  if (long_polls.fetch_add(1) >= kMaxLongPolls) {
+    long_polls.fetch_sub(1);
+    return reply;
+  }
+  using Clock = std::chrono::steady_clock;
+  const auto every = std::chrono::milliseconds(
+      config.cluster.backend == config::ClusterBackend::Slurm ? kLongPollSlurmCheckMs : kLongPollCheckMs);
+  const auto end = Clock::now() + std::chrono::seconds(poll->seconds);
+  try {
+    while (reply.status == 200 && reply.body.value("version", "") == poll->since && !stopping.load() && Clock::now() < end) {
+      std::this_thread::sleep_until(std::min(Clock::now() + every, end));
+      reply = run_endpoint(peer, req, fn);
+    }
+  } catch (...) {
+    long_polls.fetch_sub(1);
+    throw;
+  }
+  long_polls.fetch_sub(1);
+  return reply;
 }
 
 void Gateway::Impl::sign(httplib::Response& res, const std::string& caller, const std::string& nonce) const {
@@ -135,11 +178,13 @@ void Gateway::Impl::sign(httplib::Response& res, const std::string& caller, cons
   res.set_header(kHeaderSignature, sign_response(key, f, res.body).hex());
 }
 
-void Gateway::Impl::serve(const httplib::Request& req, httplib::Response& res, const Endpoint& fn) {
+void Gateway::Impl::serve(const httplib::Request& req, httplib::Response& res, const Endpoint& fn, bool long_poll) {
   Envelope envelope;
   Reply reply;
   try {
-    reply = authenticate_and_run(req, fn, &envelope);
+    const config::PeerConfig* who = nullptr;
+    reply = authenticate_and_run(req, fn, &envelope, &who);
+    if (long_poll && who && reply.status == 200) reply = wait_for_change(*who, req, fn, std::move(reply));
   } catch (const Error& e) {
     // An endpoint's refusal or failure: the caller gets the reason, the daemon carries on.
     const int status = e.kind() == Error::Kind::BadInput ? 400 : e.kind() == Error::Kind::Refused ? 409
@@ -206,15 +251,15 @@ Gateway::Gateway(config::Config config, ledger::Ledger ledger, SigningKey key, G
     t_log = LogState{std::chrono::steady_clock::now(), true, "-", ""};
     return httplib::Server::HandlerResponse::Unhandled;
   });
-  auto route = [&m](Endpoint fn) {
-    return [&m, fn](const httplib::Request& req, httplib::Response& res) {
+  auto route = [&m](Endpoint fn, bool long_poll = false) {
+    return [&m, fn, long_poll](const httplib::Request& req, httplib::Response& res) {
       if (req.body.size() > kMaxRequestBodyBytes && req.path != "/v1/submit") {
         res.status = 413;
         t_log.reason = "request body larger than " + std::to_string(kMaxRequestBodyBytes) + " bytes";
         res.set_content(detail::refuse(413, t_log.reason).body.dump(), "application/json");
         return;
       }
-      m.serve(req, res, fn);
+      m.serve(req, res, fn, long_poll);
     };
   };
   // Path numbers: decimal, at most 18 digits (std::stoll cannot overflow).
@@ -224,7 +269,8 @@ Gateway::Gateway(config::Config config, ledger::Ledger ledger, SigningKey key, G
   s.Get("/v1/statement", route([](const auto& c, const auto& r) { return detail::statement(c, r.params); }));
   s.Post("/v1/quote", route([](const auto& c, const auto& r) { return detail::quote(c, r.params, r.body); }));
   s.Post("/v1/submit", route([](const auto& c, const auto& r) { return detail::submit(c, r.params, r.body); }));
-  s.Get(R"(/v1/jobs/(\d{1,18}))", route([num](const auto& c, const auto& r) { return detail::job_status(c, r.params, num(r, 1)); }));
+  s.Get(R"(/v1/jobs/(\d{1,18}))",
+        route([num](const auto& c, const auto& r) { return detail::job_status(c, r.params, num(r, 1)); }, true));
   s.Delete(R"(/v1/jobs/(\d{1,18}))", route([num](const auto& c, const auto& r) { return detail::job_cancel(c, r.params, num(r, 1)); }));
   s.Get(R"(/v1/jobs/(\d{1,18})/charge)", route([num](const auto& c, const auto& r) { return detail::job_charge(c, r.params, num(r, 1)); }));
   s.Get(R"(/v1/jobs/(\d{1,18})/outputs)",
@@ -292,7 +338,10 @@ void Gateway::run() {
   impl_->server->listen_after_bind();
 }
 
-void Gateway::stop() { impl_->server->stop(); }
+void Gateway::stop() {
+  impl_->stopping = true;
+  impl_->server->stop();
+}
 
 void run_until_signal(Gateway& gateway) {
   sigset_t set;

@@ -21,6 +21,17 @@ inline constexpr std::size_t kKeepAliveMaxRequests = 100;
 // Worker threads of the gateway (cpp-httplib's thread pool).
 inline constexpr std::size_t kGatewayThreads = 8;
 
+// Long polls (GET /v1/jobs/<id>?wait=S&since=V): the gateway answers when the job's status is
+// no longer version V, or after S seconds, S at most kMaxLongPollSeconds (under the client's read
+// timeout). It looks again every kLongPollCheckMs (a Slurm-backed job: every kLongPollSlurmCheckMs,
+// since each look asks Slurm). At most kMaxLongPolls wait at once, outside the ledger lock; the
+// next ones are answered at once, so the workers stay free for other requests.
+inline constexpr int kMaxLongPollSeconds = 5;
+inline constexpr int kLongPollCheckMs = 100;
+inline constexpr int kLongPollSlurmCheckMs = 1000;
+inline constexpr int kMaxLongPolls = static_cast<int>(kGatewayThreads / 2);
+static_assert(kMaxLongPollSeconds + 2 < kReadTimeoutSeconds, "a long poll must end before the client gives up");
+
 // Nonces remembered per peer. A request whose nonce cannot be remembered is refused (503), never
 // accepted unremembered: that would open a replay. 100k is ~330 requests/s sustained at the
 // default 5-minute skew window; a peer above it is throttled, the other peers are not (one cache

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <map>
 
 #include "core/error.h"
@@ -115,14 +116,23 @@ void RemoteBackend::cancel(S::JobStore& store, std::int64_t job) {
   store.set_state(job, S::State::Cancelled, "cancelled; " + told);
 }
 
-std::size_t fetch_remote_outputs(const config::Config& config, const SigningKey& key, S::JobStore& store, std::int64_t id) {
+std::size_t fetch_remote_outputs(const config::Config& config, const SigningKey& key, S::JobStore& store, std::int64_t id,
+                                 StatusFollow* follow) {
   const S::JobRecord j = store.get(id);
   const auto ref = parse_remote_ref(j.backend_id);
   if (j.backend != kRemoteBackendName || !ref)
     throw Error(Error::Kind::BadInput, "job " + std::to_string(id) + " was not routed to a peer");
   const PeerClient client(config, configured_peer(config, ref->peer), key);
   const std::string base = "/v1/jobs/" + std::to_string(ref->job);
-  const PeerResponse st = client.call("GET", base);
+  const bool long_poll = follow && !follow->unsupported && !follow->version.empty() && follow->wait_s > 0;
+  PeerResponse st = client.call("GET", long_poll ? base + "?wait=" + std::to_string(std::min(follow->wait_s, kMaxLongPollSeconds)) +
+                                                       "&since=" + follow->version
+                                                 : base);
+  if (long_poll && st.status == 400) {  // a gateway that predates long polls: ask plainly from now on
+    follow->unsupported = true;
+    st = client.call("GET", base);
+  }
+  if (follow && st.status == 200) follow->version = st.json.value("version", "");
   if (st.status != 200) throw Error(Error::Kind::Io, "peer " + ref->peer + ": job status: " + st.error());
   store.set_peer_contact(id, S::unix_now());  // a sign of life (reroute.h)
   const std::string state = st.json.value("state", "");

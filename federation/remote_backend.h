@@ -15,6 +15,7 @@
 
 #include "config/config.h"
 #include "core/signing.h"
+#include "federation/limits.h"
 #include "federation/signed_quote.h"
 #include "scheduler/backend.h"
 
@@ -58,7 +59,14 @@ class RemoteBackend final : public scheduler::Backend {
 // pattern. Any mismatch: Error(Integrity) naming the frame, nothing written for it. Returns the
 // number of frames written (0 while the peer is still rendering); the job's message says where it
 // stands. A job whose outputs were all written is marked Rendered.
+// With `follow` (rfarm watch), the status request is a long poll once a version is known: the peer
+// answers when the job changed, or after follow->wait_s (docs/FEDERATION.md, "Following a job").
+struct StatusFollow {
+  int wait_s = kMaxLongPollSeconds;
+  std::string version;       // of the status last seen; empty: ask without waiting
+  bool unsupported = false;  // the peer refused the parameters (an older gateway): plain polls
+};
 std::size_t fetch_remote_outputs(const config::Config& config, const SigningKey& key, scheduler::JobStore& store,
-                                 std::int64_t job);
+                                 std::int64_t job, StatusFollow* follow = nullptr);
 
 }  // namespace rfarm::federation

@@ -28,9 +28,12 @@ command pays its own start-up, config load, TLS handshakes and signatures.
    32 spp, max depth 4, tile 32, one thread per chunk as the provider runs them), no verifier on
    either side (providers do not run one on peer jobs yet), --overhead-runs pairs interleaved:
      local   `rfarm submit` on home: render, commit, settle (wall)
-     routed  `rfarm submit --clusters p1`, then `rfarm show JOB --json` every --poll seconds (what
-             `rfarm watch` does) until the frames are fetched and checked on home (hash, EXR
-             header, tile root) and written (wall, from the submit to the last show's exit)
+     routed  --follow wait (the default): `rfarm submit --clusters p1 --wait`, one process that
+             orders the job, follows it by long polls (the provider answers when it changes) and
+             fetches and checks the frames on home (hash, EXR header, tile root) (wall and CPU of
+             that process); --follow show: `rfarm submit --clusters p1`, then a `rfarm show JOB
+             --json` process every --poll seconds until the frames are fetched, checked and
+             written (wall, from the submit to the last show's exit)
    overhead = (routed - local) / local, per pair and of the medians; the pairs alternate which
    goes first (ABBA), so a load change favours neither. Parts of a routed run: the submit, the
    provider's render (order accepted -> last EXR written there, from the EXR's mtime), the delay
@@ -317,8 +320,10 @@ def proc_cpu(pid):
     return (int(fields[11]) + int(fields[12])) / tick, (int(fields[13]) + int(fields[14])) / tick
 
 
-def bench_overhead(home, providers, gateways, runs, poll, base):
-    """Wall time of the demo job local vs routed (interleaved pairs), and where the CPU goes."""
+def bench_overhead(home, providers, gateways, runs, poll, base, follow="wait"):
+    """Wall time of the demo job local vs routed (interleaved pairs), and where the CPU goes.
+    follow="wait": the routed job is followed by `rfarm submit --clusters p1 --wait` (one process,
+    long polls); "show": by a `rfarm show` process every `poll` seconds (a script's way)."""
     peer = "p1"
     local, routed, parts = [], [], []
     def run_local(d):
@@ -388,6 +393,46 @@ def bench_overhead(home, providers, gateways, runs, poll, base):
             "fetched_bytes": sum(os.path.getsize(p) for p in frames),
         }
 
+    def run_routed_wait(d):
+        """`rfarm submit --clusters p1 --wait`: one process orders, follows by long polls, fetches, checks"""
+        g = gateways[peer]
+        gw0 = proc_cpu(g.proc.pid)
+        t0 = time.monotonic()
+        wall, cpu, out = run_rusage(home.argv("submit", "--parsable", "--clusters", peer, "--wait", "--frames", "1-6",
+                                              *DEMO, "-o", f"{d}/routed/frame_####.exr", SCENE))
+        job = out.strip().splitlines()[-1]
+        shown = json.loads(sh(home.argv("show", job, "--json")).stdout)
+        if shown.get("state") != "rendered":
+            sys.exit(f"bench: routed demo job ended {shown.get('state')}: {shown}")
+        frames = sorted(glob.glob(f"{d}/routed/frame_*.exr"))
+        if len(frames) != 6:
+            sys.exit(f"bench: routed demo job wrote {len(frames)} frames")
+        time.sleep(0.5)  # let the provider settle its job (its thread runs right after the last chunk)
+        gw1 = proc_cpu(g.proc.pid)
+        order = g.requests(t0, r"/v1/submit")[0]
+        fetches = g.requests(t0, r"/v1/jobs/\d+/outputs(/\d+)?")
+        statuses = g.requests(t0, r"/v1/jobs/\d+(\?.*)?")
+        wall_minus_mono = time.time() - time.monotonic()
+        pdir = os.path.join(providers[peer].dir, providers[peer].state, "federation", "home")
+        rendered = [os.path.getmtime(p) - wall_minus_mono for p in glob.glob(f"{pdir}/*/renders/frame_*.exr")]
+        last_exr = max(t for t in rendered if t > t0)
+        return {
+            "routed_wall_s": wall,
+            "routed_cpu_s": cpu,  # the one process: submit, long polls, fetch, checks
+            "provider_order_handler_ms": order["ms"],
+            "provider_render_wall_s": last_exr - order["t"],
+            "provider_render_cpu_s": gw1[1] - gw0[1],
+            "provider_gateway_cpu_s": gw1[0] - gw0[0],
+            # last EXR written there -> the outputs list served (its log line): commit + the answer
+            "fetch_delay_s": fetches[0]["t"] - last_exr,
+            "fetch_wall_s": fetches[-1]["t"] - fetches[0]["t"] + fetches[0]["ms"] / 1000,
+            "status_requests": len(statuses),
+            "long_polls": sum(1 for r in statuses if "wait=" in r["path"]),
+            "fetched_bytes": sum(os.path.getsize(p) for p in frames),
+        }
+
+    if follow == "wait":
+        run_routed = run_routed_wait
     for i in range(runs):
         d = os.path.join(base, f"demo-{i}")
         # Alternate which goes first (ABBA): a load change during a pair then favours neither.
@@ -407,16 +452,21 @@ def bench_overhead(home, providers, gateways, runs, poll, base):
               + ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in p.items()), flush=True)
     per_pair = [(r - l) / l for r, l in zip(routed, local)]
     pm = {k: med([p[k] for p in parts]) for k in parts[0] if k != "first"}
-    # CPU the routing adds besides rendering and besides what a local job's orchestration costs,
-    # without the status polls (their number is the job's duration / the poll interval):
-    fixed = pm["submit_cpu_s"] + pm["fetch_and_check_cpu_s"] + pm["provider_gateway_cpu_s"] - pm["local_orchestration_cpu_s"]
+    # CPU the routing adds besides rendering and besides what a local job's orchestration costs:
+    # with --wait all of the requester's (one process) and the provider gateway's; with show polls,
+    # without the status polls (their number is the job's duration / the poll interval).
+    if follow == "wait":
+        fixed = pm["routed_cpu_s"] + pm["provider_gateway_cpu_s"] - pm["local_orchestration_cpu_s"]
+    else:
+        fixed = pm["submit_cpu_s"] + pm["fetch_and_check_cpu_s"] + pm["provider_gateway_cpu_s"] - pm["local_orchestration_cpu_s"]
     res = {"local_s": summary(local), "routed_s": summary(routed),
            "overhead_share_of_medians": round((med(routed) - med(local)) / med(local), 4),
            "overhead_share_per_pair": summary(per_pair),
            "target_share": 0.05,
            "cpu_fixed_overhead_s": round(fixed, 4),
            "cpu_fixed_overhead_share_of_render_cpu": round(fixed / pm["local_render_cpu_s"], 4),
-           "cpu_per_status_poll_s": pm["status_poll_cpu_s_median"],
+           "cpu_per_status_poll_s": pm.get("status_poll_cpu_s_median"),
+           "follow": follow,
            "parts_median": pm,
            "parts_all": parts,
            "poll_interval_s": poll,
@@ -458,6 +508,8 @@ def main():
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--overhead-runs", type=int, default=5)
     ap.add_argument("--poll", type=float, default=0.5)
+    ap.add_argument("--follow", choices=["wait", "show"], default="wait",
+                    help="follow the routed job by `rfarm submit --wait` (long polls) or `rfarm show` every --poll s")
     ap.add_argument("--out", default=None)
     ap.add_argument("--skip-placement", action="store_true")
     ap.add_argument("--skip-overhead", action="store_true")
@@ -492,7 +544,7 @@ def main():
         if not a.skip_placement:
             result["quote_and_place"] = bench_placement(home, providers, gateways, a.runs, base)
         if not a.skip_overhead:
-            result["overhead_demo_job"] = bench_overhead(home, providers, gateways, a.overhead_runs, a.poll, base)
+            result["overhead_demo_job"] = bench_overhead(home, providers, gateways, a.overhead_runs, a.poll, base, a.follow)
         result["machine"]["loadavg_end"] = loadavg()
         text = json.dumps(result, indent=2) + "\n"
         if a.out:

@@ -5,7 +5,7 @@
 # Both results go into one file, bench/results/federation.json by default:
 #   {"benchmark": "federation", "netting": {...}, "routing": {...}}
 #   bench/federation/run.sh BUILD_DIR [OUT_JSON]
-#   RUNS=7 OVERHEAD_RUNS=5 POLL=0.5 bench/federation/run.sh build     (the defaults)
+#   RUNS=7 OVERHEAD_RUNS=5 POLL=0.5 FOLLOW=wait bench/federation/run.sh build     (the defaults)
 # Needs `rfarm` and `rfarm_bench_federation` built in BUILD_DIR, python3 and openssl. Not run by
 # ctest: it takes ~5-15 minutes on the 2-core development VM, depending on its load.
 set -euo pipefail
@@ -21,7 +21,7 @@ echo "== netting (rfarm_bench_federation), load: $(cat /proc/loadavg)" >&2
 "$build/bin/rfarm_bench_federation" "$tmp/netting.json" > /dev/null
 echo "== routing through gateways (bench_gateways.py), load: $(cat /proc/loadavg)" >&2
 python3 "$root/bench/federation/bench_gateways.py" "$build" --runs "${RUNS:-7}" \
-  --overhead-runs "${OVERHEAD_RUNS:-5}" --poll "${POLL:-0.5}" --out "$tmp/routing.json" > /dev/null
+  --overhead-runs "${OVERHEAD_RUNS:-5}" --poll "${POLL:-0.5}" --follow "${FOLLOW:-wait}" --out "$tmp/routing.json" > /dev/null
 python3 - "$tmp/netting.json" "$tmp/routing.json" "$tmp/federation.json" <<'PY'
 import json, sys
 netting, routing = (json.load(open(p)) for p in sys.argv[1:3])

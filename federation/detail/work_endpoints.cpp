@@ -1,5 +1,6 @@
 #include "federation/detail/work_endpoints.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "core/error.h"
@@ -19,6 +20,8 @@ namespace {
 
 using json = nlohmann::json;
 namespace fs = std::filesystem;
+
+constexpr std::size_t kStatusVersionChars = 16;
 
 std::optional<Reply> no_query(const Query& q) {
   if (!q.empty()) return refuse(400, "unknown query parameter '" + q.begin()->first.substr(0, 40) + "'");
@@ -104,11 +107,33 @@ Reply submit(const EndpointContext& c, const Query& q, const std::string& body) 
   }
 }
 
+std::variant<LongPoll, Reply> read_long_poll(const Query& q) {
+  LongPoll p;
+  for (const auto& [k, v] : q) {
+    if (k == "wait") {
+      if (v.empty() || v.size() > 2 || !std::all_of(v.begin(), v.end(), [](char ch) { return ch >= '0' && ch <= '9'; }) ||
+          std::stoi(v) < 1 || std::stoi(v) > kMaxLongPollSeconds)
+        return refuse(400, "wait: give whole seconds from 1 to " + std::to_string(kMaxLongPollSeconds));
+      p.seconds = std::stoi(v);
+    } else if (k == "since") {
+      if (v.size() != kStatusVersionChars || !std::all_of(v.begin(), v.end(), [](char ch) { return std::isxdigit(static_cast<unsigned char>(ch)); }))
+        return refuse(400, "since: give the \"version\" of the status you hold (" + std::to_string(kStatusVersionChars) + " hex digits)");
+      p.since = v;
+    } else {
+      return refuse(400, "unknown query parameter '" + k.substr(0, 40) + "'");
+    }
+  }
+  if ((p.seconds == 0) != p.since.empty()) return refuse(400, "a long poll needs both wait and since");
+  return p;
+}
+
 Reply job_status(const EndpointContext& c, const Query& q, std::int64_t job) {
-  if (auto bad = no_query(q)) return *bad;
+  if (auto poll = read_long_poll(q); std::holds_alternative<Reply>(poll)) return std::get<Reply>(poll);
   if (!c.work) return refuse(503, "this gateway takes no work");
-  const auto s = c.work->status(c.peer, job);
+  auto s = c.work->status(c.peer, job);
   if (!s) return refuse(404, "no job " + std::to_string(job) + " of peer " + c.peer.name + " here");
+  // 64 bits of SHA-256 over the status: a caller holding this version has seen all of it.
+  (*s)["version"] = sha256(s->dump()).hex().substr(0, kStatusVersionChars);
   return {200, *s};
 }
 

@@ -4,6 +4,7 @@
 // endpoint needs and leaves the jobs to WorkService (federation/work_service.h).
 #include <cstdint>
 #include <string>
+#include <variant>
 
 #include "federation/detail/endpoints.h"
 
@@ -14,8 +15,17 @@ namespace rfarm::federation::detail {
 // this caller, 410 an expired quote, 400 bad fields or bundle, 413 bundle over kMaxBundleBytes,
 // 402 over the credit limit or the peer account's balance, 503 no work taken here. 200: job id.
 Reply submit(const EndpointContext& c, const Query& q, const std::string& body);
-// GET /v1/jobs/<id>: state, frames done, cost (404 unknown or another peer's job).
+// GET /v1/jobs/<id>[?wait=S&since=V]: state, frames done, cost, and "version" (a digest of the
+// rest: it changes whenever any of it does); 404 unknown or another peer's job. With wait and
+// since, a long poll: the gateway (gateway.cpp) answers when the version is no longer V, or
+// after S seconds (1..kMaxLongPollSeconds); this function checks the parameters and answers once.
 Reply job_status(const EndpointContext& c, const Query& q, std::int64_t job);
+// A long poll's parameters: both or neither (seconds 0: none). 400 for anything else.
+struct LongPoll {
+  int seconds = 0;
+  std::string since;  // the version the caller holds
+};
+std::variant<LongPoll, Reply> read_long_poll(const Query& q);
 // DELETE /v1/jobs/<id>: cancels the job here (no new chunks start, running ones are stopped); it
 // then settles as any cancelled job, charging the frames rendered. 409 when it had finished.
 Reply job_cancel(const EndpointContext& c, const Query& q, std::int64_t job);
