@@ -2,6 +2,8 @@
 
 #include <charconv>
 #include <limits>
+#include <map>
+#include <set>
 
 #include "core/error.h"
 #include "federation/envelope.h"
@@ -86,6 +88,41 @@ PairLedgerStatement build_pair_statement(L::Ledger& ledger, const config::Config
     }
   }
   out.statement = sign_statement(std::move(s), key);
+  return out;
+}
+
+PeerExposure peer_exposure(L::Ledger& ledger, const config::PeerConfig& peer) {
+  PeerExposure out;
+  const auto account = ledger.storage().find_account_by_name(peer.account);
+  if (!account) return out;
+  const auto period_of = [](std::uint64_t ns) { return L::format_utc_time(ns).substr(0, 7); };  // YYYY-MM (UTC)
+  std::map<std::string, std::pair<Amount, Amount>, std::less<>> by_period;  // period -> (due to us, owed by us)
+  std::set<std::string, std::less<>> cleared;
+  constexpr std::string_view kSettleJob = "federation-settle:";
+  const L::Statement st = L::make_statement(ledger.storage(), *account, 0, std::numeric_limits<std::uint64_t>::max());
+  for (const L::StatementLine& line : st.lines) {
+    const L::Transfer& t = line.transfer;
+    if (!line.credit && (t.flags & L::transfer_flags::post_pending) && t.code == L::TransferCode::charge) {
+      Amount& due = by_period[period_of(t.timestamp)].first;
+      due = add(due, t.amount, "peer exposure");
+    } else if (t.code == L::TransferCode::settle && t.user_data.job.rfind(kSettleJob, 0) == 0) {
+      cleared.insert(t.user_data.job.substr(kSettleJob.size()));
+    } else if (line.credit && t.code == L::TransferCode::settle) {
+      if (const auto ref = fed_reference(t, peer.name)) {
+        Amount& owed = by_period[period_of(ref->second)].second;
+        owed = add(owed, t.amount, "peer exposure");
+      }
+    }
+  }
+  Amount due, owed;
+  for (const auto& [period, amounts] : by_period) {
+    if (cleared.contains(period)) continue;
+    due = add(due, amounts.first, "peer exposure");
+    owed = add(owed, amounts.second, "peer exposure");
+  }
+  out.unsettled = due > owed ? Amount(due.units - owed.units) : Amount();
+  out.held = account->debits_pending;
+  out.total = add(out.unsettled, out.held, "peer exposure");
   return out;
 }
 

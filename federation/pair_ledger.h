@@ -48,6 +48,19 @@ std::pair<std::uint64_t, std::uint64_t> period_window(std::string_view period, s
 PairLedgerStatement build_pair_statement(ledger::Ledger& ledger, const config::Config& config,
                                          const config::PeerConfig& peer, std::string_view period, const SigningKey& key);
 
+// What `peer` owes this cluster now, read from our ledger by the same contract: its charges here
+// less what we owe it (the pair's net, as the next netting would find it), over the periods that
+// no netting record has cleared on this ledger yet (a posted settle with job
+// "federation-settle:<period>"), never below zero; plus the holds its jobs keep open here (the
+// account's pending debits: a job still rendering may be charged up to its hold). This is what a
+// peer's credit_limit bounds (WorkService::submit). All zero when the account does not exist.
+struct PeerExposure {
+  Amount unsettled;  // net charges over uncleared periods (0 when we owe the peer instead)
+  Amount held;       // pending debits of the peer's account
+  Amount total;      // unsettled + held
+};
+PeerExposure peer_exposure(ledger::Ledger& ledger, const config::PeerConfig& peer);
+
 // Checks the inclusion proofs a peer served with its statement: for every entry whose creditor is
 // the statement's signer, proofs[id] must be an rfarm-inclusion-proof-v1 document that verifies
 // with the signer's key, against exactly `head`, of a transfer event with that id, phase post,

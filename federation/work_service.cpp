@@ -28,7 +28,7 @@ WorkService::~WorkService() {
 }
 
 S::JobRecord WorkService::submit(const config::PeerConfig& peer, S::JobRequest request, const fs::path& work_dir,
-                                 const config::PricesConfig& prices) {
+                                 const config::PricesConfig& prices, const PeerExposure& exposure) {
   config::Config cfg = config_;
   cfg.prices = prices;
   request.account = peer.account;
@@ -36,12 +36,17 @@ S::JobRecord WorkService::submit(const config::PeerConfig& peer, S::JobRequest r
   request.job_name = "peer-job-" + peer.name;
   S::JobPlan plan = S::plan_job(request, cfg);
   plan.request.account = peer.account;
-  // The credit limit bounds what one peer's job may put at risk here (a per-job bound in this
-  // slice; the hold itself also needs the peer account's available balance).
-  if (plan.quote.total > peer.credit_limit)
-    throw Error(Error::Kind::Refused, "peer " + peer.name + " is over its credit limit: this job's hold is " +
-                                          S::format_tokens(plan.quote.total, config_) + ", the limit " +
-                                          S::format_tokens(peer.credit_limit, config_));
+  // The credit limit bounds what the peer may owe us at once: its unsettled charges and open
+  // holds here (peer_exposure, read under the gateway's ledger lock) plus this job's hold, which
+  // it may be charged in full. The hold itself also needs the peer account's available balance.
+  const std::optional<Amount> at_risk = exposure.total.checked_add(plan.quote.total);
+  if (!at_risk || *at_risk > peer.credit_limit)
+    throw Error(Error::Kind::Refused,
+                "peer " + peer.name + " is over its credit limit: it owes " + S::format_tokens(exposure.total, config_) +
+                    " here (" + S::format_tokens(exposure.unsettled, config_) + " charged and not yet settled, " +
+                    S::format_tokens(exposure.held, config_) + " held for its jobs), this job holds " +
+                    S::format_tokens(plan.quote.total, config_) + ", the limit is " +
+                    S::format_tokens(peer.credit_limit, config_));
   auto store = std::make_unique<S::JobStore>(state_dir_);
   auto escrow = S::make_escrow(config_, state_dir_);
   if (config_.cluster.backend == config::ClusterBackend::Slurm) {

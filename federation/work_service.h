@@ -6,7 +6,7 @@
 //   local  the chunks run as children of this process, in the background, then settle;
 //   slurm  the job is one sbatch array on this cluster's Slurm (scheduler::make_backend, as
 //          `rfarm submit` does), so the SPANK plugin meters it under the peer's account; each
-//          status/outputs request refreshes it from Slurm and, once finished, settles it when its
+//          status/charge request refreshes it from Slurm and, once finished, settles it when its
 //          usage is metered (finish_job / settle_when_metered, as `rfarm queue/show/settle` do).
 // The gateway's endpoints (detail/work_endpoints.cpp) check the caller first; this owns the jobs.
 #include <cstdint>
@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/config.h"
+#include "federation/pair_ledger.h"
 #include "scheduler/job_store.h"
 
 namespace rfarm::federation {
@@ -35,11 +36,13 @@ class WorkService {
   WorkService& operator=(const WorkService&) = delete;
 
   // Plans `request` (its scene already unpacked, output ignored: this cluster chooses), refuses
-  // it (Error(Refused)) when its hold exceeds the peer's credit_limit or the available balance of
-  // the peer's account, else stores it, holds, and starts rendering it. Returns the job record.
+  // it (Error(Refused)) when `exposure` (what the peer owes here now: peer_exposure) plus its hold
+  // exceeds the peer's credit_limit, or the hold the available balance of the peer's account;
+  // else stores it, holds, and starts rendering it. Returns the job record.
   // `prices`: the ones the peer was quoted (the signed quote holds them).
   scheduler::JobRecord submit(const config::PeerConfig& peer, scheduler::JobRequest request,
-                              const std::filesystem::path& work_dir, const config::PricesConfig& prices);
+                              const std::filesystem::path& work_dir, const config::PricesConfig& prices,
+                              const PeerExposure& exposure);
 
   // The job, when it exists and belongs to `peer` (its account): nullopt otherwise.
   std::optional<nlohmann::json> status(const config::PeerConfig& peer, std::int64_t job) const;
@@ -56,12 +59,13 @@ class WorkService {
 
   const std::filesystem::path& state_dir() const { return state_dir_; }
 
- private:
   // A Slurm job of `peer`'s: its state read from Slurm into the store and, once finished with its
   // hold open, finished and settled (when metered). No-op for local jobs and other peers' jobs. A
   // failure (Slurm or the ledger unreachable) is recorded in the job's message, not thrown: the
-  // peer still gets the job's last known state.
+  // peer still gets the job's last known state. status() and the charge endpoint call it.
   void refresh(const config::PeerConfig& peer, std::int64_t job) const;
+
+ private:
   config::Config config_;
   std::filesystem::path state_dir_;
   std::vector<std::string> program_;

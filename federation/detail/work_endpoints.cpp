@@ -97,7 +97,8 @@ Reply submit(const EndpointContext& c, const Query& q, const std::string& body) 
                        (b["sha256"].get<std::string>().substr(0, 64) + "-" + Id128::random().hex());
   try {
     request.scene = unpack_scene_bundle(text, b["sha256"].get<std::string>(), dir / "scene").string();
-    const scheduler::JobRecord job = c.work->submit(c.peer, request, dir, quoted_prices(*quote, c.config.token.decimals) /* the signed quote holds them */);
+    const scheduler::JobRecord job = c.work->submit(c.peer, request, dir, quoted_prices(*quote, c.config.token.decimals) /* the signed quote holds them */,
+                       peer_exposure(c.ledger, c.peer) /* under the ledger lock: no other order holds meanwhile */);
     return {200, {{"job", job.id}, {"quote_id", (*quote)["quote_id"]}, {"account", job.request.account},
                   {"hold", job.quote.total.units}, {"frames", job.frame_count}}};
   } catch (const Error& e) {
@@ -171,6 +172,9 @@ Reply job_charge(const EndpointContext& c, const Query& q, std::int64_t id) {
   for (const auto& [k, v] : q)
     if (k != "size") return refuse(400, "unknown query parameter '" + k.substr(0, 40) + "'");
   if (!c.work) return refuse(503, "this gateway takes no work");
+  // A Slurm-backed job settles when its usage records are in: asking for the charge drives that
+  // as asking for the status does (a requester that has its frames asks only this from then on).
+  c.work->refresh(c.peer, id);
   const auto j = c.work->job(c.peer, id);
   if (!j) return refuse(404, "no job " + std::to_string(id) + " of peer " + c.peer.name + " here");
   if (j->hold || !scheduler::is_finished(*j))

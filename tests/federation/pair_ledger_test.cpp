@@ -118,5 +118,45 @@ TEST(PairLedger, NoAccountForThePeerIsAnEmptySignedStatement) {
   EXPECT_TRUE(verify_statement(st.statement, key().public_key()));
 }
 
+// What a credit limit bounds: the peer's charges less our settles of its charges, over the
+// periods no netting has cleared here, plus the holds its jobs keep open.
+TEST(PairLedger, ExposureIsTheNetOfUnclearedPeriodsPlusOpenHolds) {
+  Books b;
+  EXPECT_EQ(peer_exposure(b.l, b.peer).total, Amount(0));
+  b.at("2026-10-31");
+  b.charge(b.peer_acct, 7, "oct");
+  b.at("2026-11-02");
+  b.charge(b.peer_acct, 30, "nov");
+  b.charge(b.other, 5, "c");  // another peer's: not b's debt
+  b.settle("fed:b:" + std::string(32, 'e') + ":" + std::to_string(L::parse_utc_time("2026-11-20", "t")), 12, "1");
+  ASSERT_EQ(b.l.submit_one(L::hold(Id128::derived("open"), b.peer_acct, b.escrow, Amount(20), 0)), L::TransferResult::ok);
+  PeerExposure e = peer_exposure(b.l, b.peer);
+  EXPECT_EQ(e.unsettled, Amount(7 + 30 - 12));
+  EXPECT_EQ(e.held, Amount(20));
+  EXPECT_EQ(e.total, Amount(45));
+
+  // October netted and posted here (a settle with job federation-settle:2026-10): its charge is
+  // no longer owed; November's net still is.
+  ASSERT_EQ(b.l.submit_one(L::single(Id128::derived("clear-oct"), b.escrow, b.peer_acct, Amount(7), L::TransferCode::settle,
+                                     {"federation-settle:2026-10", "", "netting:" + std::string(64, 'a')})),
+            L::TransferResult::ok);
+  e = peer_exposure(b.l, b.peer);
+  EXPECT_EQ(e.unsettled, Amount(18));
+  EXPECT_EQ(e.total, Amount(38));
+
+  // The hold voided, and we come to owe b more than it owes us: nothing at risk.
+  ASSERT_EQ(b.l.submit_one(L::void_pending(Id128::derived("void-open"), Id128::derived("open"))), L::TransferResult::ok);
+  b.settle("fed:b:" + std::string(32, 'f') + ":" + std::to_string(L::parse_utc_time("2026-11-21", "t")), 40, "2");
+  e = peer_exposure(b.l, b.peer);
+  EXPECT_EQ(e.unsettled, Amount(0));
+  EXPECT_EQ(e.held, Amount(0));
+  EXPECT_EQ(e.total, Amount(0));
+
+  config::PeerConfig stranger;
+  stranger.name = "z";
+  stranger.account = "peer-z";
+  EXPECT_EQ(peer_exposure(b.l, stranger).total, Amount(0));
+}
+
 }  // namespace
 }  // namespace rfarm::federation::pair_ledger_testing

@@ -244,6 +244,10 @@ TEST(Routing, SubmitToPeerRendersThereUnderThePeerAccountAndOutputsComeBackCheck
                "-o", out_pattern, rfarm::testing::demo_scene()});
   EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
   EXPECT_NE(r.err.find("over its credit limit"), std::string::npos) << r.err;
+  // The limit bounds uni's whole debt at studio: job 1's charge (not yet netted) counts with the new hold.
+  EXPECT_NE(r.err.find("it owes " + format_amount(Amount(static_cast<std::uint64_t>(charge1)), 6) + " RFT here (" +
+                       format_amount(Amount(static_cast<std::uint64_t>(charge1)), 6) + " RFT charged and not yet settled, 0 RFT held"),
+            std::string::npos) << r.err;
   EXPECT_EQ(b.units("peer-uni", "debits_pending"), 0);
   EXPECT_EQ(uni.call("GET", "/v1/jobs/2").status, 404);
 

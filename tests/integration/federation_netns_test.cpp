@@ -90,17 +90,15 @@ class FederationNetns : public ::testing::Test {
             "-o", (uni_->dir() / out / "f_####.exr").string(), slurm_site::kScene};
   }
 
-  // uni's `rfarm show JOB` until its output contains `what` (or `seconds` pass). Meanwhile studio
-  // settles its job `studio_job` when one is named (`rfarm settle`, as a cron job would: its
-  // gateway settles when asked, but the SPANK usage records may arrive after uni's last question).
-  RunResult show_until(const std::string& job, const std::string& what, int seconds,
-                       const std::string& studio_job = "") const {
+  // uni's `rfarm show JOB` until its output contains `what` (or `seconds` pass). Nothing runs on
+  // studio meanwhile but its gateway: uni's questions (status, then the charge) drive studio's
+  // refresh from Slurm and its settlement once the SPANK usage records are in.
+  RunResult show_until(const std::string& job, const std::string& what, int seconds) const {
     RunResult r;
     const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
     while (std::chrono::steady_clock::now() < end) {
       r = uni_->rfarm({"show", job});
       if (r.out.find(what) != std::string::npos) break;
-      if (!studio_job.empty()) studio_->rfarm({"settle", studio_job});
       std::this_thread::sleep_for(std::chrono::milliseconds(300));
     }
     return r;
@@ -141,7 +139,7 @@ class FederationNetns : public ::testing::Test {
     // uni follows it (`rfarm show` asks studio): the outputs fetched and checked, then settled:
     // studio ran it on its Slurm cluster under peer-uni and charged peer-uni from the SPANK usage;
     // uni, shown the proof of that charge, paid exactly it from alice's hold into peer-studio.
-    const RunResult shown = show_until("1", "settled: peer studio charged", 120, "1");
+    const RunResult shown = show_until("1", "settled: peer studio charged", 120);
     ASSERT_NE(shown.out.find("settled: peer studio charged"), std::string::npos)
         << shown.out << shown.err << studio_->serve_log() << studio_->slurm().logs_tail();
     EXPECT_NE(shown.out.find("frames:   24/24 rendered"), std::string::npos) << shown.out;
@@ -210,7 +208,7 @@ class FederationNetns : public ::testing::Test {
 
     ASSERT_TRUE(lab_->set_link("studio", true));
     ASSERT_TRUE(lab_->wait_tcp("uni", "studio", netns_site::kGatewayPort));
-    const RunResult back = show_until("2", "settled: peer studio charged", 120, "2");
+    const RunResult back = show_until("2", "settled: peer studio charged", 120);
     ASSERT_NE(back.out.find("settled: peer studio charged"), std::string::npos) << back.out << back.err << studio_->serve_log();
     EXPECT_NE(back.out.find("frames:   12/12 rendered"), std::string::npos) << back.out;
     expect_same_frames("out2", 12);
