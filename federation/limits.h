@@ -32,6 +32,9 @@ inline constexpr int kLongPollSlurmCheckMs = 1000;
 inline constexpr int kMaxLongPolls = static_cast<int>(kGatewayThreads / 2);
 static_assert(kMaxLongPollSeconds + 2 < kReadTimeoutSeconds, "a long poll must end before the client gives up");
 
+// `rfarm submit --clusters` asks its peers for quotes at once, with at most this many threads.
+inline constexpr std::size_t kMaxParallelQuotes = 16;
+
 // Nonces remembered per peer. A request whose nonce cannot be remembered is refused (503), never
 // accepted unremembered: that would open a replay. 100k is ~330 requests/s sustained at the
 // default 5-minute skew window; a peer above it is throttled, the other peers are not (one cache

@@ -1,12 +1,15 @@
 #include "federation/route.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <sstream>
+#include <thread>
 
 #include "core/error.h"
 #include "federation/client.h"
 #include "federation/head_sync.h"
+#include "federation/limits.h"
 #include "federation/placement.h"
 
 namespace rfarm::federation {
@@ -101,8 +104,25 @@ std::vector<QuoteRow> collect_quotes(const config::Config& config, const Signing
   if (peers.empty())
     throw_input_error({}, "--clusters", "no peer may receive work from this cluster",
                       "set may_receive for a peer (rfarm peers add --may-receive)");
-  std::vector<QuoteRow> rows;
-  for (const auto* p : peers) rows.push_back(ask(config, key, *p, plan));
+  // The peers are asked at once (each its own mTLS connection and signed request), by up to
+  // kMaxParallelQuotes threads taking the next peer in turn: the quote round costs about the
+  // slowest peer's round trip, not their sum. Rows keep the configured order.
+  std::vector<QuoteRow> rows(peers.size());
+  std::atomic<std::size_t> next{0};
+  std::vector<std::exception_ptr> failures(peers.size());
+  const auto worker = [&] {
+    for (std::size_t i; (i = next.fetch_add(1)) < peers.size();) try {
+        rows[i] = ask(config, key, *peers[i], plan);
+      } catch (...) {
+        failures[i] = std::current_exception();  // not an Error (ask turns those into refusals): rethrown below
+      }
+  };
+  std::vector<std::thread> threads;
+  for (std::size_t t = 1; t < std::min(peers.size(), kMaxParallelQuotes); ++t) threads.emplace_back(worker);
+  worker();
+  for (std::thread& t : threads) t.join();
+  for (const std::exception_ptr& e : failures)
+    if (e) std::rethrow_exception(e);
   return rows;
 }
 

@@ -35,7 +35,9 @@ struct QuoteRow {
 };
 
 // `clusters`: "any" or NAME[,NAME...] (Slurm's -M/--clusters spelling). Error(BadInput) naming
-// --clusters for an unknown peer name or an empty list.
+// --clusters for an unknown peer name or an empty list. The peers are asked in parallel (at most
+// kMaxParallelQuotes at once); one row per peer, in the order asked, a refusal row for each that
+// refused, could not be reached or did not verify.
 std::vector<QuoteRow> collect_quotes(const config::Config& config, const SigningKey& key, const std::string& clusters,
                                      const scheduler::JobPlan& plan);
 

@@ -1,5 +1,14 @@
-// The pieces of routing that need no network: the scene bundle (content address, limits, safe
-// unpacking) and the signed quote presented back to its issuer (signature, caller, expiry).
+// The pieces of routing that need no gateway: the scene bundle (content address, limits, safe
+// unpacking), the signed quote presented back to its issuer (signature, caller, expiry), and the
+// quote round asking every peer at once.
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -8,6 +17,7 @@
 #include "federation/envelope.h"
 #include "federation/gateway_fixture.h"
 #include "federation/limits.h"
+#include "federation/route.h"
 #include "federation/scene_bundle.h"
 #include "federation/signed_quote.h"
 
@@ -94,6 +104,63 @@ TEST(SignedQuote, OnlyTheIssuersOwnUnexpiredQuoteForThisCallerIsAccepted) {
   // Issued to another peer: lab cannot present uni's quote (the signature names the caller).
   EXPECT_FALSE(check_signed_quote(q, studio.public_key(), "studio", "lab", 1, &why));
   EXPECT_FALSE(signed_quote_from_json(json{{"body", "x"}}, &why));
+}
+
+// Three peers that accept a connection and then say nothing. Asked one after the other, the
+// second connection would come only once the first gave up (after kConnectTimeoutSeconds, which
+// also bounds the TLS handshake, or later); asked at once,
+// all three are connected together well before that. The listeners then close them: each row is a
+// refusal naming its peer, in the configured order.
+TEST(QuoteRound, AsksEveryPeerAtOnce) {
+  constexpr int kWaitSeconds = 4;
+  static_assert(kWaitSeconds < kConnectTimeoutSeconds && kWaitSeconds < kReadTimeoutSeconds, "asked one by one, the peers could not all connect in time");
+  rfarm::testing::TempDir dir("rfarm-quote-round");
+  const gateway_testing::Pki pki(dir.path());
+  config::Config c = gateway_testing::caller_config("uni", pki.uni, pki, 1);
+  c.state_dir = dir.path() / "state";
+  c.federation.peers.clear();
+  std::vector<int> listeners;
+  for (int i = 0; i < 3; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    ASSERT_EQ(::listen(fd, 4), 0);
+    ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+    listeners.push_back(fd);
+    c.federation.peers.push_back(gateway_testing::peer("p" + std::to_string(i + 1),
+                                                       "https://127.0.0.1:" + std::to_string(ntohs(a.sin_port)),
+                                                       gateway_testing::studio_key().public_key(), pki.studio_ca.cert, false));
+  }
+  int connected_at_once = 0;
+  std::thread silent_peers([&] {
+    std::vector<int> accepted(3, -1);
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(kWaitSeconds);
+    while (connected_at_once < 3 && std::chrono::steady_clock::now() < end) {
+      std::vector<pollfd> fds;
+      for (int fd : listeners) fds.push_back({fd, POLLIN, 0});
+      if (::poll(fds.data(), fds.size(), 100) <= 0) continue;
+      for (std::size_t i = 0; i < fds.size(); ++i)
+        if ((fds[i].revents & POLLIN) && accepted[i] < 0 && (accepted[i] = ::accept(listeners[i], nullptr, nullptr)) >= 0)
+          ++connected_at_once;
+    }
+    for (int fd : accepted)
+      if (fd >= 0) ::close(fd);
+    for (int fd : listeners) ::close(fd);
+  });
+  scheduler::JobPlan plan;
+  plan.quote.price_key = "cpu_core_hour";
+  const std::vector<QuoteRow> rows = collect_quotes(c, gateway_testing::uni_key(), "any", plan);
+  silent_peers.join();
+  EXPECT_EQ(connected_at_once, 3) << "the peers were not asked at once";
+  ASSERT_EQ(rows.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(rows[i].peer, "p" + std::to_string(i + 1));
+    EXPECT_NE(rows[i].refusal.find("unreachable or unverifiable"), std::string::npos) << rows[i].refusal;
+  }
 }
 
 }  // namespace
