@@ -136,20 +136,40 @@ std::size_t fetch_remote_outputs(const config::Config& config, const SigningKey&
   if (st.status != 200) throw Error(Error::Kind::Io, "peer " + ref->peer + ": job status: " + st.error());
   store.set_peer_contact(id, S::unix_now());  // a sign of life (reroute.h)
   const std::string state = st.json.value("state", "");
-  if (state != "rendered" && state != "verified") {
+  const bool done = state == "rendered" || state == "verified";
+  std::map<std::int64_t, S::FrameRecord> frames;
+  for (const S::FrameRecord& f : store.frames(id)) frames.emplace(f.frame, f);
+  const auto here = [&] {
+    return static_cast<std::size_t>(std::count_if(frames.begin(), frames.end(), [](const auto& kv) {
+      return kv.second.state == S::State::Rendered && !kv.second.exr_sha256.empty();
+    }));
+  };
+  if (!done) {
+    const auto peer_done = st.json.value("frames_done", std::int64_t{0});
     store.set_message(id, "on peer " + ref->peer + " (its job " + std::to_string(ref->job) + "): " + state + ", " +
-                              std::to_string(st.json.value("frames_done", 0)) + "/" + std::to_string(j.frame_count) + " frames");
-    if (state == "failed" || state == "cancelled") store.set_state(id, S::State::Failed, "peer " + ref->peer + ": its job " + state);
-    return 0;
+                              std::to_string(peer_done) + "/" + std::to_string(j.frame_count) + " frames, " +
+                              std::to_string(here()) + " fetched here");
+    if (state == "failed" || state == "cancelled") {
+      store.set_state(id, S::State::Failed, "peer " + ref->peer + ": its job " + state);
+      return 0;
+    }
+    // Frames come as their chunks finish there, not all after the last one: only when the peer
+    // has rendered frames this cluster does not hold yet is its outputs list asked for.
+    if (peer_done <= static_cast<std::int64_t>(here())) return 0;
   }
   const PeerResponse list = client.call("GET", base + "/outputs");
   if (list.status != 200) throw Error(Error::Kind::Io, "peer " + ref->peer + ": outputs: " + list.error());
   std::size_t written = 0;
-  std::map<std::int64_t, S::FrameRecord> frames;
-  for (const S::FrameRecord& f : store.frames(id)) frames.emplace(f.frame, f);
   for (const json& f : list.json.at("frames")) {
     const std::int64_t frame = f.at("frame").get<std::int64_t>();
     const std::string where = "peer " + ref->peer + " frame " + std::to_string(frame);
+    const auto known = frames.find(frame);
+    // Fetched and checked by an earlier call (while the job rendered there): the same bytes are
+    // listed, so they are not fetched again. remote_verify.h checks the file against this evidence
+    // before it is committed, so a file changed here since is still caught.
+    if (known != frames.end() && known->second.state == S::State::Rendered && !known->second.exr_sha256.empty() &&
+        known->second.exr_sha256 == f.value("sha256", "") && fs::exists(S::output_for_frame(j.request.output, frame)))
+      continue;
     const PeerResponse file = client.call("GET", base + "/outputs/" + std::to_string(frame));
     if (file.status != 200) throw Error(Error::Kind::Io, where + ": " + file.error());
     // The EXR's bytes (application/octet-stream); a gateway older than that sent
@@ -174,21 +194,24 @@ std::size_t fetch_remote_outputs(const config::Config& config, const SigningKey&
     // The frame's evidence as for a local render (what `rfarm show` lists); it is committed to
     // the ledger when it is verified here (remote_verify.h). The chunks stay as they are: the
     // job's state follows the peer's (set below), not chunks run here.
-    if (auto it = frames.find(frame); it != frames.end()) {
-      it->second.state = S::State::Rendered;
-      it->second.exr_sha256 = sha;
-      it->second.tile_root = ev.tile_root.hex();
-      it->second.host = ev.host.empty() ? "peer " + ref->peer : ev.host + " (peer " + ref->peer + ")";
-      it->second.note.clear();
+    if (known != frames.end()) {
+      known->second.state = S::State::Rendered;
+      known->second.exr_sha256 = sha;
+      known->second.tile_root = ev.tile_root.hex();
+      known->second.host = ev.host.empty() ? "peer " + ref->peer : ev.host + " (peer " + ref->peer + ")";
+      known->second.note.clear();
     }
   }
   std::vector<S::FrameRecord> evidence;
-  for (auto& [n, f] : frames) evidence.push_back(std::move(f));
+  for (const auto& [n, f] : frames) evidence.push_back(f);
   store.update_frames(id, evidence);
-  if (written == j.frame_count)
-    store.set_state(id, S::State::Rendered, std::to_string(written) + " frames rendered by peer " + ref->peer +
+  if (done && here() == j.frame_count)
+    store.set_state(id, S::State::Rendered, std::to_string(j.frame_count) + " frames rendered by peer " + ref->peer +
                                                 " fetched and checked (SHA-256, header, tile root); it settles when the "
                                                 "peer's charge is proven (remote_settlement.h)");
+  else if (!done)
+    store.set_message(id, "on peer " + ref->peer + " (its job " + std::to_string(ref->job) + "): " + state + ", " +
+                              std::to_string(here()) + "/" + std::to_string(j.frame_count) + " frames fetched and checked here");
   return written;
 }
 

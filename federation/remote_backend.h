@@ -52,13 +52,16 @@ class RemoteBackend final : public scheduler::Backend {
   std::string bundle_;
 };
 
-// Asks the peer for a remote job's state; when it has rendered every frame, downloads each EXR,
-// checks its SHA-256 against what the peer listed and the bytes received, and its header (frame,
-// resolution, spp, depth, tile size) and rfarm.tileRoot against the job and the peer's list
-// (scheduler/frame_evidence.h), then writes it atomically (temp file + rename) to the job's output
-// pattern. Any mismatch: Error(Integrity) naming the frame, nothing written for it. Returns the
-// number of frames written (0 while the peer is still rendering); the job's message says where it
-// stands. A job whose outputs were all written is marked Rendered.
+// Asks the peer for a remote job's state; when it has rendered frames this cluster does not hold
+// yet (its chunks finish one by one, so frames come while the job still renders there, and only
+// the last chunk's after it ends), downloads each such EXR, checks its SHA-256 against what the
+// peer listed and the bytes received, and its header (frame, resolution, spp, depth, tile size)
+// and rfarm.tileRoot against the job and the peer's list (scheduler/frame_evidence.h), then
+// writes it atomically (temp file + rename) to the job's output pattern. A frame already held
+// with the listed SHA-256 is not fetched again. Any mismatch: Error(Integrity) naming the frame,
+// nothing written for it, the job failed here. Returns the number of frames written by this call;
+// the job's message says where it stands. Once the peer's job has rendered and every frame is
+// held here, the job is marked Rendered.
 // With `follow` (rfarm watch), the status request is a long poll once a version is known: the peer
 // answers when the job changed, or after follow->wait_s (docs/FEDERATION.md, "Following a job").
 struct StatusFollow {

@@ -55,6 +55,15 @@ TEST(LongPoll, SubmitWaitFollowsARoutedJobByLongPollsAndTheGatewayWaitsOnlyWhile
   // After its first plain question, uni asked by long polls (studio's request log says so).
   const std::string log = rfarm::testing::read_file(studio.err);
   EXPECT_TRUE(std::regex_search(log, std::regex("path=/v1/jobs/1\\?wait=5&since=[0-9a-f]{16} status=200"))) << log;
+  // Frames came as studio's chunks finished (one frame each, a process each): uni asked for the
+  // outputs list while the job still rendered there and again at its end, and fetched each
+  // frame exactly once (a frame held here with the listed SHA-256 is not fetched again).
+  const auto count = [&](const std::string& pattern) {
+    const std::regex re(pattern);
+    return std::distance(std::sregex_iterator(log.begin(), log.end(), re), std::sregex_iterator());
+  };
+  EXPECT_GE(count("path=/v1/jobs/1/outputs status=200"), 2) << log;
+  for (int f = 1; f <= 3; ++f) EXPECT_EQ(count("path=/v1/jobs/1/outputs/" + std::to_string(f) + " status=200"), 1) << f << "\n" << log;
 
   // Asked directly, as uni's gateway client.
   const config::Config ucfg = G::caller_config("uni", pki.uni, pki, std::stoi(studio.port));
