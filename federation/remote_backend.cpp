@@ -116,6 +116,10 @@ void RemoteBackend::cancel(S::JobStore& store, std::int64_t job) {
   store.set_state(job, S::State::Cancelled, "cancelled; " + told);
 }
 
+std::string fetched_frame_host(const std::string& exr_host, const std::string& peer) {
+  return exr_host.empty() ? "peer " + peer : exr_host + " (peer " + peer + ")";
+}
+
 std::size_t fetch_remote_outputs(const config::Config& config, const SigningKey& key, S::JobStore& store, std::int64_t id,
                                  StatusFollow* follow) {
   const S::JobRecord j = store.get(id);
@@ -144,11 +148,15 @@ std::size_t fetch_remote_outputs(const config::Config& config, const SigningKey&
       return kv.second.state == S::State::Rendered && !kv.second.exr_sha256.empty();
     }));
   };
-  if (!done) {
-    const auto peer_done = st.json.value("frames_done", std::int64_t{0});
+  const auto peer_done = st.json.value("frames_done", std::int64_t{0});
+  // Where a job still rendering on the peer stands: its frames done there, and those held here.
+  const auto rendering_there = [&] {
     store.set_message(id, "on peer " + ref->peer + " (its job " + std::to_string(ref->job) + "): " + state + ", " +
                               std::to_string(peer_done) + "/" + std::to_string(j.frame_count) + " frames, " +
-                              std::to_string(here()) + " fetched here");
+                              std::to_string(here()) + " fetched and checked here");
+  };
+  if (!done) {
+    rendering_there();
     if (state == "failed" || state == "cancelled") {
       store.set_state(id, S::State::Failed, "peer " + ref->peer + ": its job " + state);
       return 0;
@@ -198,7 +206,7 @@ std::size_t fetch_remote_outputs(const config::Config& config, const SigningKey&
       known->second.state = S::State::Rendered;
       known->second.exr_sha256 = sha;
       known->second.tile_root = ev.tile_root.hex();
-      known->second.host = ev.host.empty() ? "peer " + ref->peer : ev.host + " (peer " + ref->peer + ")";
+      known->second.host = fetched_frame_host(ev.host, ref->peer);
       known->second.note.clear();
     }
   }
@@ -210,8 +218,7 @@ std::size_t fetch_remote_outputs(const config::Config& config, const SigningKey&
                                                 " fetched and checked (SHA-256, header, tile root); it settles when the "
                                                 "peer's charge is proven (remote_settlement.h)");
   else if (!done)
-    store.set_message(id, "on peer " + ref->peer + " (its job " + std::to_string(ref->job) + "): " + state + ", " +
-                              std::to_string(here()) + "/" + std::to_string(j.frame_count) + " frames fetched and checked here");
+    rendering_there();
   return written;
 }
 

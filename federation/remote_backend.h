@@ -52,6 +52,10 @@ class RemoteBackend final : public scheduler::Backend {
   std::string bundle_;
 };
 
+// The host a frame fetched from `peer` is listed with: the host its EXR names, then the peer
+// ("vm (peer studio)"); "peer studio" when the EXR names none.
+std::string fetched_frame_host(const std::string& exr_host, const std::string& peer);
+
 // Asks the peer for a remote job's state; when it has rendered frames this cluster does not hold
 // yet (its chunks finish one by one, so frames come while the job still renders there, and only
 // the last chunk's after it ends), downloads each such EXR, checks its SHA-256 against what the

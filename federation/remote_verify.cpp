@@ -68,7 +68,7 @@ Amount judge(const config::Config& config, S::JobStore& store, S::Escrow& escrow
     f.state = S::State::Rendered;
     f.exr_sha256 = ev.exr_sha256.hex();
     f.tile_root = ev.tile_root.hex();
-    f.host = ev.host.empty() ? "peer " + peer.name : ev.host + " (peer " + peer.name + ")";  // as fetched: where it rendered
+    f.host = fetched_frame_host(ev.host, peer.name);  // as fetched: where it rendered
     f.committed = true;
     numbers.push_back(f.frame);
   }
