@@ -46,7 +46,9 @@ S::JobRecord WorkService::submit(const config::PeerConfig& peer, S::JobRequest r
                     " here (" + S::format_tokens(exposure.unsettled, config_) + " charged and not yet settled, " +
                     S::format_tokens(exposure.held, config_) + " held for its jobs), this job holds " +
                     S::format_tokens(plan.quote.total, config_) + ", the limit is " +
-                    S::format_tokens(peer.credit_limit, config_));
+                    S::format_tokens(peer.credit_limit, config_) +
+                    " (order fewer frames, wait for its running jobs to settle or for rfarm federation settle to "
+                    "net the period, or ask this cluster to raise credit_limit for " + peer.name + ")");
   auto store = std::make_unique<S::JobStore>(state_dir_);
   auto escrow = S::make_escrow(config_, state_dir_);
   if (config_.cluster.backend == config::ClusterBackend::Slurm) {
