@@ -130,11 +130,27 @@ std::vector<TransferResult> Ledger::submit(std::span<const TransferRequest> tran
 
 TransferResult Ledger::submit_one(const TransferRequest& transfer) { return submit(std::span(&transfer, 1))[0]; }
 
+// Idempotency: a request whose id is stored answers `exists` (same fields) or
+// `exists_with_different_fields`, whatever else it says. The common case is a new id, so the
+// request is validated first and inserted with insert_transfer_if_new, whose unique-index probe
+// doubles as the id lookup; only a refused request, or one whose insert finds the id taken, is
+// looked up. The answers are the same as looking the id up first.
 TransferResult Ledger::apply_transfer(Batch& b, const TransferRequest& r) {
   if (r.id.is_zero()) return TransferResult::id_must_not_be_zero;
+  const TransferResult result = apply_new_transfer(b, r);
+  if (result == TransferResult::ok) return result;
   if (auto existing = b.storage.find_transfer(r.id)) {
     return same_request(r, *existing) ? TransferResult::exists : TransferResult::exists_with_different_fields;
   }
+  if (result == TransferResult::exists) {
+    throw Error(Error::Kind::Internal, "ledger storage: transfer " + r.id.hex() + " was refused as a duplicate but is not stored");
+  }
+  return result;
+}
+
+// Validates and applies `r` as a new transfer; `exists` when its id turns out to be stored (the
+// caller then compares the stored transfer). Writes nothing unless it returns ok.
+TransferResult Ledger::apply_new_transfer(Batch& b, const TransferRequest& r) {
   if ((r.flags & ~transfer_flags::all) != 0 || std::popcount(r.flags) > 1) {
     return TransferResult::flags_are_mutually_exclusive;
   }
@@ -187,13 +203,15 @@ TransferResult Ledger::apply_transfer(Batch& b, const TransferRequest& r) {
   t.flags = r.flags;
   t.timeout_seconds = r.timeout_seconds;
   t.user_data = r.user_data;
-  t.timestamp = b.next_timestamp();
+  t.timestamp = b.peek_timestamp();  // taken below, once the transfer is known to be new
   t.expires_at = pending && r.timeout_seconds != 0 ? t.timestamp + r.timeout_seconds * kNanosPerSecond : 0;
   t.unbond_seconds = r.unbond_seconds;
   t.unbond_at = r.unbond_seconds != 0 ? t.timestamp + r.unbond_seconds * kNanosPerSecond : 0;
   t.state = pending ? PendingState::pending : PendingState::none;
-  t.event = b.append(Event{0, t.timestamp, TransferEvent{t, Amount(0)}});
-  b.storage.insert_transfer(t);
+  t.event = b.next_event_index();
+  if (!b.storage.insert_transfer_if_new(t)) return TransferResult::exists;
+  b.take_timestamp(t.timestamp);
+  b.append(Event{0, t.timestamp, TransferEvent{t, Amount(0)}});
   b.commit_balances(*debit, d);
   b.commit_balances(*credit, c);
   return TransferResult::ok;
@@ -255,10 +273,12 @@ TransferResult Ledger::apply_post_or_void(Batch& b, const TransferRequest& r) {
   t.flags = r.flags;
   t.pending_id = p->id;
   t.user_data = r.user_data;
-  t.timestamp = b.next_timestamp();
+  t.timestamp = b.peek_timestamp();  // taken below, once the transfer is known to be new
   t.state = PendingState::none;
-  t.event = b.append(Event{0, t.timestamp, TransferEvent{t, p->amount}});
-  b.storage.insert_transfer(t);
+  t.event = b.next_event_index();
+  if (!b.storage.insert_transfer_if_new(t)) return TransferResult::exists;
+  b.take_timestamp(t.timestamp);
+  b.append(Event{0, t.timestamp, TransferEvent{t, p->amount}});
   b.storage.set_pending_state(p->id, is_post ? PendingState::posted : PendingState::voided);
   b.commit_balances(*debit, d);
   b.commit_balances(*credit, c);

@@ -204,7 +204,13 @@ bool Ledger::write(const std::function<bool(Batch&)>& body) {
   require_key();
   storage_->begin();
   try {
-    Batch b{*storage_, decode_frontier(storage_->get_meta("frontier")), 0, clock_, 0, {}};
+    merkle::Frontier frontier = decode_frontier(storage_->get_meta("frontier"));
+    if (frontier.size() != storage_->event_count()) {
+      throw Error(Error::Kind::Integrity, "the event log holds " + std::to_string(storage_->event_count()) +
+                                              " events but its frontier says " + std::to_string(frontier.size()) +
+                                              "; run `rfarm ledger audit`");
+    }
+    Batch b(*storage_, std::move(frontier), clock_);
     if (auto ts = storage_->get_meta("last_timestamp")) {
       auto [end, ec] = std::from_chars(ts->data(), ts->data() + ts->size(), b.last_timestamp);
       if (ec != std::errc() || end != ts->data() + ts->size()) {
@@ -212,19 +218,16 @@ bool Ledger::write(const std::function<bool(Batch&)>& body) {
                                                 "); run `rfarm ledger audit`");
       }
     }
-    if (b.frontier.size() != storage_->event_count()) {
-      throw Error(Error::Kind::Integrity, "the event log holds " + std::to_string(storage_->event_count()) +
-                                              " events but its frontier says " + std::to_string(b.frontier.size()) +
-                                              "; run `rfarm ledger audit`");
-    }
     if (!body(b) || b.events_appended == 0) {
       storage_->rollback();
       return false;
     }
+    b.drain();
     b.flush();
-    SignedHead h = sign_head(*key_, cluster_, b.frontier.size(), b.frontier.root(), b.last_timestamp);
+    const merkle::Frontier& log = b.events.frontier();
+    SignedHead h = sign_head(*key_, cluster_, log.size(), log.root(), b.last_timestamp);
     storage_->insert_head(h);
-    storage_->put_meta("frontier", encode_frontier(b.frontier));
+    storage_->put_meta("frontier", encode_frontier(log));
     storage_->put_meta("last_timestamp", std::to_string(b.last_timestamp));
     storage_->commit();
   } catch (...) {

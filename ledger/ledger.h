@@ -135,6 +135,7 @@ class Ledger {
   bool write(const std::function<bool(Batch&)>& body);
   AccountResult apply_account(Batch& b, const NewAccount& a);
   TransferResult apply_transfer(Batch& b, const TransferRequest& r);
+  TransferResult apply_new_transfer(Batch& b, const TransferRequest& r);
   TransferResult apply_post_or_void(Batch& b, const TransferRequest& r);
   std::size_t expire_due(Batch& b, std::size_t limit);
 

@@ -66,6 +66,15 @@ class Storage {
   // pending ids), so a networked backend can fetch them in one round trip. Default: nothing.
   virtual void prefetch_transfers(std::span<const Id128> /*ids*/) {}
   virtual void insert_transfer(const Transfer& transfer) = 0;
+  // Inserts the transfer unless a transfer with its id is stored; false (nothing written) if one
+  // is. The ledger's idempotency check on the hot path: SQLite answers it from the insert's own
+  // unique-index probe (INSERT ... ON CONFLICT DO NOTHING), one b-tree descent instead of a
+  // lookup followed by the insert's. Default: find_transfer, then insert_transfer.
+  virtual bool insert_transfer_if_new(const Transfer& transfer) {
+    if (find_transfer(transfer.id)) return false;
+    insert_transfer(transfer);
+    return true;
+  }
   virtual void set_pending_state(const Id128& id, PendingState state) = 0;
   // Pending transfers whose expires_at is in (0, now], oldest expiry first, at most `limit`.
   virtual std::vector<Transfer> expired_pending(std::uint64_t now, std::size_t limit) = 0;
@@ -73,6 +82,10 @@ class Storage {
   virtual std::vector<Transfer> transfers_of(const Id128& account, std::size_t limit) = 0;
   virtual std::vector<Transfer> list_transfers() = 0;  // ordered by event index
 
+  // Inside a write: a storage that buffers rows for the server may send what it holds now (the
+  // ledger calls it before collecting the batch's events, so the server works while the client
+  // hashes). Default: nothing.
+  virtual void send_buffered_rows() {}
   virtual void append_event(const StoredEvent& event) = 0;  // index must equal event_count()
   virtual std::uint64_t event_count() = 0;
   virtual std::vector<StoredEvent> read_events(std::uint64_t from, std::uint64_t to) = 0;  // [from, to)

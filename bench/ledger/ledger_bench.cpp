@@ -1,6 +1,6 @@
 // The ledger's throughput and proof latency, for docs/PERFORMANCE.md and bench/results/ledger.json.
 //
-// Usage: rfarm_bench_ledger [--repeats R] [--events N] [--dir DIR] [--out FILE.json] [--quick]
+// Usage: rfarm_bench_ledger [--repeats R] [--events N] [--dir DIR] [--out FILE.json] [--quick] [--only-batch N]
 //  1. Durable transfers/s: for batch sizes 1, 100, 1000 and 8190, a fresh SQLite ledger file
 //     (WAL, synchronous=FULL: one fsync per batch) with 1000 funded accounts receives single-phase
 //     transfers between random accounts; the time of the submit() calls only. R repeats, each on a
@@ -340,6 +340,7 @@ int main(int argc, char** argv) {
   std::uint64_t events = 1'000'000;
   std::string out, dir_arg;
   bool quick = false;
+  std::size_t only_batch = 0;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -354,8 +355,9 @@ int main(int argc, char** argv) {
     else if (a == "--out") out = next();
     else if (a == "--dir") dir_arg = next();
     else if (a == "--quick") quick = true;
+    else if (a == "--only-batch") only_batch = std::strtoull(next().c_str(), nullptr, 10);
     else {
-      std::fprintf(stderr, "usage: rfarm_bench_ledger [--repeats R] [--events N] [--dir DIR] [--out FILE.json] [--quick]\n");
+      std::fprintf(stderr, "usage: rfarm_bench_ledger [--repeats R] [--events N] [--dir DIR] [--out FILE.json] [--quick] [--only-batch N]\n");
       return 2;
     }
   }
@@ -385,7 +387,14 @@ int main(int argc, char** argv) {
     };
     const std::vector<Size> sizes = quick ? std::vector<Size>{{1, 50}, {100, 10}, {1000, 4}, {8190, 2}}
                                           : std::vector<Size>{{1, 300}, {100, 60}, {1000, 20}, {8190, 8}};
-    for (const Size& s : sizes) runs.push_back(durable_run(dir, s.batch, s.batches, repeats));
+    for (const Size& s : sizes) {
+      if (only_batch == 0 || s.batch == only_batch) runs.push_back(durable_run(dir, s.batch, s.batches, repeats));
+    }
+    if (only_batch != 0) {
+      // A profiling run (perf record): the durable runs of one batch size only, nothing written.
+      std::printf("%s\n", runs.dump(2).c_str());
+      return 0;
+    }
     j["durable"] = runs;
     double naive1 = naive_run(dir, 1, quick ? 50 : 300);
     double naive8190 = naive_run(dir, 8190, 8190 * (quick ? 2 : 8));

@@ -7,7 +7,9 @@
 #include <unordered_map>
 #include <optional>
 
+#include "core/error.h"
 #include "core/merkle.h"
+#include "ledger/detail/event_pipeline.h"
 #include "ledger/event.h"
 #include "ledger/ledger.h"
 
@@ -24,10 +26,15 @@ struct Balances {
 
 struct Ledger::Batch {
   Storage& storage;
-  merkle::Frontier frontier;
+  // The log: events appended in this write are encoded and hashed here (on a worker thread for a
+  // large write) and reach storage at drain().
+  detail::EventPipeline events;
   std::uint64_t last_timestamp = 0;
   const Clock& clock;
   std::uint64_t events_appended = 0;
+
+  Batch(Storage& s, merkle::Frontier frontier, const Clock& c)
+      : storage(s), events(std::move(frontier), kMinStoredNodeLevel), clock(c) {}
 
   // Ledger timestamps are strictly increasing even if the wall clock steps back, so every event has
   // a unique time and "ordered by timestamp" equals "ordered by log index".
@@ -37,6 +44,15 @@ struct Ledger::Batch {
   }
   // The timestamp next_timestamp() would return, without taking it.
   std::uint64_t peek_timestamp() const { return std::max(clock(), last_timestamp + 1); }
+  // Takes a timestamp got from peek_timestamp() (the clock may have moved since: the peeked value
+  // is the one the element was built with).
+  void take_timestamp(std::uint64_t ts) {
+    if (ts <= last_timestamp) {
+      throw Error(Error::Kind::Internal, "ledger: timestamp " + std::to_string(ts) + " is not after " +
+                                             std::to_string(last_timestamp));
+    }
+    last_timestamp = ts;
+  }
 
   // Accounts read or changed in this batch, by id. Balances are written back once per batch
   // (flush), not once per transfer: a batch of 8190 transfers between a few accounts costs a few
@@ -74,17 +90,20 @@ struct Ledger::Batch {
     }
   }
 
-  // Appends one event as the next leaf; returns its index.
+  // The index the next appended event gets.
+  std::uint64_t next_event_index() const { return events.next_index(); }
+  // Appends one event as the next leaf; returns its index. It reaches storage at drain().
   std::uint64_t append(Event e) {
-    e.seq = frontier.size();
-    std::string body = encode_event(e);
-    Hash256 leaf = merkle::leaf_hash(as_bytes(body));
-    storage.append_event({e.seq, std::move(body), leaf});
-    frontier.append(leaf, [this](unsigned level, std::uint64_t index, const Hash256& hash) {
-      if (level >= kMinStoredNodeLevel) storage.put_node(level, index, hash);
-    });
     ++events_appended;
-    return e.seq;
+    return events.push(std::move(e));
+  }
+  // Writes every appended event and its completed Merkle nodes to storage; after it,
+  // events.frontier() is the log's. A networked storage first sends the rows it buffered, so the
+  // server stores them while the event worker finishes hashing.
+  void drain() {
+    storage.send_buffered_rows();
+    events.drain([this](StoredEvent&& e) { storage.append_event(e); },
+                 [this](const detail::EventPipeline::Node& n) { storage.put_node(n.level, n.index, n.hash); });
   }
 };
 

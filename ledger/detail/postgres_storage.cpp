@@ -285,6 +285,12 @@ class PostgresStorage final : public Storage {
   }
   std::vector<Transfer> list_transfers() override { return all_transfers(q("list_transfers")); }
 
+  // The ledger calls this once a batch's transfers are all applied and it is about to collect
+  // their events from the hashing worker: the server runs the transfers' COPY while the client
+  // finishes the hashes, instead of after.
+  void send_buffered_rows() override {
+    if (writing_) flush();
+  }
   void append_event(const StoredEvent& e) override {
     require_tx();
     events_buf_.push_back(e);

@@ -22,7 +22,11 @@ class Statement {
   // the ledger's limits keep every stored quantity below it.
   Statement& bind(int index, std::int64_t value);
   Statement& bind_u64(int index, std::uint64_t value);
-  Statement& bind(int index, std::string_view text);
+  Statement& bind(int index, std::string_view text);  // SQLite copies the text
+  // Binds without a copy (SQLITE_STATIC): the caller keeps `text` alive and unchanged until the
+  // statement has run and been reset. Only for the hot insert path, where the copy of every id and
+  // hash was a malloc each (a tenth of a transfer's CPU at batch 8190).
+  Statement& bind_static(int index, std::string_view text);
   // true while a row is available.
   bool step();
   // Runs a statement that returns no rows, then resets it.

@@ -263,23 +263,34 @@ class SqliteStorage final : public Storage {
   std::optional<Transfer> find_transfer(const Id128& id) override {
     auto& s = stmt(find_transfer_, "SELECT " + std::string(kTransferCols) + " FROM transfers WHERE id = ?1");
     IdText key(id);
-    s.bind(1, key.view());
+    s.bind_static(1, key.view());  // `key` outlives the step and reset below
     std::optional<Transfer> out;
     if (s.step()) out = read_transfer(s);
     s.reset();
     return out;
   }
   void insert_transfer(const Transfer& t) override {
+    if (!insert_transfer_if_new(t)) {
+      throw Error(Error::Kind::Internal, "ledger storage: transfer " + t.id.hex() + " inserted twice");
+    }
+  }
+  bool insert_transfer_if_new(const Transfer& t) override {
     require_tx();
+    // The conflict target is the id's unique constraint (UNIQUE in this layout, the PRIMARY KEY in
+    // the older WITHOUT ROWID one); any other constraint failure still raises an error.
     auto& s = stmt(insert_transfer_, "INSERT INTO transfers(" + std::string(kTransferCols) +
-                                         ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)");
+                                         ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+                                         "?17) ON CONFLICT(id) DO NOTHING");
     IdText id(t.id), debit(t.debit_account), credit(t.credit_account), pending(t.pending_id);
-    s.bind(1, id.view()).bind(2, debit.view()).bind(3, credit.view()).bind_u64(4, t.amount.units);
-    s.bind(5, to_string(t.code)).bind(6, std::int64_t{t.flags}).bind(7, pending.view());
-    s.bind_u64(8, t.timeout_seconds).bind(9, t.user_data.job).bind(10, t.user_data.frames).bind(11, t.user_data.usage);
-    s.bind_u64(12, t.timestamp).bind_u64(13, t.expires_at).bind(14, to_string(t.state)).bind_u64(15, t.event);
+    // Every bound text (the stack ids, `t`'s fields, the enum names' static strings) outlives run().
+    s.bind_static(1, id.view()).bind_static(2, debit.view()).bind_static(3, credit.view()).bind_u64(4, t.amount.units);
+    s.bind_static(5, to_string(t.code)).bind(6, std::int64_t{t.flags}).bind_static(7, pending.view());
+    s.bind_u64(8, t.timeout_seconds).bind_static(9, t.user_data.job).bind_static(10, t.user_data.frames);
+    s.bind_static(11, t.user_data.usage);
+    s.bind_u64(12, t.timestamp).bind_u64(13, t.expires_at).bind_static(14, to_string(t.state)).bind_u64(15, t.event);
     s.bind_u64(16, t.unbond_seconds).bind_u64(17, t.unbond_at);
     s.run();
+    return sqlite3_changes(db_.handle()) == 1;
   }
   void set_pending_state(const Id128& id, PendingState state) override {
     require_tx();
@@ -312,8 +323,8 @@ class SqliteStorage final : public Storage {
     HashText leaf(e.leaf_hash);
     stmt(append_event_, "INSERT INTO events(idx, body, leaf_hash) VALUES(?1, ?2, ?3)")
         .bind_u64(1, e.index)
-        .bind(2, e.body)
-        .bind(3, leaf.view())
+        .bind_static(2, e.body)  // `e` and `leaf` outlive run()
+        .bind_static(3, leaf.view())
         .run();
   }
   std::uint64_t event_count() override {
@@ -359,7 +370,7 @@ class SqliteStorage final : public Storage {
     stmt(put_node_, "INSERT INTO nodes(level, idx, hash) VALUES(?1, ?2, ?3)")
         .bind(1, std::int64_t{level})
         .bind_u64(2, index)
-        .bind(3, text.view())
+        .bind_static(3, text.view())  // `text` outlives run()
         .run();
   }
   std::optional<Hash256> get_node(unsigned level, std::uint64_t index) override {

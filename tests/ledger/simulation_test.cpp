@@ -240,6 +240,7 @@ void run_simulation(std::uint64_t seed, int steps, std::unique_ptr<Storage> stor
   SCOPED_TRACE("simulation seed " + std::to_string(seed) + " (replay: RFARM_SIM_SEED=" + std::to_string(seed) + ")");
   std::mt19937_64 rng(seed);
   auto pick = [&](std::uint64_t n) { return std::uniform_int_distribution<std::uint64_t>(0, n - 1)(rng); };
+  std::mt19937_64 bulk_rng(seed ^ 0xb0b0b0b0ULL);
   testing::ManualClock clock;
   Ledger ledger = testing::make_ledger(clock, std::move(storage));
   auto note = [&](const std::string& outcome) {
@@ -285,6 +286,7 @@ void run_simulation(std::uint64_t seed, int steps, std::unique_ptr<Storage> stor
     return pick(3) == 0 ? placed.back() : placed[pick(placed.size())];  // the newest: maybe still unbonding
   };
   std::map<TR, int> seen;  // how often each result occurred: the workload must reach every corner
+  int bulk_applied = 0, bulk_refused = 0;  // large batches (hashed on the worker) kept and thrown away
   std::uint64_t next_id = 1;
   auto random_account = [&]() { return pick(20) == 0 ? Id128{9, 9} : ids[pick(ids.size())]; };
 
@@ -373,8 +375,31 @@ void run_simulation(std::uint64_t seed, int steps, std::unique_ptr<Storage> stor
       continue;
     }
     // Mostly small batches: in an all-or-nothing batch only the first failure shows its reason.
-    std::vector<TransferRequest> batch(pick(2) == 0 ? 1 : 1 + pick(pick(4) == 0 ? 12 : 3));
+    // One in 40 is large enough (kPipelineThreshold events and more) for the ledger to encode and
+    // hash its events on the worker thread: deposits, exact retries, and sometimes one charge that
+    // may be refused and throw the whole batch (and the worker's work) away.
+    // The large batches draw from their own generator, so the small batches' stream (and the
+    // coverage the fixed seeds reach) stays as it was before they were added.
+    auto bulk_pick = [&](std::uint64_t n) { return std::uniform_int_distribution<std::uint64_t>(0, n - 1)(bulk_rng); };
+    const bool bulk = bulk_pick(40) == 0;
+    std::vector<TransferRequest> batch(bulk ? 64 + bulk_pick(200) : pick(2) == 0 ? 1 : 1 + pick(pick(4) == 0 ? 12 : 3));
+    if (bulk) {
+      for (auto& r : batch) {
+        std::uint64_t kind = bulk_pick(100);
+        if (kind < 10 && !submitted.empty()) {
+          r = submitted[bulk_pick(submitted.size())];
+        } else if (kind == 99) {
+          r = single(Id128{2, next_id++}, ids[bulk_pick(ids.size())], ids[bulk_pick(ids.size())], Amount(bulk_pick(400)),
+                     TransferCode::charge);
+        } else {
+          Id128 to = ids[1 + bulk_pick(ids.size() - 1)];
+          while (to == Id128{7, 6}) to = ids[1 + bulk_pick(ids.size() - 1)];  // credits must not exceed its debits
+          r = single(Id128{2, next_id++}, ledger.issuer(), to, Amount(1 + bulk_pick(1000)), TransferCode::deposit);
+        }
+      }
+    }
     for (auto& r : batch) {
+      if (bulk) break;
       std::uint64_t kind = pick(100);
       Id128 tid{1, next_id++};
       if (kind < 20) {
@@ -407,6 +432,7 @@ void run_simulation(std::uint64_t seed, int steps, std::unique_ptr<Storage> stor
       if (got[i] == TR::ok && batch[i].flags == transfer_flags::pending) placed.push_back(batch[i].id);
       ++seen[got[i]];
     }
+    if (bulk) ++(got[0] == TR::batch_failed || std::count(got.begin(), got.end(), TR::ok) == 0 ? bulk_refused : bulk_applied);
     for (const auto& [aid, m] : model.accounts) {
       Account a = *ledger.find_account(aid);
       ASSERT_EQ(a.debits_pending.units, m.dp) << "step " << step << " account " << a.name;
@@ -448,6 +474,8 @@ void run_simulation(std::uint64_t seed, int steps, std::unique_ptr<Storage> stor
     for (const char* op : {"stake", "unstake", "slash", "verdict", "complete ok", "complete pending_transfer_unbonding"}) {
       EXPECT_GT(stake_ops[op], 0) << "the workload never ran " << op;
     }
+    EXPECT_GT(bulk_applied, 0) << "no large batch was applied";
+    EXPECT_GT(bulk_refused, 0) << "no large batch was refused";
     std::size_t expired = 0;
     for (const auto& [tid, t] : model.transfers) expired += t.state == PendingState::expired;
     EXPECT_GT(expired, 0u) << "no hold ever expired";
