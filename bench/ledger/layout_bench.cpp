@@ -1,10 +1,12 @@
-// What the SQLite row layout of `transfers` costs at batch 8190: the SQL a batch must run (id probe,
+// What the SQLite row layout of `transfers` costs at batch 8190: the SQL a batch must run (the id
 // transfer row with its indexes, event row), with no ledger logic, for several layouts side by side.
 // It answers "what would a format change buy" before anyone changes the documented format.
 //
 // Usage: rfarm_bench_ledger_layout [--repeats R] [--batches B] [--out FILE.json]
 // Layouts (each: fresh file, WAL, synchronous=FULL, 16 KiB pages, 64 MiB cache, 1000 accounts,
-// B batches of 8190 random transfers, one transaction per batch; repeats interleaved, medians):
+// B batches of 8190 random transfers, one transaction per batch; repeats interleaved, medians).
+// Each transfer is inserted with INSERT ... ON CONFLICT(id) DO NOTHING, the ledger's own
+// idempotency check (its unique-index probe is the only id lookup), then its event row:
 //   text_ids          the ledger's layout: 32-hex-character ids, UNIQUE(id), (debit, event) and
 //                     (credit, event) indexes on the hex account ids
 //   text_ids_account_numbers   the same ids, the two account indexes keyed by a small integer
@@ -12,6 +14,9 @@
 //   binary_ids        16-byte BLOB ids everywhere (unique id and account indexes), 32-byte BLOB
 //                     leaf hashes
 //   binary_ids_account_numbers  BLOB ids, account indexes keyed by account number
+//   text_ids_numbers_only  hex ids; the row names its accounts only by account number (the hex
+//                     account ids live in `accounts`), the two indexes on the numbers
+//   binary_ids_numbers_only  the same with BLOB transfer ids and leaf hashes
 //   text_ids_no_account_indexes  no per-account indexes at all (a lower bound: statements and
 //                     history would have to scan)
 #include <sys/utsname.h>
@@ -39,7 +44,9 @@ namespace {
 struct Layout {
   const char* name;
   bool binary;           // BLOB ids and hashes
-  int account_indexes;   // 0 none, 1 keyed by the id, 2 keyed by an account number
+  // 0 none; 1 keyed by the hex id; 2 keyed by an account number, the row also holds the ids;
+  // 3 keyed by an account number, the row holds only the numbers
+  int account_indexes;
 };
 
 constexpr Layout kLayouts[] = {
@@ -47,6 +54,8 @@ constexpr Layout kLayouts[] = {
     {"text_ids_account_numbers", false, 2},
     {"binary_ids", true, 1},
     {"binary_ids_account_numbers", true, 2},
+    {"text_ids_numbers_only", false, 3},
+    {"binary_ids_numbers_only", true, 3},
     {"text_ids_no_account_indexes", false, 0},
 };
 
@@ -85,25 +94,38 @@ double run(const Layout& L, const fs::path& dir, int batches, std::uint64_t seed
   exec(db, "PRAGMA cache_size=-65536");
   exec(db, "PRAGMA wal_autocheckpoint=4096");
   const std::string id = L.binary ? "BLOB" : "TEXT";
-  exec(db, "CREATE TABLE transfers(id " + id + " NOT NULL UNIQUE, debit_account " + id + " NOT NULL, credit_account " +
-               id + " NOT NULL, amount INTEGER NOT NULL, code TEXT NOT NULL, flags INTEGER NOT NULL, pending_id " + id +
+  const bool numbers_only = L.account_indexes == 3;
+  const std::string accounts_cols = numbers_only ? "debit_number INTEGER NOT NULL, credit_number INTEGER NOT NULL"
+                                                 : "debit_account " + id + " NOT NULL, credit_account " + id +
+                                                       " NOT NULL, debit_number INTEGER, credit_number INTEGER";
+  exec(db, "CREATE TABLE transfers(id " + id + " NOT NULL UNIQUE, " + accounts_cols +
+               ", amount INTEGER NOT NULL, code TEXT NOT NULL, flags INTEGER NOT NULL, pending_id " + id +
                " NOT NULL, timeout INTEGER NOT NULL, job TEXT NOT NULL, frames TEXT NOT NULL, usage TEXT NOT NULL, "
                "timestamp INTEGER NOT NULL, expires_at INTEGER NOT NULL, state TEXT NOT NULL, event INTEGER PRIMARY KEY, "
-               "unbond INTEGER NOT NULL, unbond_at INTEGER NOT NULL, debit_number INTEGER, credit_number INTEGER)");
+               "unbond INTEGER NOT NULL, unbond_at INTEGER NOT NULL)");
   exec(db, "CREATE INDEX transfers_expiry ON transfers(expires_at) WHERE state = 'pending' AND expires_at > 0");
   if (L.account_indexes == 1) {
     exec(db, "CREATE INDEX transfers_debit ON transfers(debit_account, event)");
     exec(db, "CREATE INDEX transfers_credit ON transfers(credit_account, event)");
-  } else if (L.account_indexes == 2) {
+  } else if (L.account_indexes >= 2) {
     exec(db, "CREATE INDEX transfers_debit ON transfers(debit_number, event)");
     exec(db, "CREATE INDEX transfers_credit ON transfers(credit_number, event)");
   }
   exec(db, "CREATE TABLE events(idx INTEGER PRIMARY KEY, body TEXT NOT NULL, leaf_hash " + id + " NOT NULL)");
-  sqlite3_stmt *probe = nullptr, *tr = nullptr, *ev = nullptr;
-  sqlite3_prepare_v2(db, "SELECT * FROM transfers WHERE id = ?1", -1, &probe, nullptr);
-  sqlite3_prepare_v2(db, "INSERT INTO transfers VALUES(?1, ?2, ?3, 42, 'charge', 0, ?4, 0, 'job-1', '', '', ?5, 0, "
-                         "'none', ?5, 0, 0, ?6, ?7)", -1, &tr, nullptr);
-  sqlite3_prepare_v2(db, "INSERT INTO events(idx, body, leaf_hash) VALUES(?1, ?2, ?3)", -1, &ev, nullptr);
+  sqlite3_stmt *tr = nullptr, *ev = nullptr;
+  const std::string insert =
+      numbers_only ? "INSERT INTO transfers(id, debit_number, credit_number, amount, code, flags, pending_id, timeout, "
+                     "job, frames, usage, timestamp, expires_at, state, event, unbond, unbond_at) VALUES(?1, ?6, ?7, 42, "
+                     "'charge', 0, ?4, 0, 'job-1', '', '', ?5, 0, 'none', ?5, 0, 0) ON CONFLICT(id) DO NOTHING"
+                   : "INSERT INTO transfers(id, debit_account, credit_account, debit_number, credit_number, amount, code, "
+                     "flags, pending_id, timeout, job, frames, usage, timestamp, expires_at, state, event, unbond, "
+                     "unbond_at) VALUES(?1, ?2, ?3, ?6, ?7, 42, 'charge', 0, ?4, 0, 'job-1', '', '', ?5, 0, 'none', ?5, "
+                     "0, 0) ON CONFLICT(id) DO NOTHING";
+  if (sqlite3_prepare_v2(db, insert.c_str(), -1, &tr, nullptr) != SQLITE_OK ||
+      sqlite3_prepare_v2(db, "INSERT INTO events(idx, body, leaf_hash) VALUES(?1, ?2, ?3)", -1, &ev, nullptr) !=
+          SQLITE_OK) {
+    throw std::runtime_error(std::string("sqlite: ") + sqlite3_errmsg(db));
+  }
   std::mt19937_64 rng(seed);
   const int id_len = L.binary ? 16 : 32;
   auto random_id = [&] {
@@ -128,9 +150,6 @@ double run(const Layout& L, const fs::path& dir, int batches, std::uint64_t seed
     const double t0 = now_s();
     exec(db, "BEGIN IMMEDIATE");
     for (std::size_t i = 0; i < ids.size(); ++i, ++next) {
-      bind_id(probe, 1, ids[i]);
-      if (sqlite3_step(probe) != SQLITE_DONE) throw std::runtime_error("probe found a row");
-      sqlite3_reset(probe);
       sqlite3_bind_int64(ev, 1, next);
       sqlite3_bind_text(ev, 2, body.data(), static_cast<int>(body.size()), SQLITE_STATIC);
       if (L.binary) sqlite3_bind_blob(ev, 3, leaf.data(), 32, SQLITE_STATIC);
@@ -138,18 +157,20 @@ double run(const Layout& L, const fs::path& dir, int batches, std::uint64_t seed
       step_done(db, ev);
       const std::size_t debit = rng() % accounts.size(), credit = rng() % accounts.size();
       bind_id(tr, 1, ids[i]);
-      bind_id(tr, 2, accounts[debit]);
-      bind_id(tr, 3, accounts[credit]);
+      if (!numbers_only) {
+        bind_id(tr, 2, accounts[debit]);
+        bind_id(tr, 3, accounts[credit]);
+      }
       bind_id(tr, 4, zero);
       sqlite3_bind_int64(tr, 5, next);
       sqlite3_bind_int64(tr, 6, static_cast<std::int64_t>(debit));
       sqlite3_bind_int64(tr, 7, static_cast<std::int64_t>(credit));
       step_done(db, tr);
+      if (sqlite3_changes(db) != 1) throw std::runtime_error("a random id was already stored");
     }
     exec(db, "COMMIT");
     t += now_s() - t0;
   }
-  sqlite3_finalize(probe);
   sqlite3_finalize(tr);
   sqlite3_finalize(ev);
   sqlite3_close(db);
@@ -190,8 +211,8 @@ int main(int argc, char** argv) {
     getloadavg(load, 1);
     ojson j;
     j["benchmark"] = "ledger_layout";
-    j["what"] = "the SQL of a batch of 8190 transfers (id probe, transfer row with indexes, event row), no ledger "
-                "logic, per row layout; WAL, synchronous=FULL, 16 KiB pages, 1000 accounts, repeats interleaved";
+    j["what"] = "the SQL of a batch of 8190 transfers (transfer row inserted ON CONFLICT(id) DO NOTHING, with its "
+                "indexes; event row), no ledger logic, per row layout; WAL, synchronous=FULL, 16 KiB pages, 1000 accounts, repeats interleaved";
     j["sqlite"] = sqlite3_libversion();
     j["cores"] = sysconf(_SC_NPROCESSORS_ONLN);
     j["kernel"] = u.release;

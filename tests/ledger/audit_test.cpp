@@ -104,7 +104,8 @@ TEST_P(AuditTest, RewrittenEventWithMatchingLeafHashIsCaughtBySignedHead) {
 
 TEST_P(AuditTest, DeletedAndInsertedRowsAreNamed) {
   sql("DELETE FROM transfers WHERE id = '" + id(10).hex() + "'");
-  sql("INSERT INTO accounts VALUES('" + id(99).hex() + "', 'mallory', 'user', '', 'test', 0, 0, 0, 0, 0, 1)");
+  sql("INSERT INTO accounts(id, name, kind, owner, cluster, flags, debits_pending, debits_posted, credits_pending, "
+      "credits_posted, timestamp) VALUES('" + id(99).hex() + "', 'mallory', 'user', '', 'test', 0, 0, 0, 0, 0, 1)");
   auto r = run_audit();
   EXPECT_TRUE(mentions(r, "transfer " + id(10).hex(), "missing from the table")) << dump(r);
   EXPECT_TRUE(mentions(r, "accounts row " + id(99).hex() + " (mallory)", "no event created")) << dump(r);

@@ -258,7 +258,7 @@ TEST(StorageUpgrade, OlderLedgerGainsTheNewColumnsAndTables) {
   }
   {
     detail::Database db(path, false);
-    db.exec("ALTER TABLE transfers DROP COLUMN unbond; ALTER TABLE transfers DROP COLUMN unbond_at; "
+    db.exec("DROP VIEW transfers_named; ALTER TABLE transfers DROP COLUMN unbond; ALTER TABLE transfers DROP COLUMN unbond_at; "
             "DROP INDEX verdicts_provider; DROP TABLE verdicts; DROP TABLE usage");
   }
   testing::ManualClock clock;
