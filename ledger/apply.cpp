@@ -112,6 +112,13 @@ std::vector<TransferResult> Ledger::submit(std::span<const TransferRequest> tran
       if (!t.pending_id.is_zero()) ids.push_back(t.pending_id);
     }
     b.storage.prefetch_transfers(ids);
+    std::vector<Id128> accounts;
+    accounts.reserve(2 * transfers.size());
+    for (const TransferRequest& t : transfers) {
+      accounts.push_back(t.debit_account);
+      accounts.push_back(t.credit_account);
+    }
+    b.preload(accounts);
     for (std::size_t i = 0; i < transfers.size(); ++i) {
       TransferResult r = apply_transfer(b, transfers[i]);
       if (r != TransferResult::ok && r != TransferResult::exists) {

@@ -59,6 +59,21 @@ class Storage {
   virtual void insert_account(const Account& account) = 0;
   // Rewrites the four balance fields of an existing account.
   virtual void update_balances(const Account& account) = 0;
+  // Inside a write: the stored accounts among `ids` (any order; unknown ids are left out). A batch
+  // loads the accounts its transfers name with one call, so a networked backend answers them in one
+  // round trip instead of one per account. Default: find_account per id.
+  virtual std::vector<Account> find_accounts(std::span<const Id128> ids) {
+    std::vector<Account> out;
+    for (const Id128& id : ids) {
+      if (auto a = find_account(id)) out.push_back(std::move(*a));
+    }
+    return out;
+  }
+  // Rewrites the balance fields of several existing accounts (a batch's write-back), in one
+  // statement where the backend can. Default: update_balances per account.
+  virtual void update_many_balances(std::span<const Account* const> accounts) {
+    for (const Account* a : accounts) update_balances(*a);
+  }
   virtual std::vector<Account> list_accounts() = 0;  // ordered by creation (timestamp)
 
   virtual std::optional<Transfer> find_transfer(const Id128& id) = 0;

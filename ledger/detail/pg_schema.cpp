@@ -60,6 +60,20 @@ CREATE TABLE usage(
     Migration{2, "index usage_by_job: a job's usage rows by event", R"sql(
 CREATE INDEX usage_by_job ON usage(job, event);
 )sql"},
+    // Ids are lowercase hex: byte order is their order in every locale, so their columns compare with
+    // the "C" collation (memcmp) instead of the database's default. A database created with a libc
+    // locale such as C.UTF-8 or en_US.UTF-8 otherwise sends every b-tree comparison of the transfer
+    // id and account indexes through strcoll. Only indexes are rebuilt; the rows stay as they are.
+    Migration{3, "hex id columns compare bytewise (COLLATE \"C\")", R"sql(
+ALTER TABLE accounts ALTER COLUMN id TYPE TEXT COLLATE "C";
+ALTER TABLE transfers
+  ALTER COLUMN id TYPE TEXT COLLATE "C",
+  ALTER COLUMN debit_account TYPE TEXT COLLATE "C",
+  ALTER COLUMN credit_account TYPE TEXT COLLATE "C",
+  ALTER COLUMN pending_id TYPE TEXT COLLATE "C";
+ALTER TABLE frame_commits ALTER COLUMN provider TYPE TEXT COLLATE "C";
+ALTER TABLE verdicts ALTER COLUMN provider TYPE TEXT COLLATE "C";
+)sql"},
 };
 
 // The application id of an rfarm ledger database: the comment on its schema_version table (as

@@ -4,6 +4,7 @@
 // from the future, a password in the URL); least privilege of the writer and reader roles.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <random>
 
@@ -323,6 +324,111 @@ TEST_F(PostgresStorageTest, AVersionOneLedgerMigratesToTheUsageIndex) {
   auto storage = open_postgres_storage(options(PgRole::writer, db));
   EXPECT_TRUE(storage->usage_of_job("abc").empty());
   EXPECT_EQ(pg().super_sql(db, "SELECT COUNT(*) FROM events").out, "1\n");
+}
+
+// A version-2 ledger (hex id columns in the database's default collation): `rfarm ledger migrate`
+// gives them the "C" collation, keeps every row, and the ledger audits clean and answers lookups.
+TEST_F(PostgresStorageTest, AVersionTwoLedgerMigratesToBytewiseIdColumns) {
+  ASSERT_GE(postgres_schema_version(), 3);
+  std::string db = fresh_database();
+  Id128 user;
+  Amount balance{};
+  {
+    Twin t(open_sqlite_storage(":memory:", {.durable = false, .create = true}),
+           open_postgres_storage(options(PgRole::owner, db, true)), 3);
+    ASSERT_NO_FATAL_FAILURE(t.accounts());
+    for (int i = 0; i < 60; ++i) ASSERT_NO_FATAL_FAILURE(t.step()) << "step " << i;
+    user = t.users.front();
+    balance = t.b.storage().find_account(user)->credits_posted;
+  }
+  const std::string collation =
+      "SELECT string_agg(table_name || '.' || column_name || '=' || COALESCE(collation_name, '-'), ',' "
+      "ORDER BY table_name, column_name) FROM information_schema.columns WHERE table_schema = 'public' AND "
+      "column_name IN ('id', 'debit_account', 'credit_account', 'pending_id', 'provider') AND "
+      "table_name IN ('accounts', 'transfers', 'frame_commits', 'verdicts')";
+  const std::string migrated =
+      "accounts.id=C,frame_commits.provider=C,transfers.credit_account=C,transfers.debit_account=C,"
+      "transfers.id=C,transfers.pending_id=C,verdicts.provider=C\n";
+  EXPECT_EQ(pg().super_sql(db, collation).out, migrated);
+  // Back to version 2: the default collation, as a ledger created before migration 3 has.
+  ASSERT_EQ(pg().role_sql(PgRole::owner, db,
+                          "ALTER TABLE accounts ALTER COLUMN id TYPE TEXT COLLATE \"default\"; "
+                          "ALTER TABLE transfers ALTER COLUMN id TYPE TEXT COLLATE \"default\", "
+                          "ALTER COLUMN debit_account TYPE TEXT COLLATE \"default\", "
+                          "ALTER COLUMN credit_account TYPE TEXT COLLATE \"default\", "
+                          "ALTER COLUMN pending_id TYPE TEXT COLLATE \"default\"; "
+                          "ALTER TABLE frame_commits ALTER COLUMN provider TYPE TEXT COLLATE \"default\"; "
+                          "ALTER TABLE verdicts ALTER COLUMN provider TYPE TEXT COLLATE \"default\"; "
+                          "DELETE FROM schema_version WHERE version >= 3")
+                .exit_code,
+            0);
+  EXPECT_EQ(pg().super_sql(db, collation).out,
+            "accounts.id=-,frame_commits.provider=-,transfers.credit_account=-,transfers.debit_account=-,"
+            "transfers.id=-,transfers.pending_id=-,verdicts.provider=-\n");
+  const std::string events = pg().super_sql(db, "SELECT COUNT(*) FROM events").out;
+  EXPECT_EQ(open_error(options(PgRole::writer, db)).kind(), Error::Kind::Refused);
+  const MigrationReport m = migrate_postgres(options(PgRole::owner, db));
+  EXPECT_EQ(m.from, 2);
+  EXPECT_EQ(m.to, postgres_schema_version());
+  EXPECT_EQ(pg().super_sql(db, collation).out, migrated);
+  EXPECT_EQ(pg().super_sql(db, "SELECT COUNT(*) FROM events").out, events);
+  auto storage = open_postgres_storage(options(PgRole::writer, db));
+  ASSERT_TRUE(storage->find_account(user));
+  EXPECT_EQ(storage->find_account(user)->credits_posted, balance);
+  ManualClock clock;
+  Ledger ledger(std::move(storage), testing::test_key(), clock.clock());
+  auto report = audit(ledger.storage(), ledger.public_key(), ledger.cluster());
+  EXPECT_TRUE(report.ok()) << (report.problems.empty() ? "" : report.problems.front());
+}
+
+// A write looks its batch's ids and accounts up by key, never by reading all of `transfers`: with
+// the planner left to its costs, `id = ANY($1)` over a batch's ids was a sequential scan (a full
+// read of the table per batch, whatever its size). Counted by the server's own statistics.
+TEST_F(PostgresStorageTest, ABatchLooksUpItsIdsByKeyNeverByScanningTransfers) {
+  std::string db = fresh_database();
+  ManualClock clock;
+  constexpr int kBatches = 8, kPerBatch = 300;
+  // A backend reports its counts when it exits: wait until they show what it wrote.
+  auto wait_for = [&](const std::string& sql, const std::string& want) {
+    std::string seen;
+    for (int i = 0; i < 100 && seen != want; ++i) {
+      if (i > 0) usleep(100'000);
+      seen = pg().super_sql(db, sql).out;
+    }
+    return seen;
+  };
+  {
+    Ledger l = testing::make_ledger(clock, open_postgres_storage(options(PgRole::owner, db, true)));
+    ASSERT_EQ(l.create_accounts(std::vector<NewAccount>{{id(1), "a", AccountKind::user, "", 0},
+                                                         {id(2), "b", AccountKind::user, "", 0}}),
+              std::vector<AccountResult>(2, AccountResult::ok));
+  }
+  const std::string accounts = pg().super_sql(db, "SELECT COUNT(*) FROM accounts").out;
+  ASSERT_EQ(wait_for("SELECT n_tup_ins FROM pg_stat_user_tables WHERE relname = 'accounts'", accounts), accounts);
+  // Creating the indexes (the migrations) read the table: those scans are not a batch's.
+  const std::string scans_before =
+      pg().super_sql(db, "SELECT seq_scan FROM pg_stat_user_tables WHERE relname = 'transfers'").out;
+  {
+    Ledger l(open_postgres_storage(options(PgRole::writer, db)), testing::test_key(), clock.clock());
+    std::uint64_t next = 1000;
+    for (int b = 0; b < kBatches; ++b) {
+      std::vector<TransferRequest> batch;
+      for (int i = 0; i < kPerBatch; ++i) {
+        TransferRequest t;
+        t.id = id(next++);
+        t.debit_account = id(1 + (i % 2));
+        t.credit_account = id(2 - (i % 2));
+        t.amount = Amount{1};
+        batch.push_back(t);
+      }
+      ASSERT_EQ(l.submit(batch), std::vector<TransferResult>(kPerBatch, TransferResult::ok));
+    }
+  }
+  const std::string inserted = std::to_string(kBatches * kPerBatch) + "\n";
+  ASSERT_EQ(wait_for("SELECT n_tup_ins FROM pg_stat_user_tables WHERE relname = 'transfers'", inserted), inserted);
+  EXPECT_EQ(pg().super_sql(db, "SELECT seq_scan FROM pg_stat_user_tables WHERE relname = 'transfers'").out,
+            scans_before);
+  EXPECT_NE(pg().super_sql(db, "SELECT idx_scan FROM pg_stat_user_tables WHERE relname = 'transfers'").out, "0\n");
 }
 
 TEST_F(PostgresStorageTest, SchemaFromTheFutureIsRefused) {
