@@ -106,18 +106,16 @@ std::vector<TransferResult> Ledger::submit(std::span<const TransferRequest> tran
   sweep();
   std::vector<TransferResult> results(transfers.size(), TransferResult::batch_failed);
   write([&](Batch& b) {
-    std::vector<Id128> ids;
+    // One pass: the ids (and pending ids) for the idempotency prefetch, the accounts to preload.
+    std::vector<Id128> ids, accounts;
+    accounts.reserve(2 * transfers.size());
     for (const TransferRequest& t : transfers) {
       ids.push_back(t.id);
       if (!t.pending_id.is_zero()) ids.push_back(t.pending_id);
-    }
-    b.storage.prefetch_transfers(ids);
-    std::vector<Id128> accounts;
-    accounts.reserve(2 * transfers.size());
-    for (const TransferRequest& t : transfers) {
       accounts.push_back(t.debit_account);
       accounts.push_back(t.credit_account);
     }
+    b.storage.prefetch_transfers(ids);
     b.preload(accounts);
     for (std::size_t i = 0; i < transfers.size(); ++i) {
       TransferResult r = apply_transfer(b, transfers[i]);

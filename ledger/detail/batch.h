@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "core/merkle.h"
 #include "ledger/detail/event_pipeline.h"
+#include "ledger/detail/id_hash.h"
 #include "ledger/event.h"
 #include "ledger/ledger.h"
 
@@ -64,10 +65,7 @@ struct Ledger::Batch {
     Account account;
     bool dirty = false;
   };
-  struct IdHash {
-    std::size_t operator()(const Id128& id) const noexcept { return std::hash<std::uint64_t>{}(id.hi ^ (id.lo * 0x9e3779b97f4a7c15ULL)); }
-  };
-  std::unordered_map<Id128, Cached, IdHash> accounts;
+  std::unordered_map<Id128, Cached, detail::IdHash> accounts;
 
   // The cached account, read from storage on first use; nullptr when it does not exist.
   const Account* load(const Id128& id) {

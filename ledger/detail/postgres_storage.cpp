@@ -106,8 +106,8 @@ const std::vector<std::pair<std::string, std::string>>& statements() {
 // they run without flushing the write buffer first.
 const std::set<std::string>& buffer_blind() {
   static const std::set<std::string> s = {"get_meta", "put_meta", "find_account", "find_account_name",
-                                          "insert_account", "update_balances", "find_accounts", "update_many_balances", "find_frame", "insert_frame",
-                                          "find_verdict", "insert_verdict", "find_usage", "insert_usage",
+                                          "insert_account", "update_balances", "find_accounts",
+                                          "update_many_balances", "find_frame", "insert_frame", "find_verdict", "insert_verdict", "find_usage", "insert_usage",
                                           "insert_head", "set_state", "find_transfer", "reputation",
                                           "find_transfers"};
   return s;

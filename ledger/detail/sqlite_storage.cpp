@@ -30,6 +30,7 @@
 
 #include "core/error.h"
 #include "ledger/detail/account_row.h"
+#include "ledger/detail/id_hash.h"
 #include "ledger/detail/sqlite_db.h"
 #include "ledger/storage.h"
 
@@ -829,13 +830,9 @@ class SqliteStorage final : public Storage {
     return out;
   }
 
-  struct IdHash {
-    std::size_t operator()(const Id128& id) const noexcept { return std::hash<std::uint64_t>{}(id.hi ^ (id.lo * 0x9e3779b97f4a7c15ULL)); }
-  };
-
   Database db_;
   bool in_tx_ = false;
-  std::unordered_map<Id128, std::int64_t, IdHash> numbers_;  // account id -> accounts.number
+  std::unordered_map<Id128, std::int64_t, detail::IdHash> numbers_;  // account id -> accounts.number
   std::unique_ptr<Statement> account_number_;
   std::unique_ptr<Statement> begin_, commit_, rollback_, begin_read_, end_read_, get_meta_, put_meta_;
   std::unique_ptr<Statement> find_account_, find_account_name_, insert_account_, update_balances_, list_accounts_;
