@@ -1,5 +1,6 @@
 #include "ledger/detail/event_pipeline.h"
 
+#include <iterator>
 #include <system_error>
 
 #include "core/error.h"
@@ -14,12 +15,24 @@ EventPipeline::~EventPipeline() { stop_worker(); }
 std::uint64_t EventPipeline::push(Event e) {
   e.seq = next_index_++;
   const std::uint64_t seq = e.seq;
+  // Events gather in the writer's own `outbox_` and cross to the worker a chunk at a time: one lock
+  // and one wake-up per kPipelineChunk events, not per event.
+  outbox_.push_back(std::move(e));
+  if (outbox_.size() >= kPipelineChunk) hand_over();
+  return seq;
+}
+
+void EventPipeline::hand_over() {
+  if (outbox_.empty()) return;
   std::unique_lock lock(mutex_);
-  queue_.push_back(std::move(e));
+  if (queue_.empty()) {
+    queue_.swap(outbox_);
+  } else {
+    std::move(outbox_.begin(), outbox_.end(), std::back_inserter(queue_));
+    outbox_.clear();
+  }
   if (worker_.joinable()) {
-    // The worker sleeps until a chunk is queued: one wake-up (a futex call each side) per
-    // kPipelineChunk events, not per event.
-    if (queue_.size() == kPipelineChunk) wake_.notify_one();
+    wake_.notify_one();
   } else if (queue_.size() >= kPipelineThreshold && !inline_only_) {
     try {
       worker_ = std::thread([this] { run_worker(); });
@@ -28,7 +41,6 @@ std::uint64_t EventPipeline::push(Event e) {
       inline_only_ = true;  // no thread to be had (process limit): drain() does the work inline
     }
   }
-  return seq;
 }
 
 void EventPipeline::process(std::vector<Event>& work) {
@@ -54,7 +66,7 @@ void EventPipeline::run_worker() {
   std::vector<Event> work;
   std::unique_lock lock(mutex_);
   for (;;) {
-    wake_.wait(lock, [this] { return queue_.size() >= kPipelineChunk || closing_; });
+    wake_.wait(lock, [this] { return !queue_.empty() || closing_; });  // chunks arrive whole
     if (queue_.empty()) return;  // closing, nothing left
     work.clear();
     work.swap(queue_);
@@ -77,6 +89,8 @@ void EventPipeline::stop_worker() {
 void EventPipeline::drain(const std::function<void(StoredEvent&&)>& event_sink,
                           const std::function<void(const Node&)>& node_sink) {
   stop_worker();  // the worker empties the queue before it exits
+  std::move(outbox_.begin(), outbox_.end(), std::back_inserter(queue_));
+  outbox_.clear();
   process(queue_);
   queue_.clear();
   closing_ = false;

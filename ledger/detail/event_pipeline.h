@@ -28,7 +28,7 @@ namespace rfarm::ledger::detail {
 // Events queued before the worker thread starts: a batch smaller than this is cheaper inline than
 // the thread's start (~50 us).
 inline constexpr std::size_t kPipelineThreshold = 64;
-// Events the worker takes per wake-up.
+// Events the writer hands the worker at a time (one lock and wake-up each).
 inline constexpr std::size_t kPipelineChunk = 64;
 
 class EventPipeline {
@@ -60,6 +60,7 @@ class EventPipeline {
   bool started_worker() const { return started_worker_; }
 
  private:
+  void hand_over();                        // moves outbox_ to the worker's queue_
   void process(std::vector<Event>& work);  // encode, hash, fold into the frontier
   void run_worker();
   void stop_worker();
@@ -73,7 +74,8 @@ class EventPipeline {
 
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::vector<Event> queue_;  // guarded by mutex_
+  std::vector<Event> outbox_;  // pushed, not yet handed to the worker (writer-owned)
+  std::vector<Event> queue_;   // guarded by mutex_
   bool closing_ = false;      // guarded by mutex_
   bool inline_only_ = false;  // the worker could not be started
   bool started_worker_ = false;

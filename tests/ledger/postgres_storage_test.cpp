@@ -387,7 +387,7 @@ TEST_F(PostgresStorageTest, AVersionTwoLedgerMigratesToBytewiseIdColumns) {
 TEST_F(PostgresStorageTest, ABatchLooksUpItsIdsByKeyNeverByScanningTransfers) {
   std::string db = fresh_database();
   ManualClock clock;
-  constexpr int kBatches = 8, kPerBatch = 300;
+  constexpr int kScanBatches = 8, kPerBatch = 300;
   // A backend reports its counts when it exits: wait until they show what it wrote.
   auto wait_for = [&](const std::string& sql, const std::string& want) {
     std::string seen;
@@ -411,7 +411,7 @@ TEST_F(PostgresStorageTest, ABatchLooksUpItsIdsByKeyNeverByScanningTransfers) {
   {
     Ledger l(open_postgres_storage(options(PgRole::writer, db)), testing::test_key(), clock.clock());
     std::uint64_t next = 1000;
-    for (int b = 0; b < kBatches; ++b) {
+    for (int b = 0; b < kScanBatches; ++b) {
       std::vector<TransferRequest> batch;
       for (int i = 0; i < kPerBatch; ++i) {
         TransferRequest t;
@@ -424,7 +424,7 @@ TEST_F(PostgresStorageTest, ABatchLooksUpItsIdsByKeyNeverByScanningTransfers) {
       ASSERT_EQ(l.submit(batch), std::vector<TransferResult>(kPerBatch, TransferResult::ok));
     }
   }
-  const std::string inserted = std::to_string(kBatches * kPerBatch) + "\n";
+  const std::string inserted = std::to_string(kScanBatches * kPerBatch) + "\n";
   ASSERT_EQ(wait_for("SELECT n_tup_ins FROM pg_stat_user_tables WHERE relname = 'transfers'", inserted), inserted);
   EXPECT_EQ(pg().super_sql(db, "SELECT seq_scan FROM pg_stat_user_tables WHERE relname = 'transfers'").out,
             scans_before);
