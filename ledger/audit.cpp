@@ -319,7 +319,20 @@ AuditReport audit(Storage& storage, const PublicKey& key, const std::string& clu
       }
       Hash256 leaf = merkle::leaf_hash(as_bytes(row.body));
       leaves.push_back(leaf);
-      if (leaf != row.leaf_hash) problems.push_back("events row " + u(i) + ": body does not match its leaf_hash");
+      if (row.by_reference && row.body.empty()) {
+        // The body lived in the transfers row, which is gone: the event cannot be replayed.
+        problems.push_back("events row " + u(i) + ": transfer " + row.transfer.hex() +
+                           " (the event's body, stored by reference) is missing from the table (transfers row "
+                           "deleted by hand?)");
+        continue;
+      }
+      if (leaf != row.leaf_hash) {
+        problems.push_back(row.by_reference
+                               ? "transfers row " + row.transfer.hex() + " (event " + u(i) +
+                                     "): its fields no longer hash to the event's leaf_hash, so the row (or the "
+                                     "pending row it posts or voids) was edited after it was logged"
+                               : "events row " + u(i) + ": body does not match its leaf_hash");
+      }
       try {
         replay.apply(decode_event(row.body, i));
       } catch (const Error& e) {

@@ -13,7 +13,12 @@ namespace rfarm::ledger {
 
 namespace {
 
-constexpr std::string_view kFormatVersion = "1";
+// Format 2 (2026-12-06): a transfer event's body may be stored by reference to its transfers row
+// (StoredEvent::transfer; the SQLite backend does). Format 1 files open as they are and are marked
+// 2 by their first write; an rfarm that knows only format 1 refuses a format 2 file instead of
+// misreading its bodies.
+constexpr std::string_view kFormatVersion = "2";
+constexpr std::string_view kOldFormatVersion = "1";
 
 // Sums of up to 2^64 values below 2^63 need more than 64 bits.
 __extension__ typedef unsigned __int128 u128;
@@ -175,10 +180,10 @@ void Ledger::load_meta() {
     }
     return *v;
   };
-  if (need("format") != kFormatVersion) {
+  if (const std::string format = need("format"); format != kFormatVersion && format != kOldFormatVersion) {
     throw Error(Error::Kind::Refused, "ledger format version " + need("format") + " is not supported by this rfarm "
                                                                                   "(expected " +
-                                          std::string(kFormatVersion) + "); upgrade rfarm");
+                                          std::string(kFormatVersion) + " or older); upgrade rfarm");
   }
   cluster_ = need("cluster");
   std::string decimals = need("decimals");
@@ -210,6 +215,7 @@ bool Ledger::write(const std::function<bool(Batch&)>& body) {
                                               " events but its frontier says " + std::to_string(frontier.size()) +
                                               "; run `rfarm ledger audit`");
     }
+    if (storage_->get_meta("format") != kFormatVersion) storage_->put_meta("format", kFormatVersion);
     Batch b(*storage_, std::move(frontier), clock_);
     if (auto ts = storage_->get_meta("last_timestamp")) {
       auto [end, ec] = std::from_chars(ts->data(), ts->data() + ts->size(), b.last_timestamp);

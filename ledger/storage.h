@@ -29,6 +29,16 @@ struct StoredEvent {
   std::uint64_t index = 0;  // position in the log, 0-based
   std::string body;         // canonical encoding (ledger/event.h)
   Hash256 leaf_hash;        // merkle::leaf_hash(body), stored so proofs need no re-hashing
+  // A transfer event's transfer id (zero for other events). Its body encodes nothing but the fields
+  // of that transfer's row (and, for a post or void, the amount of the pending row it names), so a
+  // backend may store it by reference to the row instead of a second copy of those fields: SQLite
+  // does, for the rows the ledger inserts in the same write (insert_transfer_if_new). Reading
+  // rebuilds the body from the rows; the leaf hash, kept as written, still seals it.
+  Id128 transfer;
+  // Set by read_events when the body was rebuilt from the transfers row `transfer`. A rebuilt body
+  // whose hash is not the leaf hash means that row (or its pending row) was edited after it was
+  // logged; an empty one, that the row is gone.
+  bool by_reference = false;
 };
 
 struct StoredFrameCommit {

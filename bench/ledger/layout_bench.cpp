@@ -6,7 +6,9 @@
 // Layouts (each: fresh file, WAL, synchronous=FULL, 16 KiB pages, 64 MiB cache, 1000 accounts,
 // B batches of 8190 random transfers, one transaction per batch; repeats interleaved, medians).
 // Each transfer is inserted with INSERT ... ON CONFLICT(id) DO NOTHING, the ledger's own
-// idempotency check (its unique-index probe is the only id lookup), then its event row:
+// idempotency check (its unique-index probe is the only id lookup), then its event row with a
+// 340-byte body (the layouts compared before format 2 stored a transfer event's body by reference;
+// rfarm_bench_ledger's SQL floor has the current row):
 //   text_ids          the ledger's layout: 32-hex-character ids, UNIQUE(id), (debit, event) and
 //                     (credit, event) indexes on the hex account ids
 //   text_ids_account_numbers   the same ids, the two account indexes keyed by a small integer

@@ -50,8 +50,9 @@ void EventPipeline::process(std::vector<Event>& work) {
       if (e.seq != frontier_.size()) {
         throw Error(Error::Kind::Internal, "event pipeline: event " + std::to_string(e.seq) + " out of order");
       }
-      StoredEvent s{e.seq, encode_event(e), {}};
+      StoredEvent s{e.seq, encode_event(e), {}, {}, false};
       s.leaf_hash = merkle::leaf_hash(as_bytes(s.body));
+      if (const auto* t = std::get_if<TransferEvent>(&e.body)) s.transfer = t->transfer.id;
       frontier_.append(s.leaf_hash, [this](unsigned level, std::uint64_t index, const Hash256& hash) {
         if (level >= min_node_level_) nodes_.push_back({level, index, hash});
       });
