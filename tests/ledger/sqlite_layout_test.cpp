@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "ledger/audit.h"
 #include "ledger/detail/sqlite_db.h"
+#include "ledger/proof.h"
 #include "ledger_fixture.h"
 
 namespace rfarm::ledger {
@@ -224,6 +225,63 @@ TEST(SqliteLayout, AuditNamesAnEditedAccountNumber) {
     const std::string what = e.what();
     EXPECT_NE(what.find(id(201).hex()), std::string::npos) << what;
     EXPECT_NE(what.find("credit_number"), std::string::npos) << what;
+  }
+}
+
+}  // namespace
+}  // namespace rfarm::ledger
+
+namespace rfarm::ledger {
+namespace {
+
+// A format 1 file (every event body in full, as rfarm wrote before 2026-12-06) opens and audits as
+// it is; its first write marks it format 2 and stores new transfer events by reference; old and new
+// events then prove and audit side by side. A format this rfarm does not know is refused.
+TEST(SqliteLayout, AFormatOneFileKeepsItsBodiesAndIsMarkedTwoByItsFirstWrite) {
+  Scratch s;
+  testing::ManualClock clock;
+  std::uint64_t old_events = 0;
+  {
+    Ledger l = testing::make_ledger(clock, open_sqlite_storage(s.path, {.durable = false, .create = true}));
+    write_history(l, clock);
+    old_events = l.event_count();
+    // Write every body out in full and mark the file format 1.
+    auto events = l.storage().read_events(0, old_events);
+    detail::Database db(s.path, false);
+    db.exec("BEGIN");
+    for (const StoredEvent& e : events) {
+      db.exec("UPDATE events SET body = '" + e.body + "' WHERE idx = " + std::to_string(e.index));
+    }
+    db.exec("UPDATE meta SET value = '1' WHERE key = 'format'");
+    db.exec("COMMIT");
+  }
+  EXPECT_EQ(count(s.path, "SELECT COUNT(*) FROM events WHERE substr(body, 1, 1) <> '{'"), 0);
+  {
+    Ledger l(open_sqlite_storage(s.path), testing::test_key(), clock.clock());
+    EXPECT_TRUE(audit(l.storage(), l.public_key(), "test").ok());
+    ASSERT_EQ(l.submit_one(single(id(300), id(1), id(2), Amount(5), TransferCode::charge)), TR::ok);
+    EXPECT_EQ(l.storage().get_meta("format"), "2");
+    auto r = audit(l.storage(), l.public_key(), "test");
+    EXPECT_TRUE(r.ok()) << (r.problems.empty() ? "" : r.problems.front());
+    EXPECT_NO_THROW(verify_proof_document(to_json(l.prove_inclusion(3)), l.public_key(), "old"));
+    EXPECT_NO_THROW(verify_proof_document(to_json(l.prove_inclusion(old_events)), l.public_key(), "new"));
+  }
+  // Old bodies stay in full; the new transfer's event holds its id.
+  EXPECT_EQ(count(s.path, "SELECT COUNT(*) FROM events WHERE idx < " + std::to_string(old_events) +
+                              " AND substr(body, 1, 1) <> '{'"),
+            0);
+  EXPECT_EQ(count(s.path, "SELECT COUNT(*) FROM events WHERE idx = " + std::to_string(old_events) + " AND body = '" +
+                              id(300).hex() + "'"),
+            1);
+  {
+    detail::Database db(s.path, false);
+    db.exec("UPDATE meta SET value = '3' WHERE key = 'format'");
+  }
+  try {
+    Ledger l(open_sqlite_storage(s.path), testing::test_key(), clock.clock());
+    FAIL() << "a format 3 ledger was opened";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("format version 3 is not supported"), std::string::npos) << e.what();
   }
 }
 
