@@ -216,7 +216,8 @@ TransferResult Ledger::apply_new_transfer(Batch& b, const TransferRequest& r) {
   t.event = b.next_event_index();
   if (!b.storage.insert_transfer_if_new(t)) return TransferResult::exists;
   b.take_timestamp(t.timestamp);
-  b.append(Event{0, t.timestamp, TransferEvent{t, Amount(0)}});
+  const std::uint64_t timestamp = t.timestamp;
+  b.append(Event{0, timestamp, TransferEvent{std::move(t), Amount(0)}});  // `t` is not used below
   b.commit_balances(*debit, d);
   b.commit_balances(*credit, c);
   return TransferResult::ok;
@@ -283,7 +284,8 @@ TransferResult Ledger::apply_post_or_void(Batch& b, const TransferRequest& r) {
   t.event = b.next_event_index();
   if (!b.storage.insert_transfer_if_new(t)) return TransferResult::exists;
   b.take_timestamp(t.timestamp);
-  b.append(Event{0, t.timestamp, TransferEvent{t, p->amount}});
+  const std::uint64_t timestamp = t.timestamp;
+  b.append(Event{0, timestamp, TransferEvent{std::move(t), p->amount}});  // `t` is not used below
   b.storage.set_pending_state(p->id, is_post ? PendingState::posted : PendingState::voided);
   b.commit_balances(*debit, d);
   b.commit_balances(*credit, c);
