@@ -320,10 +320,11 @@ AuditReport audit(Storage& storage, const PublicKey& key, const std::string& clu
       Hash256 leaf = merkle::leaf_hash(as_bytes(row.body));
       leaves.push_back(leaf);
       if (row.by_reference && row.body.empty()) {
-        // The body lived in the transfers row, which is gone: the event cannot be replayed.
+        // The body lived in the transfers row (or, for a post or void, needs its hold's row too),
+        // which is gone: the event cannot be replayed.
         problems.push_back("events row " + u(i) + ": transfer " + row.transfer.hex() +
-                           " (the event's body, stored by reference) is missing from the table (transfers row "
-                           "deleted by hand?)");
+                           " (the event's body, stored by reference), or the hold it posts or voids, is missing "
+                           "from the table (transfers row deleted by hand?)");
         continue;
       }
       if (leaf != row.leaf_hash) {

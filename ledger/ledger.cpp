@@ -181,7 +181,7 @@ void Ledger::load_meta() {
     return *v;
   };
   if (const std::string format = need("format"); format != kFormatVersion && format != kOldFormatVersion) {
-    throw Error(Error::Kind::Refused, "ledger format version " + need("format") + " is not supported by this rfarm "
+    throw Error(Error::Kind::Refused, "ledger format version " + format + " is not supported by this rfarm "
                                                                                   "(expected " +
                                           std::string(kFormatVersion) + " or older); upgrade rfarm");
   }

@@ -497,10 +497,9 @@ class SqliteStorage final : public Storage {
       out.push_back(std::move(e));
     }
     s.reset();
-    // Bodies stored by reference (append_event), rebuilt once the scan is done: the lookups use
-    // other statements.
-    // Anything else that is not a JSON object (a body edited by hand) is returned as it reads, for
-    // audit to find it does not match its leaf hash.
+    // Bodies stored by reference (append_event) are rebuilt once the scan is done (the lookups use
+    // other statements). Anything else that is not a JSON object (a body edited by hand) is
+    // returned as it reads, for audit to find it does not match its leaf hash.
     for (StoredEvent& e : out) {
       if (e.body.size() != 32) continue;
       auto id = Id128::from_hex(e.body);

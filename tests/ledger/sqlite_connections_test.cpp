@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "ledger/audit.h"
 #include "ledger/detail/sqlite_db.h"
@@ -30,18 +31,22 @@ Ledger open_connection(const fs::path& path, const testing::ManualClock& clock) 
   return Ledger(open_sqlite_storage(path, {.durable = false}), testing::test_key(), clock.clock());
 }
 
+// A new ledger file with no-overdraft accounts acct1 and acct2, acct1 funded with 100.
+Ledger make_two_accounts(const fs::path& path, const testing::ManualClock& clock) {
+  Ledger l = testing::make_ledger(clock, open_sqlite_storage(path, {.durable = false, .create = true}));
+  const std::vector<NewAccount> accounts = {
+      {id(1), "acct1", AccountKind::user, "", account_flags::debits_must_not_exceed_credits},
+      {id(2), "acct2", AccountKind::user, "", account_flags::debits_must_not_exceed_credits}};
+  for (AccountResult r : l.create_accounts(accounts)) EXPECT_EQ(r, AccountResult::ok);
+  EXPECT_EQ(l.submit_one(single(id(100), l.issuer(), id(1), Amount(100), TransferCode::deposit)), TR::ok);
+  return l;
+}
+
 TEST(SqliteConnections, EachWriteStartsFromBalancesAnotherConnectionCommitted) {
   ConnScratch s;
   testing::ManualClock clock;
-  {
-    Ledger l = testing::make_ledger(clock, open_sqlite_storage(s.path, {.durable = false, .create = true}));
-    for (std::uint64_t a = 1; a <= 2; ++a) {
-      const NewAccount n{id(a), "acct" + std::to_string(a), AccountKind::user, "",
-                         account_flags::debits_must_not_exceed_credits};
-      ASSERT_EQ(l.create_accounts(std::span(&n, 1))[0], AccountResult::ok);
-    }
-    ASSERT_EQ(l.submit_one(single(id(100), l.issuer(), id(1), Amount(100), TransferCode::deposit)), TR::ok);
-  }
+  make_two_accounts(s.path, clock);
+  ASSERT_FALSE(HasFailure());
   Ledger a = open_connection(s.path, clock);
   Ledger b = open_connection(s.path, clock);
   // `a` reads (and caches) acct1 and acct2, then `b` moves money between them, then `a` again.
@@ -65,13 +70,8 @@ TEST(SqliteConnections, EachWriteStartsFromBalancesAnotherConnectionCommitted) {
 TEST(SqliteConnections, ARefusedBatchLeavesNoBalancesBehind) {
   ConnScratch s;
   testing::ManualClock clock;
-  Ledger l = testing::make_ledger(clock, open_sqlite_storage(s.path, {.durable = false, .create = true}));
-  for (std::uint64_t a = 1; a <= 2; ++a) {
-    const NewAccount n{id(a), "acct" + std::to_string(a), AccountKind::user, "",
-                         account_flags::debits_must_not_exceed_credits};
-    ASSERT_EQ(l.create_accounts(std::span(&n, 1))[0], AccountResult::ok);
-  }
-  ASSERT_EQ(l.submit_one(single(id(100), l.issuer(), id(1), Amount(100), TransferCode::deposit)), TR::ok);
+  Ledger l = make_two_accounts(s.path, clock);
+  ASSERT_FALSE(HasFailure());
   // The first member fits, the second overdraws: neither is applied.
   const TransferRequest batch[] = {single(id(200), id(1), id(2), Amount(60), TransferCode::charge),
                                    single(id(201), id(1), id(2), Amount(60), TransferCode::charge)};
